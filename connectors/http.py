@@ -1,0 +1,247 @@
+"""The one shared HTTP client: timeouts, a size cap, conditional GET, redirect limits, a user agent."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import aiohttp
+from multidict import CIMultiDictProxy
+
+from connectors.base import AuthError, RateLimited, SourceError
+
+USER_AGENT = "brand-monitor/0.1 (+https://github.com/brand-monitor/brand-monitor; self-hosted)"
+DEFAULT_RETRY_AFTER = 60.0
+# Query parameters whose values are credentials; masked in every message we produce.
+SECRET_PARAMS = frozenset(
+    {"key", "api_key", "apikey", "token", "access_token", "client_secret", "password", "sig"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpLimits:
+    """Client-wide limits (filled from the `[http]` config table)."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    total_timeout: float = 60.0
+    max_body_bytes: int = 5_000_000
+    max_redirects: int = 5
+    user_agent: str = USER_AGENT
+
+
+def redact_url(url: str) -> str:
+    """Return `url` with credential-looking query values and userinfo masked."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)[-1] if "@" in parts.netloc else parts.netloc
+    query = [
+        (k, "***" if k.lower() in SECRET_PARAMS else v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*"), ""))
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+@dataclass(slots=True)
+class HttpResponse:
+    """A fully read response body (never more than the size cap)."""
+
+    status: int
+    url: str  # final URL after redirects
+    headers: CIMultiDictProxy[str]
+    body: bytes
+    request_url: str
+
+    @property
+    def not_modified(self) -> bool:
+        """True for 304 Not Modified."""
+        return self.status == 304
+
+    @property
+    def content_type(self) -> str:
+        """Lower-cased media type without parameters."""
+        return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+    @property
+    def charset(self) -> str | None:
+        """The charset parameter of Content-Type, if any."""
+        match = re.search(r"charset=\"?([\w.:-]+)", self.headers.get("Content-Type", ""), re.I)
+        return match.group(1) if match else None
+
+    def raise_for_status(self, now: datetime | None = None) -> None:
+        """Map HTTP errors to the connector error types."""
+        where = redact_url(self.request_url)
+        if self.status < 400 or self.status == 304:
+            return
+        if self.status == 429:
+            retry = parse_retry_after(self.headers.get("Retry-After"), now)
+            raise RateLimited(
+                f"rate limited by {where} (HTTP 429)",
+                DEFAULT_RETRY_AFTER if retry is None else retry,
+            )
+        if self.status in (401, 403):
+            raise AuthError(f"{where} refused our credentials (HTTP {self.status})")
+        if self.status == 503 and self.headers.get("Retry-After"):
+            retry = parse_retry_after(self.headers.get("Retry-After"), now)
+            raise RateLimited(f"{where} is unavailable (HTTP 503)", retry or DEFAULT_RETRY_AFTER)
+        snippet = self.body[:200].decode("utf-8", "replace").replace("\n", " ").strip()
+        raise SourceError(f"HTTP {self.status} from {where}: {snippet}")
+
+    def json(self) -> Any:
+        """Decode the body as JSON, raising SourceError with the reason when it is not."""
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise SourceError(f"malformed JSON from {redact_url(self.request_url)}: {exc}") from None
+
+
+class HttpClient:
+    """Shared aiohttp session with the project's limits; connectors call `get`/`post`."""
+
+    def __init__(self, limits: HttpLimits | None = None) -> None:
+        self.limits = limits or HttpLimits()
+        self._session: aiohttp.ClientSession | None = None
+        self._secrets: set[str] = set()
+
+    def add_secrets(self, values: Iterable[str]) -> None:
+        """Register credential values that must never appear in an error message."""
+        self._secrets.update(v for v in values if v and len(v) >= 4)
+
+    def scrub(self, text: str) -> str:
+        """Mask registered secrets in `text`."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            timeout = aiohttp.ClientTimeout(
+                total=self.limits.total_timeout,
+                connect=self.limits.connect_timeout,
+                sock_read=self.limits.read_timeout,
+            )
+            self._session = aiohttp.ClientSession(
+                timeout=timeout,
+                headers={"User-Agent": self.limits.user_agent, "Accept-Encoding": "gzip, deflate"},
+            )
+        return self._session
+
+    async def get(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str | int | float] | None = None,
+        headers: Mapping[str, str] | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        max_bytes: int | None = None,
+    ) -> HttpResponse:
+        """GET `url`; conditional when validators are given. Raises SourceError on transport errors."""
+        conditional = dict(headers or {})
+        if etag:
+            conditional["If-None-Match"] = etag
+        if last_modified:
+            conditional["If-Modified-Since"] = last_modified
+        return await self.request("GET", url, params=params, headers=conditional, max_bytes=max_bytes)
+
+    async def post(
+        self,
+        url: str,
+        *,
+        json_body: Any = None,
+        data: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: aiohttp.BasicAuth | None = None,
+        max_bytes: int | None = None,
+    ) -> HttpResponse:
+        """POST JSON or a form to `url`."""
+        return await self.request(
+            "POST", url, json_body=json_body, data=data, headers=headers, auth=auth,
+            max_bytes=max_bytes,
+        )
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str | int | float] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        data: Mapping[str, str] | None = None,
+        auth: aiohttp.BasicAuth | None = None,
+        max_bytes: int | None = None,
+    ) -> HttpResponse:
+        """Send one request and read at most `max_bytes` of (decompressed) body."""
+        cap = max_bytes or self.limits.max_body_bytes
+        session = self._get_session()
+        shown = redact_url(url)
+        try:
+            async with session.request(
+                method,
+                url,
+                params=params,
+                headers=headers,
+                json=json_body,
+                data=data,
+                auth=auth,
+                max_redirects=self.limits.max_redirects,
+            ) as resp:
+                length = resp.content_length
+                if length is not None and length > cap:
+                    raise SourceError(
+                        f"response from {shown} is {length} bytes, over the {cap}-byte cap"
+                    )
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in resp.content.iter_chunked(65536):
+                    size += len(chunk)
+                    if size > cap:
+                        raise SourceError(f"response from {shown} exceeded the {cap}-byte cap")
+                    chunks.append(chunk)
+                return HttpResponse(
+                    status=resp.status,
+                    url=str(resp.url),
+                    headers=resp.headers,
+                    body=b"".join(chunks),
+                    request_url=str(resp.request_info.url),
+                )
+        except aiohttp.TooManyRedirects:
+            raise SourceError(
+                f"{shown} redirected more than {self.limits.max_redirects} times"
+            ) from None
+        except TimeoutError:
+            raise SourceError(f"timed out talking to {shown}") from None
+        except aiohttp.ClientResponseError as exc:
+            raise SourceError(self.scrub(f"bad response from {shown}: {exc.message}")) from None
+        except aiohttp.ClientError as exc:
+            reason = str(exc) or type(exc).__name__
+            raise SourceError(self.scrub(f"cannot fetch {shown}: {reason}")) from None
+
+    async def close(self) -> None:
+        """Close the session; safe to call twice."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None

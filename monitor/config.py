@@ -1,0 +1,275 @@
+"""Typed configuration: TOML file + environment secrets, with errors that name the key path."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from connectors.base import SourceOptions, connector_class
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from a number or a string such as "90s", "5m", "2h", "7d"."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 5m, 2h or 7d")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return float(match.group(1)) * _UNITS[match.group(2)]
+    raise ValueError(f"expected a duration such as 30s, 5m, 2h or 7d, got {value!r}")
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; `problems` lists "key.path: message" lines."""
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
+class Strict(BaseModel):
+    """Base for config tables: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EnvSecret(Strict):
+    """A secret given by reference, `{ env = "VAR" }`; the value never sits in the file or logs."""
+
+    env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_literal(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            raise ValueError(
+                'secrets are references to environment variables: write { env = "VAR_NAME" } '
+                "and export VAR_NAME"
+            )
+        return data
+
+    def is_set(self) -> bool:
+        """True when the environment variable exists and is not empty."""
+        return bool(os.environ.get(self.env))
+
+    def reveal(self) -> str:
+        """The secret's value; raises ConfigError-friendly ValueError when unset."""
+        value = os.environ.get(self.env)
+        if not value:
+            raise ValueError(f"environment variable {self.env} is not set")
+        return value
+
+    def __repr__(self) -> str:
+        return f"EnvSecret(env={self.env!r})"
+
+    __str__ = __repr__
+
+
+class BrandConfig(Strict):
+    """One brand to watch."""
+
+    name: str = Field(min_length=1)
+    aliases: list[str] = []  # single words or names matched on word boundaries
+    phrases: list[str] = []  # exact phrases ("acme cola")
+    query: str | None = None  # optional boolean query: acme AND (recall OR "made me sick") NOT job
+    exclusions: list[str] = []  # a mention containing any of these is not about the brand
+    handles: list[str] = []  # the brand's own accounts; their posts are not third-party mentions
+    languages: list[str] = []  # ISO 639-1; empty means any language
+
+    def terms(self) -> list[str]:
+        """Every positive term: name, aliases and phrases."""
+        return [self.name, *self.aliases, *self.phrases]
+
+
+class SourceConfig(BaseModel):
+    """A `[[sources]]` table: common keys here, per-kind keys checked by the connector's Options."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    kind: str
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    enabled: bool = True
+    interval: Duration | None = None  # default: the connector's own
+    jitter: Duration = 0.1  # fraction of the interval (<1) or seconds (>=1)
+    brands: list[str] = []  # restrict matching to these brands; empty means all
+
+    @field_validator("interval")
+    @classmethod
+    def _sane_interval(cls, value: float | None) -> float | None:
+        if value is not None and value < 10:
+            raise ValueError("interval must be at least 10s (be polite to the platform)")
+        return value
+
+    def options(self) -> SourceOptions:
+        """The per-kind options validated by the connector class."""
+        return connector_class(self.kind).Options.model_validate(self.model_extra or {})
+
+
+class StorageConfig(Strict):
+    """Where mentions and incidents are kept."""
+
+    path: Path = Path("brand-monitor.db")
+    retention_days: int = Field(default=90, ge=1)
+    prune_interval: Duration = 3600.0
+
+
+class HttpConfig(Strict):
+    """The shared HTTP client."""
+
+    connect_timeout: Duration = 10.0
+    read_timeout: Duration = 30.0
+    total_timeout: Duration = 60.0
+    max_body_bytes: int = Field(default=5_000_000, ge=1024)
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    user_agent: str | None = None  # default names the project
+
+
+class PollingConfig(Strict):
+    """Retry policy shared by all sources."""
+
+    backoff_initial: Duration = 60.0
+    backoff_max: Duration = 3600.0
+    max_consecutive_failures: int = Field(default=20, ge=1)  # then the source is parked
+    max_instances_timeout: Duration = 300.0  # a poll running longer is abandoned
+
+
+class LoggingConfig(Strict):
+    """Log output."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+
+class ServerConfig(Strict):
+    """The daemon's small HTTP server (health, metrics, API)."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=8787, ge=0, le=65535)
+
+
+class Config(Strict):
+    """The whole configuration file."""
+
+    brands: list[BrandConfig] = Field(min_length=1)
+    sources: list[SourceConfig] = []
+    storage: StorageConfig = StorageConfig()
+    http: HttpConfig = HttpConfig()
+    polling: PollingConfig = PollingConfig()
+    logging: LoggingConfig = LoggingConfig()
+    server: ServerConfig = ServerConfig()
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Config:
+        seen: set[str] = set()
+        for i, source in enumerate(self.sources):
+            if source.name in seen:
+                raise ValueError(f"sources[{i}].name: duplicate source name {source.name!r}")
+            seen.add(source.name)
+        brand_names = {b.name for b in self.brands}
+        for i, source in enumerate(self.sources):
+            for brand in source.brands:
+                if brand not in brand_names:
+                    raise ValueError(f"sources[{i}].brands: no brand named {brand!r}")
+        return self
+
+    def enabled_sources(self) -> list[SourceConfig]:
+        """Sources to poll."""
+        return [s for s in self.sources if s.enabled]
+
+
+def _loc(parts: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _format_errors(exc: ValidationError, prefix: str = "") -> list[str]:
+    problems = []
+    for err in exc.errors():
+        loc = _loc(tuple(p for p in err["loc"] if p not in ("function-after",)))
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling against config.example.toml)"
+        where = ".".join(p for p in (prefix, loc) if p)
+        problems.append(f"{where}: {msg}" if where else msg)
+    return problems
+
+
+def _secret_problems(value: Any, where: str) -> list[str]:
+    """Unset environment variables referenced anywhere inside an enabled table."""
+    if isinstance(value, EnvSecret):
+        return [] if value.is_set() else [f"{where}: environment variable {value.env} is not set"]
+    if isinstance(value, BaseModel):
+        return [
+            p for key in type(value).model_fields
+            for p in _secret_problems(getattr(value, key), f"{where}.{key}")
+        ]
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in _secret_problems(item, f"{where}[{i}]")]
+    return []
+
+
+def parse_config(data: dict[str, Any], path: str = "<config>") -> Config:
+    """Validate a parsed TOML document; raise ConfigError listing every problem."""
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(path, _format_errors(exc)) from None
+    problems: list[str] = []
+    for i, source in enumerate(config.sources):
+        try:
+            options = source.options()
+        except KeyError as exc:
+            problems.append(f"sources[{i}].kind: {exc.args[0]}")
+            continue
+        except ValidationError as exc:
+            problems.extend(_format_errors(exc, f"sources[{i}]"))
+            continue
+        if source.enabled:
+            problems.extend(_secret_problems(options, f"sources[{i}]"))
+    if problems:
+        raise ConfigError(path, problems)
+    return config
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a TOML config file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), ["file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), [f"cannot read: {exc}"]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
+    return parse_config(data, str(path))

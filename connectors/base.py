@@ -77,6 +77,8 @@ class Connector(ABC):
     default_interval: ClassVar[float] = 300.0  # seconds between polls
     Options: ClassVar[type[SourceOptions]] = SourceOptions
     supports_refresh: ClassVar[bool] = False
+    # Push-only kinds (webhook) receive mentions over HTTP; the runner must not schedule polls.
+    push_only: ClassVar[bool] = False
 
     def __init__(self, name: str, options: SourceOptions, http: HttpClient) -> None:
         self.name = name
@@ -99,6 +101,14 @@ class Connector(ABC):
 # kind -> "module:Class"; imported lazily so `--help` and config checks stay fast.
 REGISTRY: dict[str, str] = {
     "rss": "connectors.rss:RssConnector",
+    "reddit": "connectors.reddit:RedditConnector",
+    "hackernews": "connectors.hackernews:HackerNewsConnector",
+    "mastodon": "connectors.mastodon:MastodonConnector",
+    "bluesky": "connectors.bluesky:BlueskyConnector",
+    "youtube": "connectors.youtube:YouTubeConnector",
+    "x": "connectors.x:XConnector",
+    "json": "connectors.jsonapi:JsonApiConnector",
+    "webhook": "connectors.webhook:WebhookConnector",
 }
 
 

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 DEFAULT_ENCODER = "embedded:all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True, slots=True)
+class PooledOutput:
+    """One encoder pass over a batch: the sentence embedding and the poolings heads may use."""
+
+    embedding: np.ndarray  # (n, dim) L2-normalised mean of the last layer: what encode() returns
+    layer_means: np.ndarray  # (n, layers + 1, dim) mean over tokens of every hidden state
+    last_max: np.ndarray  # (n, dim) max over tokens of the last layer
 
 
 def embedded_encoder_dir() -> Path:
@@ -55,23 +65,40 @@ class SentenceEncoder:
         self.device = device
         self.max_length = max_length
         self.name = model
+        self.quantized = quantize
         self.dim = int(net.config.hidden_size)
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Return an (n, dim) float32 array of L2-normalised mean-pooled embeddings."""
+        return self.encode_pooled(texts, batch_size=batch_size).embedding
+
+    def encode_pooled(self, texts: Sequence[str], batch_size: int = 64) -> PooledOutput:
+        """Run the encoder once and return the embedding plus extra poolings for trained heads."""
         import torch
 
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        n = len(texts)
+        layers = int(self.model.config.num_hidden_layers) + 1
+        embedding = np.zeros((n, self.dim), dtype=np.float32)
+        layer_means = np.zeros((n, layers, self.dim), dtype=np.float32)
+        last_max = np.zeros((n, self.dim), dtype=np.float32)
+        # Batches of similar length waste less work on padding (about 2x faster on tweets).
+        order = sorted(range(n), key=lambda i: len(texts[i]))
         with torch.inference_mode():
-            for start in range(0, len(texts), batch_size):
-                batch = list(texts[start : start + batch_size])
+            for start in range(0, n, batch_size):
+                index = order[start : start + batch_size]
                 tokens = self.tokenizer(
-                    batch, padding=True, truncation=True, max_length=self.max_length,
-                    return_tensors="pt",
+                    [texts[i] for i in index], padding=True, truncation=True,
+                    max_length=self.max_length, return_tensors="pt",
                 ).to(self.device)
-                hidden = self.model(**tokens).last_hidden_state
-                mask = tokens["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-                out[start : start + len(batch)] = pooled.float().cpu().numpy()
-        return out
+                result = self.model(**tokens, output_hidden_states=True)
+                mask = tokens["attention_mask"].unsqueeze(-1)
+                count = mask.sum(1).clamp(min=1)
+                stacked = torch.stack(result.hidden_states, dim=1).float()  # (b, layers, t, d)
+                means = (stacked * mask.unsqueeze(1)).sum(2) / count.unsqueeze(1)
+                last = result.last_hidden_state.float()
+                maxed = last.masked_fill(mask == 0, float("-inf")).amax(1)
+                pooled = torch.nn.functional.normalize(means[:, -1], p=2, dim=1)
+                embedding[index] = pooled.cpu().numpy()
+                layer_means[index] = means.cpu().numpy()
+                last_max[index] = maxed.cpu().numpy()
+        return PooledOutput(embedding=embedding, layer_means=layer_means, last_max=last_max)

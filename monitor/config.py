@@ -14,11 +14,13 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from connectors.base import SourceOptions, connector_class
+from monitor.matching import parse_query
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
@@ -97,6 +99,16 @@ class BrandConfig(Strict):
     exclusions: list[str] = []  # a mention containing any of these is not about the brand
     handles: list[str] = []  # the brand's own accounts; their posts are not third-party mentions
     languages: list[str] = []  # ISO 639-1; empty means any language
+
+    @field_validator("query")
+    @classmethod
+    def _parsable_query(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and value.strip():
+            try:
+                parse_query(value)
+            except ValueError as exc:  # QuerySyntaxError names the position
+                raise ValueError(f"brand {info.data.get('name', '?')!r}: {exc}") from None
+        return value
 
     def terms(self) -> list[str]:
         """Every positive term: name, aliases and phrases."""

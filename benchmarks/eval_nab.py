@@ -1,0 +1,81 @@
+"""Score the volume-spike detector on NAB's realTweets series with NAB's scorer.
+
+    .venv/bin/python benchmarks/eval_nab.py [--data ../shared/data/nab-realtweets]
+        [--scorer ../shared/eval/nab_score.py] [--out /tmp/nab-volume]
+
+Writes two result folders under --out: `scores/` (the detector's anomaly score for every row,
+scored at NAB's best threshold) and `alerts/` (the default alert decisions as 0/1, scored at 0.5),
+runs the scorer on both and prints its lines plus the detector's speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from monitor.detection.volume import VolumeDetector, VolumeSettings  # noqa: E402
+
+SERIES = ("AAPL", "GOOG", "IBM", "KO", "PFE")
+
+
+def run_series(path: Path, settings: VolumeSettings) -> tuple[list[list[str]], float]:
+    """Rows of timestamp,value,anomaly_score,alert for one series and the seconds spent scoring."""
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = [(r["timestamp"], int(r["value"])) for r in csv.DictReader(f)]
+    detector = VolumeDetector(settings)
+    out = []
+    started = time.perf_counter()
+    for stamp, value in rows:
+        reading = detector.update(datetime.fromisoformat(stamp), value)
+        out.append([stamp, str(value), f"{reading.score:.6f}", str(int(reading.alert))])
+    return out, time.perf_counter() - started
+
+
+def write(folder: Path, name: str, rows: list[list[str]], column: int) -> None:
+    """One scorer input file: timestamp and the chosen column as anomaly_score."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / name).open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["timestamp", "anomaly_score"])
+        writer.writerows([r[0], r[column]] for r in rows)
+
+
+def main() -> None:
+    """Run the detector on every series, then the scorer on the results."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared/data/nab-realtweets")
+    ap.add_argument("--scorer", type=Path, default=ROOT.parent / "shared/eval/nab_score.py")
+    ap.add_argument("--out", type=Path, default=Path("/tmp/nab-volume"))
+    args = ap.parse_args()
+    if not args.data.is_dir():
+        raise SystemExit(f"NAB data not found at {args.data}; pass --data PATH to realTweets")
+    settings = VolumeSettings()
+    buckets, seconds, alerts = 0, 0.0, 0
+    for ticker in SERIES:
+        name = f"Twitter_volume_{ticker}.csv"
+        rows, spent = run_series(args.data / name, settings)
+        buckets, seconds = buckets + len(rows), seconds + spent
+        alerts += sum(r[3] == "1" for r in rows)
+        write(args.out / "scores", name, rows, 2)
+        write(args.out / "alerts", name, rows, 3)
+    windows = str(args.data / "windows.json")
+    print(f"{buckets} buckets in {seconds:.2f} s: {buckets / seconds:,.0f} buckets/s; {alerts} alerts")
+    for label, folder, extra in (
+        ("anomaly score, best threshold", "scores", []),
+        ("default alerts (0/1 at 0.5)", "alerts", ["--threshold", "0.5"]),
+    ):
+        print(f"== {label}")
+        command = [sys.executable, str(args.scorer), str(args.out / folder), "--windows", windows]
+        subprocess.run(command + extra, check=True)
+
+
+if __name__ == "__main__":
+    main()

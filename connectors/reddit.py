@@ -1,0 +1,442 @@
+"""Reddit: site-wide search and new posts/comments of subreddits, anonymous or app-only OAuth."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+from pydantic import Field, field_validator, model_validator
+
+from connectors.base import (
+    AuthError,
+    Connector,
+    Cursor,
+    FetchResult,
+    RateBudget,
+    RateLimited,
+    SourceError,
+    SourceOptions,
+)
+from connectors.http import DEFAULT_RETRY_AFTER, HttpClient, HttpResponse, parse_retry_after
+from monitor.clock import Clock, SystemClock
+from monitor.config import EnvSecret
+from monitor.records import Engagement, EngagementUpdate, Mention
+
+log = logging.getLogger(__name__)
+
+PERMALINK_BASE = "https://www.reddit.com"
+INFO_BATCH = 100  # /api/info accepts at most 100 fullnames per call
+TOKEN_MARGIN = timedelta(seconds=60)  # renew a little before the token really expires
+APPS_PAGE = "https://www.reddit.com/prefs/apps"
+
+
+def _http_base(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if not value.startswith(("https://", "http://")):
+        raise ValueError(f"expected an http(s) URL, got {value!r}")
+    return value
+
+
+class RedditOptions(SourceOptions):
+    """Options of a `kind = "reddit"` source."""
+
+    # Site-wide search queries (reddit search syntax), newest first.
+    search: list[str] = []
+    # Subreddit names without "r/"; their new posts are read in one combined listing.
+    subreddits: list[str] = []
+    # Also read the newest comments of `subreddits`.
+    comments: bool = False
+    # Items per listing page (reddit's maximum is 100).
+    limit: int = Field(default=100, ge=1, le=100)
+    # Pages read per target and poll when many new items arrived since the last poll.
+    max_pages: int = Field(default=3, ge=1, le=10)
+    # App-only OAuth (a "script" or "web" app at reddit.com/prefs/apps); anonymous when unset.
+    client_id: EnvSecret | None = None
+    client_secret: EnvSecret | None = None
+    # Reddit asks for "<platform>:<app id>:<version> (by /u/<username>)"; default names the project.
+    user_agent: str | None = None
+    # Anonymous API host (and the token endpoint's host).
+    base_url: str = "https://www.reddit.com"
+    # API host for OAuth requests.
+    oauth_url: str = "https://oauth.reddit.com"
+
+    @field_validator("base_url", "oauth_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _http_base(value)
+
+    @field_validator("subreddits")
+    @classmethod
+    def _subreddit_names(cls, value: list[str]) -> list[str]:
+        names = [v.strip().removeprefix("/").removeprefix("r/") for v in value]
+        for name in names:
+            if not name.replace("_", "").isalnum() or not 2 <= len(name) <= 21:
+                raise ValueError(f"{name!r} is not a subreddit name (2-21 letters, digits, _)")
+        return names
+
+    @field_validator("search")
+    @classmethod
+    def _queries(cls, value: list[str]) -> list[str]:
+        if any(not q.strip() for q in value):
+            raise ValueError("search queries must not be empty")
+        return [q.strip() for q in value]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RedditOptions:
+        if not self.search and not self.subreddits:
+            raise ValueError("set `search` (queries) or `subreddits` (names), or both")
+        if self.comments and not self.subreddits:
+            raise ValueError("`comments = true` needs `subreddits`")
+        if (self.client_id is None) != (self.client_secret is None):
+            raise ValueError("set both client_id and client_secret (or neither, for anonymous)")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """One listing read per poll: a search or a subreddit listing."""
+
+    key: str  # cursor key, stable across restarts
+    path: str
+    params: dict[str, str]
+
+
+class RedditConnector(Connector):
+    """Reads reddit search results and subreddit listings (posts and, optionally, comments)."""
+
+    kind: ClassVar[str] = "reddit"
+    platform: ClassVar[str] = "reddit"
+    default_interval: ClassVar[float] = 120.0
+    Options: ClassVar[type[SourceOptions]] = RedditOptions
+    supports_refresh: ClassVar[bool] = True
+
+    def __init__(
+        self, name: str, options: SourceOptions, http: HttpClient, *, clock: Clock | None = None
+    ) -> None:
+        super().__init__(name, options, http)
+        assert isinstance(options, RedditOptions)
+        self.opts = options
+        self.clock = clock or SystemClock()
+        self._token: str | None = None
+        self._token_expires: datetime | None = None
+        self._budget: RateBudget | None = None
+
+    def search_terms(self) -> list[str]:
+        """The configured search queries."""
+        return list(self.opts.search)
+
+    def _targets(self) -> list[_Target]:
+        common = {"limit": str(self.opts.limit), "raw_json": "1"}
+        targets = [
+            _Target(f"search:{q}", "/search.json", {"q": q, "sort": "new", "type": "link", **common})
+            for q in self.opts.search
+        ]
+        if self.opts.subreddits:
+            subs = "+".join(self.opts.subreddits)
+            targets.append(_Target(f"new:{subs}", f"/r/{subs}/new.json", dict(common)))
+            if self.opts.comments:
+                targets.append(_Target(f"comments:{subs}", f"/r/{subs}/comments.json", dict(common)))
+        return targets
+
+    async def fetch(self, cursor: Cursor) -> FetchResult:
+        """Read every target's new items since the cursor (a few pages at most)."""
+        old_states: dict[str, Any] = dict(cursor.position.get("targets", {}))
+        new_states: dict[str, Any] = {}
+        found: dict[str, Mention] = {}
+        skipped = 0
+        for target in self._targets():
+            state = old_states.get(target.key)
+            mentions, target_skipped = await self._read_target(target, state)
+            skipped += target_skipped
+            for mention in mentions:
+                found.setdefault(mention.external_id, mention)
+            new_states[target.key] = _advance(state, mentions)
+        return FetchResult(
+            mentions=list(found.values()),
+            cursor=Cursor(position={"targets": new_states}),
+            budget=self._budget,
+            skipped=skipped,
+        )
+
+    async def _read_target(
+        self, target: _Target, state: dict[str, Any] | None
+    ) -> tuple[list[Mention], int]:
+        mentions: list[Mention] = []
+        skipped = 0
+        after: str | None = None
+        for page in range(1, self.opts.max_pages + 1):
+            params = dict(target.params)
+            if after:
+                params["after"] = after
+            listing = await self._get_json(target.path, params, f"reading {target.key}")
+            children, after = _listing(listing, target.key)
+            reached_known = False
+            for child in children:
+                mention = self._mention(child)
+                if mention is None:
+                    skipped += 1
+                    continue
+                if state is not None and not _is_new(mention, state):
+                    reached_known = True
+                    continue
+                mentions.append(mention)
+            # The first poll takes only the newest page: history is not what we watch for.
+            if state is None or reached_known or not after:
+                break
+            if page == self.opts.max_pages:
+                log.warning(
+                    "%s: more than %d pages of new items for %s since the last poll; older ones "
+                    "were not read (poll more often or raise max_pages)",
+                    self.name, self.opts.max_pages, target.key,
+                )
+        return mentions, skipped
+
+    async def refresh(self, refs: Sequence[str]) -> list[EngagementUpdate]:
+        """Re-read scores and comment counts of posts/comments by fullname (t3_…, t1_…)."""
+        names = [r for r in dict.fromkeys(refs) if r.startswith(("t1_", "t3_"))]
+        updates: list[EngagementUpdate] = []
+        for start in range(0, len(names), INFO_BATCH):
+            batch = names[start : start + INFO_BATCH]
+            listing = await self._get_json(
+                "/api/info.json", {"id": ",".join(batch), "raw_json": "1"}, "refreshing counters"
+            )
+            children, _ = _listing(listing, "api/info")
+            observed = self.clock.now()
+            for child in children:
+                mention = self._mention(child)
+                if mention is not None and mention.engagement is not None:
+                    updates.append(
+                        EngagementUpdate(
+                            platform=self.platform,
+                            external_id=mention.external_id,
+                            engagement=mention.engagement,
+                            observed_at=observed,
+                        )
+                    )
+        return updates
+
+    def _mention(self, child: Any) -> Mention | None:
+        """Map one listing child (t3 post or t1 comment); None (logged) when it lacks a field."""
+        data = child.get("data") if isinstance(child, dict) else None
+        kind = child.get("kind") if isinstance(child, dict) else None
+        if not isinstance(data, dict) or kind not in ("t1", "t3"):
+            log.warning("%s: skipped a reddit item that is not a post or comment", self.name)
+            return None
+        fullname = data.get("name")
+        required = ["name", "created_utc", "permalink"] + (["title"] if kind == "t3" else ["body"])
+        missing = [key for key in required if data.get(key) is None]
+        if missing or not isinstance(data.get("created_utc"), int | float):
+            log.warning(
+                "%s: skipped reddit item %s: missing or invalid %s",
+                self.name, fullname or "(no id)", ", ".join(missing) or "created_utc",
+            )
+            return None
+        author = data.get("author")
+        if author in ("[deleted]", "[removed]"):
+            author = None
+        score = _int(data.get("score"))
+        if kind == "t3":
+            title = str(data["title"])
+            body = str(data.get("selftext") or "").strip()
+            text = f"{title}\n\n{body}" if body else title
+            ratio = data.get("upvote_ratio")
+            engagement = Engagement(
+                likes=score,
+                comments=_int(data.get("num_comments")),
+                extra={"upvote_ratio": float(ratio)} if isinstance(ratio, int | float) else {},
+            )
+            parent = None
+        else:
+            title = None
+            text = str(data["body"])
+            engagement = Engagement(likes=score)
+            parent = data.get("parent_id") if isinstance(data.get("parent_id"), str) else None
+        return Mention(
+            platform=self.platform,
+            external_id=str(fullname),
+            text=text,
+            url=PERMALINK_BASE + str(data["permalink"]),
+            title=title,
+            author=str(author) if author else None,
+            # Reddit has no follower counts for posts; the subreddit's audience is the reach.
+            author_reach=_int(data.get("subreddit_subscribers")),
+            published_at=datetime.fromtimestamp(float(data["created_utc"]), UTC),
+            parent_id=parent,
+            engagement=engagement,
+        )
+
+    # -- HTTP ---------------------------------------------------------------------------------
+
+    async def _get_json(self, path: str, params: dict[str, str], doing: str) -> Any:
+        self._check_budget(doing)
+        for attempt in (1, 2):
+            headers = {"Accept": "application/json"}
+            if self.opts.user_agent:
+                headers["User-Agent"] = self.opts.user_agent
+            if self.opts.client_id is not None:
+                headers["Authorization"] = f"bearer {await self._access_token()}"
+                url = self.opts.oauth_url + path
+            else:
+                url = self.opts.base_url + path
+            response = await self.http.get(url, params=params, headers=headers)
+            self._note_budget(response)
+            if response.status == 401 and self.opts.client_id is not None and attempt == 1:
+                self._token = None  # expired or revoked early: get a fresh one, once
+                continue
+            self._raise_for_status(response, doing)
+            try:
+                return response.json()
+            except SourceError as exc:
+                raise SourceError(self.http.scrub(f"reddit {doing}: {exc}")) from None
+        raise AssertionError("unreachable")
+
+    async def _access_token(self) -> str:
+        now = self.clock.now()
+        if self._token and self._token_expires and now < self._token_expires:
+            return self._token
+        assert self.opts.client_id is not None and self.opts.client_secret is not None
+        try:
+            client_id = self.opts.client_id.reveal()
+            client_secret = self.opts.client_secret.reveal()
+        except ValueError as exc:
+            raise AuthError(
+                f"reddit source {self.name!r}: {exc}; export it or remove client_id/client_secret"
+            ) from None
+        self.http.add_secrets([client_id, client_secret])
+        basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+        self.http.add_secrets([basic])
+        headers = {"Accept": "application/json", "Authorization": f"Basic {basic}"}
+        if self.opts.user_agent:
+            headers["User-Agent"] = self.opts.user_agent
+        response = await self.http.post(
+            self.opts.base_url + "/api/v1/access_token",
+            data={"grant_type": "client_credentials"},
+            headers=headers,
+        )
+        if response.status in (400, 401, 403):
+            raise AuthError(
+                f"reddit refused client_id/client_secret of source {self.name!r} "
+                f"(HTTP {response.status}) when asking for an OAuth token; check the app's id and "
+                f"secret at {APPS_PAGE} (it must be a script or web app)"
+            )
+        self._raise_for_status(response, "getting an OAuth token")
+        try:
+            body = response.json()
+        except SourceError as exc:
+            raise SourceError(self.http.scrub(f"reddit OAuth token: {exc}")) from None
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            reason = body.get("error") if isinstance(body, dict) else None
+            raise AuthError(
+                f"reddit gave source {self.name!r} no OAuth token ({reason or 'no access_token'}); "
+                f"check the app's id and secret at {APPS_PAGE}"
+            )
+        self.http.add_secrets([token])
+        expires_in = body.get("expires_in")
+        lifetime = float(expires_in) if isinstance(expires_in, int | float) else 3600.0
+        self._token = token
+        self._token_expires = now + timedelta(seconds=lifetime) - TOKEN_MARGIN
+        return token
+
+    def _check_budget(self, doing: str) -> None:
+        budget = self._budget
+        if budget is None or budget.remaining is None or budget.remaining >= 1:
+            return
+        if budget.resets_at is None:
+            return
+        wait = (budget.resets_at - self.clock.now()).total_seconds()
+        if wait > 0:
+            raise RateLimited(
+                f"reddit request allowance used up (before {doing}); it resets in {wait:.0f}s",
+                wait,
+            )
+
+    def _note_budget(self, response: HttpResponse) -> None:
+        # Responses served from reddit's CDN carry no rate-limit headers; keep the last known.
+        remaining = _float(response.headers.get("X-Ratelimit-Remaining"))
+        reset = _float(response.headers.get("X-Ratelimit-Reset"))
+        if remaining is None or reset is None:
+            return
+        used = _float(response.headers.get("X-Ratelimit-Used"))
+        self._budget = RateBudget(
+            remaining=int(remaining),
+            limit=int(remaining + used) if used is not None else None,
+            resets_at=self.clock.now() + timedelta(seconds=reset),
+        )
+
+    def _raise_for_status(self, response: HttpResponse, doing: str) -> None:
+        now = self.clock.now()
+        if response.status == 429:
+            retry = parse_retry_after(response.headers.get("Retry-After"), now)
+            if retry is None:
+                retry = _float(response.headers.get("X-Ratelimit-Reset"))
+            raise RateLimited(
+                f"reddit rate limited source {self.name!r} (HTTP 429) while {doing}",
+                DEFAULT_RETRY_AFTER if retry is None else retry,
+            )
+        if response.status in (401, 403):
+            hint = (
+                "check the app's id and secret"
+                if self.opts.client_id is not None
+                else "reddit often blocks anonymous clients: configure client_id and "
+                "client_secret (and a user_agent naming your reddit account)"
+            )
+            raise AuthError(
+                f"reddit refused source {self.name!r} (HTTP {response.status}) while {doing}; "
+                f"{hint}"
+            )
+        try:
+            response.raise_for_status(now=now)
+        except RateLimited as exc:
+            raise RateLimited(self.http.scrub(f"reddit {doing}: {exc}"), exc.retry_after) from None
+        except SourceError as exc:
+            raise SourceError(self.http.scrub(f"reddit {doing}: {exc}")) from None
+
+
+def _listing(body: Any, what: str) -> tuple[list[Any], str | None]:
+    """Children and `after` of a reddit Listing; SourceError when the shape is wrong."""
+    data = body.get("data") if isinstance(body, dict) else None
+    children = data.get("children") if isinstance(data, dict) else None
+    if not isinstance(children, list):
+        raise SourceError(f"reddit answered {what} without a listing (no data.children)")
+    assert isinstance(data, dict)
+    after = data.get("after")
+    return children, after if isinstance(after, str) and after else None
+
+
+def _is_new(mention: Mention, state: dict[str, Any]) -> bool:
+    assert mention.published_at is not None
+    created = mention.published_at.timestamp()
+    newest = float(state.get("newest", 0.0))
+    return created > newest or (created == newest and mention.external_id not in state.get("ids", []))
+
+
+def _advance(state: dict[str, Any] | None, mentions: list[Mention]) -> dict[str, Any]:
+    """The target's next cursor: newest created_utc seen and the fullnames at that second."""
+    newest = float(state["newest"]) if state else 0.0
+    ids: list[str] = list(state.get("ids", [])) if state else []
+    for mention in mentions:
+        assert mention.published_at is not None
+        created = mention.published_at.timestamp()
+        if created > newest:
+            newest, ids = created, [mention.external_id]
+        elif created == newest and mention.external_id not in ids:
+            ids.append(mention.external_id)
+    return {"newest": newest, "ids": ids}
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _float(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None

@@ -1,0 +1,606 @@
+"""YouTube Data API v3: new videos matching a query, their statistics, and optional comments.
+
+The API is metered in quota units per Google Cloud project (10,000 a day by default), reset at
+midnight Pacific time. Each call's cost is counted here and the day's spend is kept in the
+cursor, so the source stops itself before the project runs dry instead of failing at random.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+
+from connectors.base import (
+    AuthError,
+    Connector,
+    Cursor,
+    FetchResult,
+    RateBudget,
+    RateLimited,
+    SourceError,
+    SourceOptions,
+)
+from connectors.http import HttpClient, HttpResponse, redact_url
+from monitor.clock import Clock, SystemClock
+from monitor.config import Duration, EnvSecret
+from monitor.records import Engagement, EngagementUpdate, Mention
+
+log = logging.getLogger(__name__)
+
+PACIFIC = ZoneInfo("America/Los_Angeles")
+# Documented costs (developers.google.com/youtube/v3/determine_quota_cost).
+SEARCH_COST = 100
+LIST_COST = 1  # videos.list, channels.list, commentThreads.list
+IDS_PER_CALL = 50
+VIDEO_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+SEEN_LIMIT = 500  # ids remembered to drop repeats from the overlap window
+QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
+RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+KEY_REASONS = frozenset({"keyInvalid", "keyExpired", "API_KEY_INVALID", "API_KEY_EXPIRED"})
+SKIP_VIDEO_REASONS = frozenset({"commentsDisabled", "videoNotFound", "forbidden"})
+
+
+class YouTubeOptions(SourceOptions):
+    """Options of a `kind = "youtube"` source."""
+
+    api_key: EnvSecret  # a Google Cloud API key with "YouTube Data API v3" enabled
+    query: str = Field(min_length=1, max_length=500)  # search.list `q`: supports | and -
+    base_url: str = Field(default="https://www.googleapis.com/youtube/v3", pattern=r"^https?://")
+    daily_quota: int = Field(default=10_000, ge=SEARCH_COST + LIST_COST)  # the project's quota
+    max_pages: int = Field(default=1, ge=1, le=10)  # search pages (50 videos, 100 units) per poll
+    lookback: Duration = Field(default=86_400.0, gt=0)  # how far back the first poll looks
+    overlap: Duration = Field(default=3_600.0, ge=0)  # re-search window: the index lags uploads
+    region_code: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    relevance_language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z]+)?$")
+    channel_reach: bool = True  # subscriber counts as author reach: 1 unit per 50 channels
+    comment_video_ids: list[str] = []  # always read new comments on these videos
+    comments_on_found_within: Duration | None = None  # also on videos found in this window
+    max_comment_videos: int = Field(default=10, ge=0, le=50)  # comment calls per poll
+
+    @field_validator("comment_video_ids")
+    @classmethod
+    def _video_ids(cls, value: list[str]) -> list[str]:
+        for video_id in value:
+            if not VIDEO_ID.match(video_id):
+                raise ValueError(
+                    f"{video_id!r} is not a YouTube video id (11 characters, as in watch?v=...)"
+                )
+        return value
+
+
+def pacific_day(now: datetime) -> str:
+    """The Pacific-time date that YouTube's daily quota is counted on."""
+    return now.astimezone(PACIFIC).date().isoformat()
+
+
+def next_quota_reset(now: datetime) -> datetime:
+    """The next midnight Pacific time, in UTC."""
+    tomorrow = now.astimezone(PACIFIC).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(0), tzinfo=PACIFIC).astimezone(UTC)
+
+
+@dataclass(slots=True)
+class QuotaLedger:
+    """Units spent on one Pacific-time day against the configured daily quota."""
+
+    day: str
+    used: int
+    limit: int
+
+    def affordable(self, units: int) -> bool:
+        """True when `units` more still fit in today's quota."""
+        return self.used + units <= self.limit
+
+    def remaining(self) -> int:
+        """Units left today."""
+        return max(0, self.limit - self.used)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _count(value: Any) -> int | None:
+    """YouTube sends counters as decimal strings; absent means hidden or disabled."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _when(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _rfc3339(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _lang(code: Any) -> str | None:
+    """ISO 639-1 from a BCP-47 tag such as "en-US"; None for "zxx", "und" and the like."""
+    if not isinstance(code, str):
+        return None
+    primary = code.replace("_", "-").split("-")[0].lower()
+    return primary if len(primary) == 2 and primary.isalpha() else None
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _error_reasons(resp: HttpResponse) -> tuple[set[str], str]:
+    """The `reason` codes and message of a Google API error body (empty when not one)."""
+    try:
+        error = resp.json().get("error", {})
+    except (SourceError, AttributeError):
+        return set(), ""
+    if not isinstance(error, dict):
+        return set(), ""
+    reasons = {
+        str(e.get("reason")) for e in error.get("errors", []) if isinstance(e, dict)
+    } | {str(d.get("reason")) for d in error.get("details", []) if isinstance(d, dict)}
+    message = re.sub(r"<[^>]+>", "", str(error.get("message", "")))[:200]
+    return reasons - {"None"}, message
+
+
+def watch_url(video_id: str) -> str:
+    """The canonical watch page of a video."""
+    return f"https://www.youtube.com/watch?v={video_id}"
+
+
+class YouTubeConnector(Connector):
+    """Searches YouTube for new videos about the brands; optionally reads their comments."""
+
+    kind: ClassVar[str] = "youtube"
+    platform: ClassVar[str] = "youtube"
+    # A poll costs at least 101 units: every 30 minutes spends ~4,900 of the default 10,000
+    # a day, which leaves room for comments, refreshes and a second search page.
+    default_interval: ClassVar[float] = 1800.0
+    Options: ClassVar[type[SourceOptions]] = YouTubeOptions
+    supports_refresh: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        name: str,
+        options: SourceOptions,
+        http: HttpClient,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(name, options, http)
+        assert isinstance(options, YouTubeOptions)
+        self.opts = options
+        self.clock: Clock = clock or SystemClock()
+        self.base_url = options.base_url.rstrip("/")
+        # Spend since the last fetch (refreshes) must reach the next cursor too.
+        self._ledger: QuotaLedger | None = None
+        self._no_comments: set[str] = set()  # videos with comments disabled or gone
+
+    def search_terms(self) -> list[str]:
+        """The configured search query."""
+        return [self.opts.query]
+
+    def _key(self) -> str:
+        try:
+            key = self.opts.api_key.reveal()
+        except ValueError as exc:
+            raise AuthError(f"YouTube source {self.name}: {exc}; export the API key") from None
+        self.http.add_secrets([key])
+        return key
+
+    def _open_ledger(self, position: Mapping[str, Any], now: datetime) -> QuotaLedger:
+        day = pacific_day(now)
+        used = 0
+        if position.get("quota_day") == day and isinstance(position.get("quota_used"), int):
+            used = position["quota_used"]
+        if self._ledger is not None and self._ledger.day == day:
+            used = max(used, self._ledger.used)
+        self._ledger = QuotaLedger(day=day, used=used, limit=self.opts.daily_quota)
+        return self._ledger
+
+    def _quota_spent(self, ledger: QuotaLedger, now: datetime, needed: int) -> RateLimited:
+        reset = next_quota_reset(now)
+        return RateLimited(
+            f"YouTube daily quota spent for source {self.name}: {ledger.used} of "
+            f"{ledger.limit} units used today (Pacific time), {needed} needed; polling resumes "
+            f"at midnight Pacific ({reset:%Y-%m-%d %H:%M} UTC). Raise daily_quota only if the "
+            "Google Cloud project really has more",
+            (reset - now).total_seconds(),
+        )
+
+    def _budget(self, ledger: QuotaLedger, now: datetime) -> RateBudget:
+        return RateBudget(
+            remaining=ledger.remaining(),
+            limit=ledger.limit,
+            resets_at=next_quota_reset(now),
+            unit="quota units",
+        )
+
+    async def _call(
+        self,
+        ledger: QuotaLedger,
+        method: str,
+        params: Mapping[str, str | int],
+        cost: int,
+        now: datetime,
+        tolerate: frozenset[str] = frozenset(),
+    ) -> HttpResponse:
+        """One metered API call; the units are booked even when the call fails (Google does).
+
+        An error response whose reason is in `tolerate` is returned for the caller to handle.
+        """
+        if not ledger.affordable(cost):
+            raise self._quota_spent(ledger, now, cost)
+        ledger.used += cost
+        url = f"{self.base_url}/{method}"
+        resp = await self.http.get(url, params={**params, "key": self._key()})
+        if resp.status >= 400 and not (_error_reasons(resp)[0] & tolerate):
+            self._raise_for_youtube(resp, method, now)
+        return resp
+
+    def _raise_for_youtube(self, resp: HttpResponse, method: str, now: datetime) -> None:
+        reasons, message = _error_reasons(resp)
+        where = redact_url(resp.request_url)
+        detail = self.http.scrub(f"{', '.join(sorted(reasons)) or 'no reason'}: {message}")
+        if reasons & QUOTA_REASONS:
+            reset = next_quota_reset(now)
+            raise RateLimited(
+                f"YouTube says the project's daily quota is spent ({method}, HTTP {resp.status}); "
+                f"polling resumes at midnight Pacific ({reset:%Y-%m-%d %H:%M} UTC). Another "
+                "program may share this API key's project",
+                (reset - now).total_seconds(),
+            )
+        if reasons & RATE_REASONS:
+            raise RateLimited(f"YouTube rate limit on {method} ({detail})", 60.0)
+        if reasons & KEY_REASONS or resp.status in (401, 403):
+            raise AuthError(
+                f"YouTube refused the API key from ${self.opts.api_key.env} on {method} "
+                f"(HTTP {resp.status}, {detail}). Check the key, its API restrictions, and that "
+                "'YouTube Data API v3' is enabled in its Google Cloud project"
+            )
+        if resp.status == 400:
+            raise SourceError(f"YouTube rejected {where} (HTTP 400, {detail}); check the options")
+        resp.raise_for_status(now)
+
+    def _json_object(self, resp: HttpResponse) -> dict[str, Any]:
+        data = resp.json()
+        if not isinstance(data, dict):
+            raise SourceError(
+                f"unexpected JSON from {redact_url(resp.request_url)}: expected an object"
+            )
+        return data
+
+    # -- fetch -----------------------------------------------------------------------------
+
+    async def fetch(self, cursor: Cursor) -> FetchResult:
+        """Search for videos published since the last poll, then read their statistics."""
+        now = self.clock.now()
+        position = cursor.position
+        ledger = self._open_ledger(position, now)
+        if not ledger.affordable(SEARCH_COST + LIST_COST):
+            raise self._quota_spent(ledger, now, SEARCH_COST + LIST_COST)
+
+        newest = _when(position.get("published_after")) or (
+            now - timedelta(seconds=self.opts.lookback)
+        )
+        seen: list[str] = [s for s in position.get("seen", []) if isinstance(s, str)]
+        seen_set = set(seen)
+        after = newest - timedelta(seconds=self.opts.overlap)
+        found, skipped = await self._search(ledger, after, now)
+        fresh = [item for item in found if item["id"] not in seen_set]
+
+        fresh_ids = [item["id"] for item in fresh]
+        videos = await self._videos(ledger, fresh_ids, "snippet,statistics", now)
+        reach: dict[str, int] = {}
+        if self.opts.channel_reach:
+            channels = sorted({item["channel_id"] for item in fresh if item["channel_id"]})
+            reach = await self._subscribers(ledger, channels, now)
+
+        mentions: list[Mention] = []
+        for item in fresh:
+            mentions.append(self._video_mention(item, videos.get(item["id"]), reach))
+            published = item["published_at"]
+            newest = max(newest, published)
+            seen.append(item["id"])
+
+        tracked = self._tracked_videos(position, fresh, now)
+        comment_since = {
+            k: v for k, v in position.get("comment_since", {}).items()
+            if isinstance(k, str) and isinstance(v, str) and k in tracked
+        }
+        comments, comment_skipped = await self._comments(ledger, tracked, comment_since, now)
+        mentions.extend(comments)
+
+        next_position: dict[str, Any] = {
+            "published_after": _rfc3339(newest),
+            "seen": seen[-SEEN_LIMIT:],
+            "quota_day": ledger.day,
+            "quota_used": ledger.used,
+            "tracked": tracked,
+            "comment_since": comment_since,
+        }
+        return FetchResult(
+            mentions=mentions,
+            cursor=Cursor(next_position),
+            budget=self._budget(ledger, now),
+            skipped=skipped + comment_skipped,
+        )
+
+    async def _search(
+        self, ledger: QuotaLedger, after: datetime, now: datetime
+    ) -> tuple[list[dict[str, Any]], int]:
+        params: dict[str, str | int] = {
+            "part": "snippet",
+            "type": "video",
+            "order": "date",
+            "q": self.opts.query,
+            "publishedAfter": _rfc3339(after),
+            "maxResults": 50,
+        }
+        if self.opts.region_code:
+            params["regionCode"] = self.opts.region_code
+        if self.opts.relevance_language:
+            params["relevanceLanguage"] = self.opts.relevance_language
+        found: list[dict[str, Any]] = []
+        skipped = 0
+        for page in range(self.opts.max_pages):
+            data = self._json_object(await self._call(ledger, "search", params, SEARCH_COST, now))
+            items = data.get("items", [])
+            for index, raw in enumerate(items if isinstance(items, list) else []):
+                item = self._search_item(raw)
+                if item is None:
+                    skipped += 1
+                    log.info(
+                        "source %s: skipped search result %d on page %d: no video id or "
+                        "publishedAt", self.name, index, page + 1,
+                    )
+                    continue
+                found.append(item)
+            token = data.get("nextPageToken")
+            # Another page also needs a videos.list call for its statistics.
+            if not isinstance(token, str) or not ledger.affordable(SEARCH_COST + 2 * LIST_COST):
+                break
+            params["pageToken"] = token
+        return found, skipped
+
+    @staticmethod
+    def _search_item(raw: Any) -> dict[str, Any] | None:
+        if not isinstance(raw, dict):
+            return None
+        ident = raw.get("id")
+        snippet = raw.get("snippet")
+        video_id = ident.get("videoId") if isinstance(ident, dict) else None
+        if not isinstance(video_id, str) or not isinstance(snippet, dict):
+            return None
+        published = _when(snippet.get("publishedAt"))
+        if published is None:
+            return None
+        return {
+            "id": video_id,
+            "published_at": published,
+            # search.list returns HTML-escaped titles and a truncated description.
+            "title": html.unescape(_text(snippet.get("title")) or ""),
+            "description": html.unescape(_text(snippet.get("description")) or ""),
+            "channel_id": _text(snippet.get("channelId")),
+            "channel_title": _text(snippet.get("channelTitle")),
+        }
+
+    async def _videos(
+        self, ledger: QuotaLedger, ids: Sequence[str], part: str, now: datetime
+    ) -> dict[str, dict[str, Any]]:
+        videos: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(ids, IDS_PER_CALL):
+            params: dict[str, str | int] = {
+                "part": part, "id": ",".join(chunk), "maxResults": IDS_PER_CALL
+            }
+            data = self._json_object(await self._call(ledger, "videos", params, LIST_COST, now))
+            for raw in data.get("items", []) if isinstance(data.get("items"), list) else []:
+                if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                    videos[raw["id"]] = raw
+        return videos
+
+    async def _subscribers(
+        self, ledger: QuotaLedger, channel_ids: Sequence[str], now: datetime
+    ) -> dict[str, int]:
+        reach: dict[str, int] = {}
+        for chunk in _chunks(channel_ids, IDS_PER_CALL):
+            if not ledger.affordable(LIST_COST):
+                break  # reach is a nice-to-have; keep the units for the next search
+            params: dict[str, str | int] = {
+                "part": "statistics", "id": ",".join(chunk), "maxResults": IDS_PER_CALL
+            }
+            data = self._json_object(await self._call(ledger, "channels", params, LIST_COST, now))
+            for raw in data.get("items", []) if isinstance(data.get("items"), list) else []:
+                if not isinstance(raw, dict) or not isinstance(raw.get("statistics"), dict):
+                    continue
+                stats = raw["statistics"]
+                count = _count(stats.get("subscriberCount"))
+                if count is not None and not stats.get("hiddenSubscriberCount"):
+                    reach[str(raw.get("id"))] = count
+        return reach
+
+    @staticmethod
+    def _engagement(stats: Any) -> Engagement | None:
+        if not isinstance(stats, dict):
+            return None
+        return Engagement(
+            likes=_count(stats.get("likeCount")),
+            comments=_count(stats.get("commentCount")),
+            views=_count(stats.get("viewCount")),
+        )
+
+    def _video_mention(
+        self, item: dict[str, Any], video: dict[str, Any] | None, reach: Mapping[str, int]
+    ) -> Mention:
+        snippet = video.get("snippet") if video else None
+        snippet = snippet if isinstance(snippet, dict) else {}
+        title = _text(snippet.get("title")) or item["title"]
+        description = _text(snippet.get("description")) or item["description"]
+        text = "\n\n".join(part for part in (title, description) if part)
+        lang = _lang(snippet.get("defaultAudioLanguage")) or _lang(snippet.get("defaultLanguage"))
+        channel = item["channel_id"]
+        return Mention(
+            platform=self.platform,
+            external_id=item["id"],
+            text=text,
+            url=watch_url(item["id"]),
+            title=title or None,
+            author=_text(snippet.get("channelTitle")) or item["channel_title"],
+            author_reach=reach.get(channel) if channel else None,
+            published_at=item["published_at"],
+            lang=lang,
+            engagement=self._engagement(video.get("statistics")) if video else None,
+        )
+
+    # -- comments --------------------------------------------------------------------------
+
+    def _tracked_videos(
+        self, position: Mapping[str, Any], fresh: Sequence[dict[str, Any]], now: datetime
+    ) -> dict[str, str]:
+        """Videos whose comments are read: configured ones plus recent finds, newest first."""
+        window = self.opts.comments_on_found_within
+        tracked: dict[str, str] = {}
+        if window is not None:
+            horizon = now - timedelta(seconds=window)
+            previous = position.get("tracked", {})
+            candidates = dict(previous) if isinstance(previous, dict) else {}
+            candidates.update({item["id"]: _rfc3339(item["published_at"]) for item in fresh})
+            for video_id, found in candidates.items():
+                when = _when(found)
+                if isinstance(video_id, str) and when is not None and when >= horizon:
+                    tracked[video_id] = _rfc3339(when)
+        for video_id in self.opts.comment_video_ids:
+            tracked.pop(video_id, None)  # listed ones are read anyway; do not count them twice
+        return dict(sorted(tracked.items(), key=lambda kv: kv[1], reverse=True))
+
+    async def _comments(
+        self,
+        ledger: QuotaLedger,
+        tracked: dict[str, str],
+        since: dict[str, str],
+        now: datetime,
+    ) -> tuple[list[Mention], int]:
+        targets = [
+            v for v in (*self.opts.comment_video_ids, *tracked) if v not in self._no_comments
+        ][: self.opts.max_comment_videos]
+        mentions: list[Mention] = []
+        skipped = 0
+        for video_id in targets:
+            if not ledger.affordable(LIST_COST):
+                log.info("source %s: quota too low for comments this poll", self.name)
+                break
+            params: dict[str, str | int] = {
+                "part": "snippet",
+                "videoId": video_id,
+                "order": "time",
+                "maxResults": 100,
+                "textFormat": "plainText",
+            }
+            resp = await self._call(
+                ledger, "commentThreads", params, LIST_COST, now, tolerate=SKIP_VIDEO_REASONS
+            )
+            if resp.status >= 400:
+                reason = ", ".join(sorted(_error_reasons(resp)[0]))
+                tracked.pop(video_id, None)
+                since.pop(video_id, None)
+                if video_id not in self._no_comments:
+                    self._no_comments.add(video_id)
+                    listed = video_id in self.opts.comment_video_ids
+                    log.log(
+                        logging.WARNING if listed else logging.INFO,
+                        "source %s: cannot read comments of video %s (%s); not asking again "
+                        "until restart", self.name, video_id, reason,
+                    )
+                continue
+            data = self._json_object(resp)
+            after = _when(since.get(video_id))
+            newest = after
+            items = data.get("items", [])
+            for index, raw in enumerate(items if isinstance(items, list) else []):
+                mention = self._comment_mention(raw)
+                if mention is None:
+                    skipped += 1
+                    log.info(
+                        "source %s: skipped comment thread %d on video %s: no id, text or "
+                        "publishedAt", self.name, index, video_id,
+                    )
+                    continue
+                assert mention.published_at is not None
+                if after is not None and mention.published_at <= after:
+                    continue
+                mentions.append(mention)
+                newest = max(newest or mention.published_at, mention.published_at)
+            if newest is not None:
+                since[video_id] = _rfc3339(newest)
+        return mentions, skipped
+
+    def _comment_mention(self, raw: Any) -> Mention | None:
+        if not isinstance(raw, dict) or not isinstance(raw.get("snippet"), dict):
+            return None
+        thread = raw["snippet"]
+        top = thread.get("topLevelComment")
+        if not isinstance(top, dict) or not isinstance(top.get("snippet"), dict):
+            return None
+        snippet = top["snippet"]
+        comment_id = _text(top.get("id"))
+        video_id = _text(snippet.get("videoId")) or _text(thread.get("videoId"))
+        text = _text(snippet.get("textOriginal")) or _text(snippet.get("textDisplay"))
+        published = _when(snippet.get("publishedAt"))
+        if comment_id is None or video_id is None or text is None or published is None:
+            return None
+        return Mention(
+            platform=self.platform,
+            external_id=comment_id,
+            text=text,
+            url=f"{watch_url(video_id)}&lc={comment_id}",
+            author=_text(snippet.get("authorDisplayName")),
+            published_at=published,
+            parent_id=video_id,
+            engagement=Engagement(
+                likes=_count(snippet.get("likeCount")),
+                comments=_count(thread.get("totalReplyCount")),
+            ),
+        )
+
+    # -- refresh ---------------------------------------------------------------------------
+
+    async def refresh(self, refs: Sequence[str]) -> list[EngagementUpdate]:
+        """Re-read view, like and comment counts of videos (1 unit per 50 videos)."""
+        ids = [ref for ref in dict.fromkeys(refs) if VIDEO_ID.match(ref)]
+        if not ids:
+            return []
+        now = self.clock.now()
+        ledger = self._open_ledger({}, now)
+        videos = await self._videos(ledger, ids, "statistics", now)
+        updates: list[EngagementUpdate] = []
+        for video_id in ids:
+            video = videos.get(video_id)
+            engagement = self._engagement(video.get("statistics")) if video else None
+            if engagement is not None:
+                updates.append(
+                    EngagementUpdate(
+                        platform=self.platform,
+                        external_id=video_id,
+                        engagement=engagement,
+                        observed_at=now,
+                    )
+                )
+        return updates

@@ -1,0 +1,84 @@
+"""The `[models]` configuration table: which sentiment, complaint and harm models to run, and how."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SentimentLabel = Literal["negative", "neutral", "positive"]
+
+
+class ModelsTable(BaseModel):
+    """Base for `[models]` tables: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=())
+
+
+class SentimentSettings(ModelsTable):
+    """`[models.sentiment]`: the embedded head (default) or any Hugging Face classifier."""
+
+    backend: Literal["embedded", "transformers"] = "embedded"
+    # transformers: a hub id or a local directory. embedded: not used.
+    model: str | None = None
+    # embedded: a head weights file to use instead of the shipped one (from `models train`).
+    weights: Path | None = None
+    device: str = "cpu"
+    batch_size: int = Field(default=32, ge=1, le=4096)
+    max_length: int = Field(default=128, ge=8, le=8192)
+    # For models whose label names are not recognised: model label -> negative/neutral/positive.
+    labels: dict[str, SentimentLabel] = {}
+
+    @model_validator(mode="after")
+    def _backend_keys(self) -> SentimentSettings:
+        if self.backend == "transformers":
+            if not self.model:
+                raise ValueError(
+                    'backend = "transformers" needs model = "<hub id or local directory>", e.g. '
+                    '"cardiffnlp/twitter-xlm-roberta-base-sentiment"'
+                )
+            if self.weights is not None:
+                raise ValueError('weights applies to backend = "embedded" only')
+        else:
+            if self.model is not None:
+                raise ValueError(
+                    'model applies to backend = "transformers"; the embedded backend uses the '
+                    "shipped head (or weights = PATH)"
+                )
+            if self.labels:
+                raise ValueError('labels applies to backend = "transformers" only')
+        return self
+
+
+class ComplaintSettings(ModelsTable):
+    """`[models.complaint]`: the complaint head on the shared embeddings."""
+
+    enabled: bool = True
+    weights: Path | None = None  # default: the shipped head
+
+
+class HarmSettings(ModelsTable):
+    """`[models.harm]`: the harm-claim classifier."""
+
+    enabled: bool = True
+
+
+class ModelsConfig(ModelsTable):
+    """`[models]`: the shared encoder and the models that read its embeddings."""
+
+    device: str = "cpu"
+    threads: int | None = Field(default=None, ge=1, le=256)  # torch CPU threads; None: torch's default
+    batch_size: int = Field(default=64, ge=1, le=4096)
+    max_length: int = Field(default=128, ge=8, le=512)
+    # Dynamic int8 quantisation of the encoder's Linear layers (CPU only): faster, slightly less accurate.
+    quantize: bool = False
+    sentiment: SentimentSettings = SentimentSettings()
+    complaint: ComplaintSettings = ComplaintSettings()
+    harm: HarmSettings = HarmSettings()
+
+    @model_validator(mode="after")
+    def _quantize_on_cpu(self) -> ModelsConfig:
+        if self.quantize and self.device != "cpu":
+            raise ValueError("quantize = true works on device = \"cpu\" only (dynamic int8)")
+        return self

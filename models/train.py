@@ -1,0 +1,170 @@
+"""Training and evaluation data for the shipped heads: loaders, feature cache, fitting."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from models.encoder import PooledOutput, SentenceEncoder
+from models.heads import Head, normalize_text
+
+log = logging.getLogger(__name__)
+
+CACHE_DIR = Path(".cache") / "features"
+
+
+def load_tweeteval(folder: Path, split: str) -> tuple[list[str], np.ndarray]:
+    """Texts and labels (0 neg, 1 neu, 2 pos) of a TweetEval-format `<split>_text.txt` pair."""
+    text_path = folder / f"{split}_text.txt"
+    label_path = folder / f"{split}_labels.txt"
+    for path in (text_path, label_path):
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{path} not found while reading the {split!r} split of {folder}; a TweetEval-format "
+                f"folder holds {split}_text.txt and {split}_labels.txt, one line per text"
+            )
+    texts = text_path.read_text(encoding="utf-8").splitlines()
+    labels = [int(line) for line in label_path.read_text(encoding="utf-8").split()]
+    if len(texts) != len(labels):
+        raise ValueError(
+            f"{text_path} has {len(texts)} lines but {label_path} has {len(labels)} labels; "
+            "they must pair line by line"
+        )
+    return texts, np.asarray(labels, dtype=np.int64)
+
+
+def load_labelled_csv(path: Path) -> tuple[list[str], np.ndarray]:
+    """Texts and 0/1 labels from a CSV file with `text` and `label` columns."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found; give a CSV file with text and label columns")
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"text", "label"} - set(reader.fieldnames or [])
+        if missing:
+            raise ValueError(f"{path} lacks column(s) {sorted(missing)}; it needs text and label")
+        rows = [(row["text"], int(row["label"])) for row in reader]
+    return [text for text, _ in rows], np.asarray([label for _, label in rows], dtype=np.int64)
+
+
+def cached_pooled(
+    encoder: SentenceEncoder, texts: Sequence[str], *, cache_dir: Path | None = CACHE_DIR
+) -> PooledOutput:
+    """Encoder poolings of normalised texts, cached on disk by content so retraining is quick."""
+    normalised = [normalize_text(text) for text in texts]
+    if cache_dir is None:
+        return encoder.encode_pooled(normalised)
+    digest = hashlib.sha256()
+    digest.update(f"{encoder.name}|{encoder.max_length}|{encoder.quantized}\n".encode())
+    for text in normalised:
+        digest.update(text.encode("utf-8", "surrogatepass") + b"\n")
+    path = cache_dir / f"{digest.hexdigest()[:24]}.npz"
+    if path.is_file():
+        with np.load(path) as data:
+            return PooledOutput(
+                embedding=data["embedding"].astype(np.float32),
+                layer_means=data["layer_means"].astype(np.float32),
+                last_max=data["last_max"].astype(np.float32),
+            )
+    log.info("encoding %d texts (cached afterwards in %s)", len(texts), cache_dir)
+    pooled = encoder.encode_pooled(normalised)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(
+        tmp,
+        embedding=pooled.embedding,
+        layer_means=pooled.layer_means.astype(np.float16),
+        last_max=pooled.last_max.astype(np.float16),
+    )
+    tmp.replace(path)
+    return pooled
+
+
+def fit_head(
+    features: np.ndarray,
+    labels: np.ndarray,
+    *,
+    label_names: Sequence[str],
+    name: str,
+    feature_set: str,
+    encoder: str,
+    hidden: Sequence[int] = (),
+    epochs: int = 30,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    weight_decay: float = 1e-2,
+    dropout: float = 0.1,
+    input_dropout: float = 0.0,
+    balanced: bool = True,
+    seed: int = 13,
+    info: dict[str, object] | None = None,
+) -> Head:
+    """Train a softmax head (logistic regression when `hidden` is empty) with AdamW, seeded."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    classes = len(label_names)
+    mean = features.mean(axis=0)
+    scale = features.std(axis=0) + 1e-6
+    x = torch.from_numpy(((features - mean) / scale).astype(np.float32))
+    y = torch.from_numpy(labels.astype(np.int64))
+    counts = np.bincount(labels, minlength=classes).astype(np.float64)
+    # Balanced weights optimise macro-averaged recall, TweetEval's metric.
+    weights = counts.sum() / (classes * np.maximum(counts, 1)) if balanced else np.ones(classes)
+    modules: list[nn.Module] = [nn.Dropout(input_dropout)] if input_dropout else []
+    width = features.shape[1]
+    for size in hidden:
+        modules += [nn.Linear(width, size), nn.GELU(approximate="tanh"), nn.Dropout(dropout)]
+        width = size
+    modules.append(nn.Linear(width, classes))
+    net = nn.Sequential(*modules)
+    loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32))
+    optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
+    steps = epochs * ((len(x) + batch_size - 1) // batch_size)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps)
+    net.train()
+    for _ in range(epochs):
+        order = torch.randperm(len(x), generator=generator)
+        for start in range(0, len(x), batch_size):
+            batch = order[start : start + batch_size]
+            optimizer.zero_grad()
+            loss = loss_fn(net(x[batch]), y[batch])
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+    linears = [m for m in net if isinstance(m, nn.Linear)]
+    layers = [
+        (m.weight.detach().numpy().T.copy(), m.bias.detach().numpy().copy()) for m in linears
+    ]
+    return Head(
+        name=name, labels=tuple(label_names), feature_set=feature_set, encoder=encoder,
+        mean=mean.astype(np.float32), scale=scale.astype(np.float32), layers=layers,
+        info=dict(info or {}),
+    )
+
+
+def classification_report(truth: np.ndarray, predicted: np.ndarray, classes: int) -> dict[str, float]:
+    """Macro recall, macro F1, accuracy and per-class recall/F1 (in [0, 1])."""
+    report: dict[str, float] = {"count": float(len(truth))}
+    recalls, f1s = [], []
+    for c in range(classes):
+        tp = float(np.sum((predicted == c) & (truth == c)))
+        support = float(np.sum(truth == c))
+        claimed = float(np.sum(predicted == c))
+        recall = tp / support if support else 0.0
+        precision = tp / claimed if claimed else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        report[f"recall_{c}"] = recall
+        report[f"f1_{c}"] = f1
+        recalls.append(recall)
+        f1s.append(f1)
+    report["macro_recall"] = float(np.mean(recalls))
+    report["macro_f1"] = float(np.mean(f1s))
+    report["accuracy"] = float(np.mean(truth == predicted)) if len(truth) else 0.0
+    return report

@@ -1,0 +1,241 @@
+"""The `brand-monitor` command line (typer + rich). The only place that prints."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from monitor.alerting.sanitize import one_line
+from monitor.config import Config, ConfigError, load_config, parse_duration
+
+app = typer.Typer(
+    help="Watch public feeds for damaging claims about your brands and alert the right people.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+mentions_app = typer.Typer(help="Query stored mentions.", no_args_is_help=True)
+app.add_typer(mentions_app, name="mentions")
+
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+DEFAULT_CONFIG = os.environ.get("BRAND_MONITOR_CONFIG", "config.toml")
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", help="Config file (env BRAND_MONITOR_CONFIG).")
+]
+DbOption = Annotated[
+    Path | None, typer.Option("--db", help="Database file (default: [storage] path in config).")
+]
+
+
+def plain(text: str | None, width: int | None = None) -> Text:
+    """Untrusted text as one inert line: no terminal escapes, no rich markup."""
+    line = one_line(text or "")
+    return Text(line[:width] if width else line)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print an error line and return the Exit to raise."""
+    err.print(f"[bold red]error:[/] {message}", markup=True)
+    return typer.Exit(code)
+
+
+def _load(path: Path) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        err.print(f"[bold red]{exc.path}[/]: {len(exc.problems)} problem(s)")
+        for problem in exc.problems:
+            err.print(f"  - {problem}", markup=False)
+        raise typer.Exit(2) from None
+
+
+def _db_path(config_path: Path, db: Path | None) -> Path:
+    if db is not None:
+        return db
+    return _load(config_path).storage.path
+
+
+def parse_since(value: str | None) -> datetime | None:
+    """A relative duration ("24h", "7d") or an ISO date/time, as a UTC datetime."""
+    if not value:
+        return None
+    try:
+        return datetime.now(UTC) - timedelta(seconds=parse_duration(value))
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise fail(f"--since {value!r}: use a duration such as 24h or 7d, or an ISO date") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+@app.command()
+def run(
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    log_format: Annotated[
+        str | None, typer.Option("--log-format", help="text or json (overrides config).")
+    ] = None,
+    log_level: Annotated[str | None, typer.Option("--log-level", help="DEBUG, INFO, ...")] = None,
+) -> None:
+    """Run the daemon until SIGTERM or Ctrl-C."""
+    from monitor.logs import setup_logging
+    from monitor.service import run_service
+    from monitor.store import StoreError
+
+    cfg = _load(config)
+    setup_logging(
+        (log_level or cfg.logging.level).upper(), log_format or cfg.logging.format
+    )
+    try:
+        asyncio.run(run_service(cfg))
+    except (StoreError, RuntimeError) as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command("check-config")
+def check_config(path: Annotated[Path, typer.Argument(help="Config file to check.")]) -> None:
+    """Validate a config file; print a summary, or every problem and exit non-zero."""
+    cfg = _load(path)
+    out.print(f"[green]ok[/] {path}")
+    out.print(f"  brands:  {', '.join(b.name for b in cfg.brands)}", markup=False)
+    enabled = cfg.enabled_sources()
+    out.print(f"  sources: {len(enabled)} enabled, {len(cfg.sources) - len(enabled)} disabled")
+    for source in cfg.sources:
+        state = "on " if source.enabled else "off"
+        out.print(f"    [{state}] {source.name} ({source.kind})", markup=False)
+    out.print(f"  storage: {cfg.storage.path} (keep {cfg.storage.retention_days} days)")
+    if cfg.server.enabled:
+        out.print(f"  server:  http://{cfg.server.host}:{cfg.server.port}")
+
+
+@app.command()
+def sources(
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Show each source's health, last success, last error and rate budget."""
+    from monitor.runner import health_of
+    from monitor.store import Store
+
+    cfg = _load(config)
+
+    async def load() -> dict[str, Any]:
+        store = await Store(cfg.storage.path).open()
+        try:
+            return {s.name: s for s in await store.source_states()}
+        finally:
+            await store.close()
+
+    states = asyncio.run(load())
+    now = datetime.now(UTC)
+    rows = []
+    for source in cfg.sources:
+        state = states.get(source.name)
+        budget = state.budget if state and state.budget else None
+        rows.append({
+            "name": source.name,
+            "kind": source.kind,
+            "enabled": source.enabled,
+            "health": health_of(state, now) if source.enabled else "disabled",
+            "last_success": state.last_success.isoformat() if state and state.last_success
+            else None,
+            "last_error": state.last_error if state else None,
+            "consecutive_failures": state.consecutive_failures if state else 0,
+            "retry_at": state.disabled_until.isoformat()
+            if state and state.disabled_until and state.disabled_until > now else None,
+            "mentions": state.mentions_total if state else 0,
+            "budget": budget,
+        })
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    table = Table("source", "kind", "health", "last success", "mentions", "budget", "last error")
+    colours = {"ok": "green", "failing": "red", "parked": "red", "rate_limited": "yellow"}
+    for row in rows:
+        budget = row["budget"]
+        budget_text = (
+            f"{budget['remaining']}/{budget['limit'] or '?'} {budget['unit']}"
+            if budget and budget.get("remaining") is not None else ""
+        )
+        colour = colours.get(row["health"], "dim")
+        table.add_row(
+            plain(row["name"]), row["kind"], Text(row["health"], style=colour),
+            _ago(row["last_success"], now), str(row["mentions"]), budget_text,
+            plain(row["last_error"], 80),
+        )
+    out.print(table)
+
+
+def _ago(when: str | None, now: datetime) -> str:
+    if not when:
+        return "never"
+    seconds = (now - datetime.fromisoformat(when)).total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit} ago"
+    return f"{int(seconds)}s ago"
+
+
+@mentions_app.command("search")
+def mentions_search(
+    query: Annotated[str, typer.Argument(help='FTS5 query, e.g. recall OR "made me sick".')],
+    brand: Annotated[str | None, typer.Option("--brand", "-b", help="Only this brand.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="e.g. 24h, 7d, 2026-11-01.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10000)] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    db: DbOption = None,
+) -> None:
+    """Full-text search over stored mentions, newest first."""
+    from monitor.store import Store, StoreError
+
+    path = _db_path(config, db)
+    if not path.exists():
+        raise fail(f"no database at {path}: run the daemon first, or pass --db")
+    since_at = parse_since(since)
+
+    async def search() -> list[dict[str, Any]]:
+        store = await Store(path).open()
+        try:
+            return await store.search_mentions(query, brand=brand, since=since_at, limit=limit)
+        finally:
+            await store.close()
+
+    try:
+        rows = asyncio.run(search())
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        return
+    if not rows:
+        out.print("no mentions found")
+        return
+    table = Table("seen", "brands", "platform", "sentiment", "text", "url")
+    for row in rows:
+        table.add_row(
+            row["seen_at"][:16].replace("T", " "),
+            plain(", ".join(json.loads(row["brands"]))),
+            plain(row["platform"]),
+            row.get("sentiment") or "-",
+            plain(row["text"], 120),
+            plain(row["url"]),
+        )
+    out.print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,386 @@
+"""Duplicate detection: canonical URLs (exact) and SimHash fingerprints (near duplicates).
+
+Repeated polls of the same post are caught in the store by (platform, external_id) and by
+`canonical_url`; copies of the same claim under different ids (retweets, syndicated articles,
+copy-pasted posts) are caught by `NearDuplicateIndex` over `content_fingerprint`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import re
+from collections.abc import Hashable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Generic, TypeVar
+from urllib.parse import (
+    parse_qsl,
+    quote,
+    unquote_to_bytes,
+    urlencode,
+    urlsplit,
+    urlunsplit,
+)
+
+import numpy as np
+
+from monitor.matching import normalise
+
+__all__ = [
+    "NearDuplicateIndex",
+    "canonical_url",
+    "content_fingerprint",
+    "hamming_distance",
+]
+
+# --- canonical URLs --------------------------------------------------------------------------
+
+# Parameters that say how a visitor arrived, never which content they see.
+_TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "ttclid",
+        "mc_cid", "mc_eid", "igshid", "igsh", "ref", "ref_src", "ref_url", "_ga", "_gl",
+        "spm", "cmpid", "ocid",
+    }
+)  # fmt: skip
+# Code hosts use ?ref= for a branch or tag, which does select content.
+_REF_IS_CONTENT = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org")
+# Per-platform share/position parameters (the content is the same post or video).
+_PLATFORM_PARAMS: dict[str, frozenset[str]] = {
+    "x.com": frozenset({"s", "t", "src", "cxt"}),
+    "www.youtube.com": frozenset({"si", "t", "feature", "pp", "ab_channel"}),
+    "open.spotify.com": frozenset({"si", "context"}),
+    "www.instagram.com": frozenset({"img_index"}),
+    "www.reddit.com": frozenset({"share_id", "context", "rdt"}),
+    "www.tiktok.com": frozenset({"is_from_webapp", "sender_device", "_r", "_t"}),
+    "www.linkedin.com": frozenset({"trk", "trackingid", "lipi", "rcm"}),
+}
+# Alternative hosts of one platform (mobile, old, no-www) -> the host the platform links to.
+_PLATFORM_HOSTS: dict[str, str] = {}
+for _canonical, _variants in {
+    "x.com": ("twitter.com", "www.twitter.com", "mobile.twitter.com", "m.twitter.com",
+              "www.x.com", "mobile.x.com", "m.x.com"),
+    "www.youtube.com": ("youtube.com", "m.youtube.com", "mobile.youtube.com",
+                        "music.youtube.com"),
+    "www.facebook.com": ("facebook.com", "m.facebook.com", "mobile.facebook.com",
+                         "mbasic.facebook.com", "web.facebook.com", "touch.facebook.com"),
+    "www.reddit.com": ("reddit.com", "old.reddit.com", "new.reddit.com", "np.reddit.com",
+                       "m.reddit.com", "i.reddit.com", "amp.reddit.com"),
+    "www.instagram.com": ("instagram.com", "m.instagram.com"),
+    "www.tiktok.com": ("tiktok.com", "m.tiktok.com"),
+    "www.linkedin.com": ("linkedin.com", "m.linkedin.com", "mobile.linkedin.com"),
+}.items():
+    for _variant in _variants:
+        _PLATFORM_HOSTS[_variant] = _canonical
+_WIKI_MOBILE = re.compile(r"^([a-z0-9-]+)\.m\.(wikipedia|wiktionary|wikinews|wikiquote)\.org$")
+_GOOGLE_HOST = re.compile(r"^(?:www\.)?google\.(?:[a-z]{2,3}|co\.[a-z]{2}|com\.[a-z]{2})$")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# Characters left unescaped in a path: RFC 3986 unreserved plus sub-delims, ":" and "@".
+_PATH_SAFE = "/!$&'()*+,;=:@-._~"
+_ENCODED_SLASH = re.compile("(%2[fF])")
+_MAX_UNWRAP = 3
+
+
+def _redirect_target(host: str, path: str, params: list[tuple[str, str]]) -> str | None:
+    """The destination of a known redirector link (Google, Facebook, YouTube)."""
+    wanted: tuple[str, ...] = ()
+    if _GOOGLE_HOST.match(host) and path == "/url":
+        wanted = ("url", "q")
+    elif host in ("l.facebook.com", "lm.facebook.com") and path == "/l.php":
+        wanted = ("u",)
+    elif host in ("www.youtube.com", "youtube.com", "m.youtube.com") and path == "/redirect":
+        wanted = ("q",)
+    for name in wanted:
+        for key, value in params:
+            if key == name and value.lower().startswith(("http://", "https://")):
+                return value
+    return None
+
+
+def _normalise_path(path: str) -> str:
+    """One spelling per path: escapes decoded where unneeded and added where needed."""
+    if not path:
+        return "/"
+    # An escaped "/" is data inside a segment, not a separator: keep it escaped.
+    parts = _ENCODED_SLASH.split(path)
+    out = "".join(
+        "%2F" if i % 2 else quote(unquote_to_bytes(part), safe=_PATH_SAFE)
+        for i, part in enumerate(parts)
+    )
+    if len(out) > 1 and out.endswith("/"):
+        out = out.rstrip("/") or "/"
+    return out
+
+
+def _drop_param(key: str, host: str) -> bool:
+    lowered = key.lower()
+    if lowered.startswith("utm_"):
+        return True
+    if lowered in _TRACKING_PARAMS:
+        return not (lowered == "ref" and host.endswith(_REF_IS_CONTENT))
+    return lowered in _PLATFORM_PARAMS.get(host, frozenset())
+
+
+def _canonical_host(hostname: str) -> str | None:
+    host = hostname.rstrip(".")
+    if not host or any(c.isspace() for c in host):
+        return None
+    try:
+        # One spelling for international names: "bücher.example" and "xn--bcher-kva.example".
+        host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        return None
+    host = host.lower()
+    wiki = _WIKI_MOBILE.match(host)
+    if wiki:
+        return f"{wiki.group(1)}.{wiki.group(2)}.org"
+    return _PLATFORM_HOSTS.get(host, host)
+
+
+def _canonical(url: str, depth: int) -> str | None:
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    host = _canonical_host(parts.hostname)
+    if host is None:
+        return None
+    port = parts.port  # ValueError for a non-numeric or out-of-range port
+    params = parse_qsl(parts.query, keep_blank_values=True)
+    if depth < _MAX_UNWRAP:
+        target = _redirect_target(host, parts.path, params)
+        if target is not None:
+            return _canonical(target, depth + 1)
+    path = parts.path
+    if host == "youtu.be" and path.strip("/"):
+        # youtu.be/ID and youtube.com/shorts/ID are the watch page of video ID.
+        params.append(("v", path.strip("/").split("/")[0]))
+        host, path = "www.youtube.com", "/watch"
+    elif host == "www.youtube.com" and path.startswith("/shorts/") and path[8:].strip("/"):
+        params.append(("v", path[8:].strip("/").split("/")[0]))
+        path = "/watch"
+    kept = [(k, v) for k, v in params if not _drop_param(k, host)]
+    # Stable sort by name only: the order of repeated names (a=1&a=2) can carry meaning.
+    kept.sort(key=lambda kv: kv[0])
+    netloc = f"[{host}]" if ":" in host else host  # IPv6 literal
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        netloc = f"{netloc}:{port}"
+    # Credentials in a URL are dropped: they are never part of the content's identity.
+    return urlunsplit((scheme, netloc, _normalise_path(path), urlencode(kept), ""))
+
+
+def canonical_url(url: str | None) -> str | None:
+    """One spelling of a web address for exact dedupe; None when it is not an http(s) URL.
+
+    Lower-cases scheme and host, drops default ports, credentials, fragments and tracking
+    parameters, sorts the remaining query, trims a trailing slash, unwraps Google/Facebook
+    redirect links and folds mobile/alternate hosts of known platforms (twitter.com -> x.com).
+    Never raises.
+    """
+    if not isinstance(url, str) or not url.strip():
+        return None
+    try:
+        return _canonical(url, 0)
+    except (ValueError, UnicodeError):
+        return None
+
+
+# --- near duplicates -------------------------------------------------------------------------
+
+_URL_IN_TEXT = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_RETWEET_PREFIX = re.compile(r"^\s*rt\s+@\w+:?\s*", re.IGNORECASE)
+# CJK characters are shingled one by one (no spaces between words); other scripts by word.
+_CJK_CHARS = (
+    "\u1100-\u11ff\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7ff\uf900-\ufaff"
+)
+_FINGERPRINT_TOKEN = re.compile(f"[{_CJK_CHARS}]|(?:(?![{_CJK_CHARS}])\\w)+")
+SHINGLE_SIZE = 3
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_ROTATE = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
+
+
+@lru_cache(maxsize=65536)
+def _token_hash(token: str) -> int:
+    # A keyed-free, process-independent hash (Python's hash() changes per process), so
+    # fingerprints stored in the database stay comparable after a restart.
+    return int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "little")
+
+
+def _fingerprint_tokens(text: str) -> list[str]:
+    text = _RETWEET_PREFIX.sub("", text)
+    # Links differ between copies of one claim (shorteners, tracking), so they are not content.
+    text = _URL_IN_TEXT.sub(" ", text)
+    return _FINGERPRINT_TOKEN.findall(normalise(text))
+
+
+def content_fingerprint(text: str) -> int:
+    """64-bit SimHash of the text's normalised word 3-shingles; 0 for text without words.
+
+    Copies with small edits differ in a few bits; unrelated texts differ in about 32.
+    """
+    tokens = _fingerprint_tokens(text)
+    if not tokens:
+        return 0
+    hashes = np.fromiter((_token_hash(t) for t in tokens), dtype=np.uint64, count=len(tokens))
+    if len(hashes) >= SHINGLE_SIZE:
+        # Shingle hash from its words' hashes: position-weighted sum, then a splitmix64
+        # finaliser so every bit depends on all three words.
+        n = len(hashes) - SHINGLE_SIZE + 1
+        shingles = np.zeros(n, dtype=np.uint64)
+        for offset in range(SHINGLE_SIZE):
+            shingles += hashes[offset : offset + n] * _ROTATE[offset]
+    else:
+        shingles = hashes
+    shingles ^= shingles >> np.uint64(30)
+    shingles *= _MIX1
+    shingles ^= shingles >> np.uint64(27)
+    shingles *= _MIX2
+    shingles ^= shingles >> np.uint64(31)
+    # Bit columns of all shingle hashes; a fingerprint bit is set where most shingles set it.
+    bits = np.unpackbits(shingles.astype("<u8").view(np.uint8).reshape(-1, 8), axis=1,
+                         bitorder="little")
+    majority = bits.sum(axis=0, dtype=np.int64) * 2 > len(shingles)
+    packed = np.packbits(majority, bitorder="little")
+    return int.from_bytes(packed.tobytes(), "little")
+
+
+def hamming_distance(a: int, b: int) -> int:
+    """Number of differing bits between two fingerprints."""
+    return (a ^ b).bit_count()
+
+
+K = TypeVar("K", bound=Hashable)
+
+_BANDS = 4  # 64 bits in 4 bands of 16: distance <= 3 leaves at least one band identical
+_BAND_BITS = 64 // _BANDS
+_BAND_MASK = (1 << _BAND_BITS) - 1
+
+
+@dataclass(slots=True)
+class _Entry(Generic[K]):
+    key: K
+    fingerprint: int
+    at: float
+    seq: int
+
+
+class NearDuplicateIndex(Generic[K]):
+    """Recent fingerprints, searchable for near duplicates within a time window; bounded size.
+
+    Entries older than `window` (relative to the newest time seen) are evicted, and when more
+    than `max_size` are held the oldest go first. `max_distance` above 3 would need more bands
+    (the band lookup guarantees recall only up to `bands - 1` differing bits).
+    """
+
+    def __init__(
+        self,
+        window: timedelta = timedelta(hours=24),
+        max_size: int = 100_000,
+        max_distance: int = 3,
+    ) -> None:
+        if window <= timedelta(0):
+            raise ValueError(f"near-duplicate window must be positive, got {window}")
+        if max_size < 1:
+            raise ValueError(f"near-duplicate index size must be at least 1, got {max_size}")
+        if not 0 <= max_distance < _BANDS:
+            raise ValueError(
+                f"max_distance must be between 0 and {_BANDS - 1} for {_BANDS} bands, "
+                f"got {max_distance}"
+            )
+        self.window = window.total_seconds()
+        self.max_size = max_size
+        self.max_distance = max_distance
+        self._entries: dict[K, _Entry[K]] = {}
+        self._bands: list[dict[int, dict[K, None]]] = [{} for _ in range(_BANDS)]
+        self._by_age: list[tuple[float, int, K]] = []  # heap; stale rows skipped lazily
+        self._seq = 0
+        self._newest = float("-inf")
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def add(self, key: K, text: str, at: datetime) -> int:
+        """Index `text` under `key` (replacing an earlier entry with that key); its fingerprint."""
+        fingerprint = content_fingerprint(text)
+        self.add_fingerprint(key, fingerprint, at)
+        return fingerprint
+
+    def add_fingerprint(self, key: K, fingerprint: int, at: datetime) -> None:
+        """Index a fingerprint computed earlier (e.g. reloaded from the store after a restart)."""
+        if key in self._entries:
+            self._remove(key)
+        if fingerprint == 0:
+            return  # text without words: nothing to compare
+        when = at.timestamp()
+        self._newest = max(self._newest, when)
+        self._seq += 1
+        entry = _Entry(key, fingerprint, when, self._seq)
+        self._entries[key] = entry
+        for band, table in zip(_bands(fingerprint), self._bands, strict=True):
+            table.setdefault(band, {})[key] = None
+        heapq.heappush(self._by_age, (when, entry.seq, key))
+        self._evict()
+
+    def find(self, text: str, at: datetime) -> K | None:
+        """Key of the closest indexed text within the window and distance, or None."""
+        return self.find_fingerprint(content_fingerprint(text), at)
+
+    def find_fingerprint(self, fingerprint: int, at: datetime) -> K | None:
+        """Like `find`, for a fingerprint computed earlier."""
+        if fingerprint == 0:
+            return None
+        when = at.timestamp()
+        best: _Entry[K] | None = None
+        best_distance = self.max_distance + 1
+        seen: set[K] = set()
+        for band, table in zip(_bands(fingerprint), self._bands, strict=True):
+            for key in table.get(band, ()):
+                if key in seen:
+                    continue
+                seen.add(key)
+                entry = self._entries[key]
+                if abs(entry.at - when) > self.window:
+                    continue
+                distance = hamming_distance(entry.fingerprint, fingerprint)
+                closer = distance < best_distance or (
+                    distance == best_distance and best is not None and entry.at > best.at
+                )
+                if closer:
+                    best, best_distance = entry, distance
+        return best.key if best is not None else None
+
+    def _remove(self, key: K) -> None:
+        entry = self._entries.pop(key)
+        for band, table in zip(_bands(entry.fingerprint), self._bands, strict=True):
+            bucket = table[band]
+            del bucket[key]
+            if not bucket:
+                del table[band]
+
+    def _evict(self) -> None:
+        horizon = self._newest - self.window
+        heap = self._by_age
+        while heap:
+            when, seq, key = heap[0]
+            entry = self._entries.get(key)
+            if entry is None or entry.seq != seq:
+                heapq.heappop(heap)  # replaced or removed since it was pushed
+                continue
+            if when >= horizon and len(self._entries) <= self.max_size:
+                break
+            heapq.heappop(heap)
+            self._remove(key)
+        if len(heap) > 2 * len(self._entries) + 64:
+            # Re-adding keys leaves stale heap rows; rebuild so memory stays bounded.
+            self._by_age = [(e.at, e.seq, e.key) for e in self._entries.values()]
+            heapq.heapify(self._by_age)
+
+
+def _bands(fingerprint: int) -> list[int]:
+    return [(fingerprint >> (i * _BAND_BITS)) & _BAND_MASK for i in range(_BANDS)]

@@ -1,0 +1,390 @@
+"""Streaming volume-spike detection over 5-minute mention counts, one detector per brand stream.
+
+The baseline is a multiplicative seasonal model, expected = level x daily(time of day) x
+weekly(day of week), learned online from counts that are first clipped to the model's own
+predictive range, so a spike moves the baseline only as much as a plausible count would. The
+surprise of the newest bucket (and of the last 15 minutes and hour, to catch slower climbs) is a
+negative-binomial upper-tail probability whose overdispersion is learned per window length;
+sparse brands fall back to Poisson. Only the past is used for every score.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+BUCKET = timedelta(minutes=5)
+BUCKETS_PER_DAY = 288
+STATE_VERSION = 1
+_EPS = 1e-12
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeSettings:
+    """Tuning of the volume-spike detector; the defaults are what the daemon uses."""
+
+    # An alert needs p < 10**-alert_surprise after a Bonferroni correction over the window lengths.
+    alert_surprise: float = 6.0
+    # Window lengths in 5-minute buckets: 5 min, 15 min, 1 h.
+    scales: tuple[int, ...] = (1, 3, 12)
+    # After a bucket crosses the alert level, the next alert waits for this many quiet buckets.
+    cooldown_buckets: int = 72
+    # No alerts before one day of history: the daily rhythm is unknown until then.
+    warmup_buckets: int = BUCKETS_PER_DAY
+    # A sparse brand's three posts at 3 a.m. are unlikely, but nobody should be paged for them.
+    min_excess: float = 4.0
+    # Memories, in buckets, of the exponentially weighted estimates.
+    level_memory: float = BUCKETS_PER_DAY
+    daily_memory: float = 7 * BUCKETS_PER_DAY
+    weekly_memory: float = 28 * BUCKETS_PER_DAY
+    dispersion_memory: float = 7 * BUCKETS_PER_DAY
+    # Counts beyond expected +- clip_sd standard deviations update the model as the bound itself.
+    clip_sd: float = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeReading:
+    """The detector's verdict on one bucket."""
+
+    score: float  # in [0, 1]; 0.5 is the alert level
+    alert: bool  # a new spike the daemon should open an incident for
+    expected: float  # mentions expected in this bucket from the brand's rhythm
+    observed: int
+    detail: str  # e.g. "142 mentions in 5 min, ~12 expected at this hour (p<1e-06)"
+    p_value: float = 1.0  # Bonferroni-corrected tail probability of the most surprising window
+
+
+def _log_betacf(a: float, b: float, x: float) -> float:
+    """Log of the continued fraction for the incomplete beta function (Lentz's method)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 100_000):
+        m2 = 2 * m
+        for aa in (
+            m * (b - m) * x / ((qam + m2) * (a + m2)),
+            -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)),
+        ):
+            d = 1.0 + aa * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + aa / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < 1e-10:
+            break
+    return math.log(h)
+
+
+def _log_betainc(a: float, b: float, x: float) -> float:
+    """Natural log of the regularised incomplete beta function I_x(a, b)."""
+    if x <= 0.0:
+        return -math.inf
+    if x >= 1.0:
+        return 0.0
+    front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+    front += a * math.log(x) + b * math.log1p(-x)
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front + _log_betacf(a, b, x) - math.log(a)
+    rest = math.exp(front + _log_betacf(b, a, 1.0 - x) - math.log(b))
+    return math.log1p(-min(rest, 1.0 - _EPS))
+
+
+def _log_gammainc(a: float, x: float) -> float:
+    """Natural log of the regularised lower incomplete gamma function P(a, x)."""
+    if x <= 0.0:
+        return -math.inf
+    front = -x + a * math.log(x) - math.lgamma(a)
+    if x < a + 1.0:
+        term = total = 1.0 / a
+        ap = a
+        while abs(term) > abs(total) * 1e-12:
+            ap += 1.0
+            term *= x / ap
+            total += term
+        return front + math.log(total)
+    # Upper tail Q by continued fraction, then P = 1 - Q.
+    tiny = 1e-300
+    b = x + 1.0 - a
+    c, d = 1.0 / tiny, 1.0 / b
+    h = d
+    for i in range(1, 100_000):
+        an = -i * (i - a)
+        b += 2.0
+        d = an * d + b
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = b + an / c
+        c = c if abs(c) > tiny else tiny
+        h *= d * c
+        if abs(d * c - 1.0) < 1e-12:
+            break
+    return math.log1p(-min(math.exp(front) * h, 1.0 - _EPS))
+
+
+def log_tail(observed: float, mean: float, dispersion: float) -> float:
+    """Natural log of P(X >= observed) for a negative binomial with variance mean + disp*mean^2."""
+    if observed <= 0:
+        return 0.0
+    if dispersion * mean < 1e-4:  # overdispersion negligible: Poisson
+        return _log_gammainc(float(observed), mean)
+    z = dispersion * mean / (1.0 + dispersion * mean)
+    return _log_betainc(float(observed), 1.0 / dispersion, z)
+
+
+def _knots(position: float, n: int) -> tuple[int, int, float]:
+    """Neighbouring knots of a periodic, linearly interpolated profile and the right weight."""
+    left = math.floor(position) % n
+    frac = position - math.floor(position)
+    return left, (left + 1) % n, frac
+
+
+def _describe_p(p: float) -> str:
+    if p < 0.001:
+        return f"p<{10 ** math.floor(math.log10(max(p, 1e-300)) + 1):.0e}"
+    return f"p={p:.3f}"
+
+
+class VolumeDetector:
+    """Scores each 5-minute count of one brand stream against its learned daily and weekly rhythm."""
+
+    def __init__(self, settings: VolumeSettings | None = None) -> None:
+        self.settings = settings or VolumeSettings()
+        s = self.settings
+        if not s.scales or min(s.scales) < 1:
+            raise ValueError(f"volume detector scales must be positive bucket counts, got {s.scales}")
+        self._span = max(s.scales)
+        self._level: float | None = None
+        self._daily = [1.0] * 24
+        self._daily_weight = [0.0] * 24
+        self._weekly = [1.0] * 7
+        self._seen = 0
+        # Per window length: EWMA of (sum - expected)^2 - expected and of expected^2.
+        self._disp: dict[int, list[float]] = {}
+        self._counts: deque[int] = deque(maxlen=self._span)
+        self._means: deque[float] = deque(maxlen=self._span)
+        self._hot: deque[bool] = deque(maxlen=max(1, s.cooldown_buckets))
+        self._last: datetime | None = None
+
+    # -- the baseline ------------------------------------------------------------------------
+
+    @staticmethod
+    def _positions(bucket: datetime) -> tuple[float, float]:
+        """Hour of day and day of week (Monday noon = 0) at the bucket's centre, in UTC."""
+        centre = bucket + BUCKET / 2
+        hours = centre.hour + centre.minute / 60.0 + centre.second / 3600.0
+        return hours, centre.weekday() + hours / 24.0 - 0.5
+
+    def _seasonal(self, hours: float, day: float) -> float:
+        d0, d1, fd = _knots(hours, 24)
+        w0, w1, fw = _knots(day, 7)
+        daily = (1 - fd) * self._daily[d0] + fd * self._daily[d1]
+        weekly = (1 - fw) * self._weekly[w0] + fw * self._weekly[w1]
+        return max(daily, 0.02) * max(weekly, 0.1)
+
+    def expected_at(self, bucket: datetime) -> float:
+        """Mentions the baseline expects in the bucket starting at `bucket`."""
+        if self._level is None:
+            return 0.0
+        return max(self._level * self._seasonal(*self._positions(_utc(bucket))), 1e-3)
+
+    def _dispersion(self, scale: int) -> float:
+        num, den, _ = self._disp.get(scale, (1.0, 1.0, 0.0))
+        return max(num / den, 1e-6) if den > 0 else 1.0
+
+    def _learn(self, bucket: datetime, count: int, mean: float) -> None:
+        s = self.settings
+        hours, day = self._positions(bucket)
+        self._seen += 1
+        if self._level is None:
+            self._level = max(float(count), 0.1)
+            return
+        sd = math.sqrt(mean + self._dispersion(1) * mean * mean)
+        clipped = min(max(float(count), mean - s.clip_sd * sd), mean + s.clip_sd * sd)
+        seasonal = self._seasonal(hours, day)
+        ratio = clipped / max(self._level * seasonal, 1e-3)  # observed / expected, robustly
+        self._level += max(1.0 / s.level_memory, 1.0 / self._seen) * (ratio - 1.0) * self._level
+        # Each profile knot moves toward the ratio in proportion to its interpolation weight.
+        d0, d1, fd = _knots(hours, 24)
+        daily_now = (1 - fd) * self._daily[d0] + fd * self._daily[d1]
+        for knot, weight in ((d0, 1 - fd), (d1, fd)):
+            self._daily_weight[knot] += weight
+            rate = weight * max(24.0 / s.daily_memory, 1.0 / max(self._daily_weight[knot], 1.0))
+            self._daily[knot] += rate * daily_now * (ratio - 1.0)
+        w0, w1, fw = _knots(day, 7)
+        weekly_now = (1 - fw) * self._weekly[w0] + fw * self._weekly[w1]
+        for knot, weight in ((w0, 1 - fw), (w1, fw)):
+            self._weekly[knot] += weight * 7.0 / s.weekly_memory * weekly_now * (ratio - 1.0)
+        # Keep the profiles averaging 1 so the level alone carries the brand's volume.
+        for profile in (self._daily, self._weekly):
+            mean_factor = sum(profile) / len(profile)
+            for i, value in enumerate(profile):
+                profile[i] = max(value / mean_factor, 0.01)
+            self._level *= mean_factor
+
+    def _learn_dispersion(self) -> None:
+        s = self.settings
+        for scale in s.scales:
+            if len(self._counts) < scale:
+                continue
+            total = float(sum(list(self._counts)[-scale:]))
+            mean = sum(list(self._means)[-scale:])
+            phi = self._dispersion(scale)
+            bound = s.clip_sd * math.sqrt(mean + phi * mean * mean)
+            resid = min(max(total - mean, -bound), bound)
+            num, den, n = self._disp.get(scale, (mean * mean, mean * mean, 0.0))
+            rate = max(1.0 / s.dispersion_memory, 1.0 / (n + 2.0))
+            self._disp[scale] = [
+                num + rate * (resid * resid - mean - num),
+                den + rate * (mean * mean - den),
+                n + 1.0,
+            ]
+
+    # -- scoring ---------------------------------------------------------------------------
+
+    def update(self, bucket_start: datetime, count: int) -> VolumeReading:
+        """Score the count of the bucket starting at `bucket_start`, then learn from it."""
+        s = self.settings
+        bucket = _utc(bucket_start)
+        if count < 0:
+            raise ValueError(f"mention count must not be negative, got {count} at {bucket}")
+        if self._last is not None:
+            if bucket <= self._last:
+                raise ValueError(
+                    f"volume buckets must arrive in time order: {bucket.isoformat()} came after "
+                    f"{self._last.isoformat()}"
+                )
+            if bucket - self._last > BUCKET * self._span:
+                # Windows must not join counts across a long outage; the baseline is kept.
+                self._counts.clear()
+                self._means.clear()
+        self._last = bucket
+        mean = self.expected_at(bucket)
+        self._counts.append(count)
+        self._means.append(mean)
+        best_log_p, best = 0.0, (count, mean, 1)
+        if self._level is not None:
+            for scale in s.scales:
+                if len(self._counts) < scale:
+                    continue
+                total = sum(list(self._counts)[-scale:])
+                window_mean = sum(list(self._means)[-scale:])
+                if total <= window_mean:
+                    continue
+                log_p = log_tail(total, window_mean, self._dispersion(scale))
+                if log_p < best_log_p:
+                    best_log_p, best = log_p, (total, window_mean, scale)
+        surprise = max(0.0, -best_log_p / math.log(10) - math.log10(len(s.scales)))
+        score = surprise / (surprise + s.alert_surprise)
+        total, window_mean, scale = best
+        crossed = (
+            surprise >= s.alert_surprise
+            and total - window_mean >= s.min_excess
+            and self._seen >= s.warmup_buckets
+        )
+        alert = crossed and not any(self._hot)
+        self._hot.append(crossed)
+        self._learn(bucket, count, mean)
+        self._learn_dispersion()
+        p_value = 10.0 ** -surprise
+        detail = (
+            f"{total} mentions in {scale * 5} min, ~{window_mean:.3g} expected at this hour "
+            f"({_describe_p(p_value)})"
+        )
+        if alert:
+            log.info("volume spike: %s", detail)
+        return VolumeReading(score, alert, mean, count, detail, p_value)
+
+    # -- persistence -------------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """JSON-serialisable state (a few hundred numbers) for `from_state` after a restart."""
+        return {
+            "version": STATE_VERSION,
+            "level": self._level,
+            "daily": list(self._daily),
+            "daily_weight": list(self._daily_weight),
+            "weekly": list(self._weekly),
+            "seen": self._seen,
+            "dispersion": {str(k): list(v) for k, v in self._disp.items()},
+            "counts": list(self._counts),
+            "means": list(self._means),
+            "hot": list(self._hot),
+            "last": self._last.isoformat() if self._last else None,
+        }
+
+    @classmethod
+    def from_state(
+        cls, state: dict[str, Any], settings: VolumeSettings | None = None
+    ) -> VolumeDetector:
+        """Rebuild a detector saved by `state()`; window lengths missing from it start fresh."""
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(
+                f"volume detector state version {state.get('version')!r} is not "
+                f"{STATE_VERSION}; the saved baseline cannot be used, start a fresh detector"
+            )
+        detector = cls(settings)
+        level = state["level"]
+        detector._level = None if level is None else float(level)
+        detector._daily = [float(v) for v in state["daily"]]
+        detector._daily_weight = [float(v) for v in state["daily_weight"]]
+        detector._weekly = [float(v) for v in state["weekly"]]
+        detector._seen = int(state["seen"])
+        detector._disp = {
+            int(k): [float(x) for x in v]
+            for k, v in state["dispersion"].items()
+            if int(k) in detector.settings.scales
+        }
+        detector._counts.extend(int(v) for v in state["counts"])
+        detector._means.extend(float(v) for v in state["means"])
+        detector._hot.extend(bool(v) for v in state["hot"])
+        detector._last = datetime.fromisoformat(state["last"]) if state["last"] else None
+        return detector
+
+
+def _utc(when: datetime) -> datetime:
+    """Aware UTC datetime; naive input is taken to be UTC already."""
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def detect_csv(
+    input_path: str | Path, output_path: str | Path, settings: VolumeSettings | None = None
+) -> int:
+    """Run the detector over `timestamp,value` rows; write `timestamp,value,anomaly_score,alert`."""
+    detector = VolumeDetector(settings)
+    rows = 0
+    with (
+        open(input_path, newline="", encoding="utf-8") as source,
+        open(output_path, "w", newline="", encoding="utf-8") as sink,
+    ):
+        reader = csv.DictReader(source)
+        missing = {"timestamp", "value"} - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(
+                f"{input_path}: the header must name timestamp and value columns; "
+                f"missing {', '.join(sorted(missing))}"
+            )
+        writer = csv.writer(sink)
+        writer.writerow(["timestamp", "value", "anomaly_score", "alert"])
+        for line, row in enumerate(reader, start=2):
+            try:
+                when = datetime.fromisoformat(row["timestamp"].strip())
+                value = float(row["value"])
+                if not value.is_integer() or value < 0:
+                    raise ValueError(f"value {row['value']!r} is not a mention count")
+                reading = detector.update(when, int(value))
+            except (ValueError, AttributeError) as exc:
+                raise ValueError(f"{input_path} line {line}: {exc}; fix or remove the row") from exc
+            writer.writerow(
+                [row["timestamp"], int(value), f"{reading.score:.6f}", int(reading.alert)]
+            )
+            rows += 1
+    return rows

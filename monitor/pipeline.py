@@ -1,0 +1,103 @@
+"""Ingest: match brands, normalise, detect language, dedupe, store, then hand on for scoring."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import unicodedata
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass, field
+
+from monitor.clock import Clock
+from monitor.dedupe import canonical_url
+from monitor.language import detect_language
+from monitor.matching import BrandMatcher
+from monitor.records import Mention
+from monitor.store import Store
+
+log = logging.getLogger(__name__)
+MAX_TEXT_CHARS = 20_000  # a mention longer than this is truncated: models read 128 tokens anyway
+NewMentionsListener = Callable[[list[Mention]], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """What one ingest call did, for logs and metrics."""
+
+    received: int = 0
+    matched: int = 0
+    stored: int = 0
+    per_brand: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def duplicates(self) -> int:
+        """Matched mentions that were already stored."""
+        return self.matched - self.stored
+
+
+def clean_text(text: str) -> str:
+    """Drop control characters (keeping newlines as spaces) and fold whitespace."""
+    kept = (
+        " " if ch in "\r\n\t" else ch
+        for ch in text
+        if ch in "\r\n\t" or unicodedata.category(ch)[0] != "C"
+    )
+    return " ".join("".join(kept).split())[:MAX_TEXT_CHARS]
+
+
+class Pipeline:
+    """Turns raw connector output into stored, brand-tagged mentions."""
+
+    def __init__(self, store: Store, matcher: BrandMatcher, clock: Clock) -> None:
+        self.store = store
+        self.matcher = matcher
+        self.clock = clock
+        self._listeners: list[NewMentionsListener] = []
+
+    def on_new_mentions(self, listener: NewMentionsListener) -> None:
+        """Call `listener` with every batch of newly stored mentions (scoring, detection)."""
+        self._listeners.append(listener)
+
+    def prepare(
+        self, source: str, mentions: Sequence[Mention], brands: Collection[str] = ()
+    ) -> list[Mention]:
+        """CPU-bound part (run off the loop): match brands, clean, canonicalise, detect language."""
+        now = self.clock.now()
+        kept: list[Mention] = []
+        for mention in mentions:
+            mention.text = clean_text(mention.text)
+            if mention.title:
+                mention.title = clean_text(mention.title)
+            matched = self.matcher.match(mention.text, mention.lang, mention.author)
+            if brands:
+                matched = tuple(b for b in matched if b in brands)
+            if not matched:
+                continue
+            mention.brands = matched
+            mention.source = source
+            mention.fetched_at = now
+            if mention.published_at is not None and mention.published_at > now:
+                mention.published_at = now  # future-dated entries would skew volume buckets
+            mention.canonical_url = canonical_url(mention.url) if mention.url else None
+            if mention.lang is None:
+                mention.lang = detect_language(mention.text)
+            kept.append(mention)
+        return kept
+
+    async def ingest(
+        self, source: str, mentions: Sequence[Mention], brands: Collection[str] = ()
+    ) -> IngestReport:
+        """Match, dedupe and store one batch; notify listeners of the new ones."""
+        report = IngestReport(received=len(mentions))
+        if not mentions:
+            return report
+        prepared = await asyncio.to_thread(self.prepare, source, mentions, brands)
+        report.matched = len(prepared)
+        new = await self.store.save_mentions(prepared) if prepared else []
+        report.stored = len(new)
+        for mention in new:
+            for brand in mention.brands:
+                report.per_brand[brand] = report.per_brand.get(brand, 0) + 1
+        for listener in self._listeners:
+            await listener(new)
+        return report

@@ -1,0 +1,227 @@
+"""The daemon: wires config, store, connectors, runners, scheduler and the HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import signal
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from connectors.base import connector_class
+from connectors.http import HttpClient, HttpLimits
+from monitor.clock import Clock, SystemClock
+from monitor.config import Config
+from monitor.matching import BrandMatcher
+from monitor.metrics import Metrics
+from monitor.pipeline import Pipeline
+from monitor.runner import SourceRunner, health_of
+from monitor.store import Store, retention_cutoff
+
+log = logging.getLogger(__name__)
+SHUTDOWN_GRACE = 10.0  # seconds in-flight polls get to finish on SIGTERM
+
+
+def http_limits(config: Config) -> HttpLimits:
+    """HttpLimits from the `[http]` table."""
+    h = config.http
+    limits = HttpLimits(
+        connect_timeout=h.connect_timeout,
+        read_timeout=h.read_timeout,
+        total_timeout=h.total_timeout,
+        max_body_bytes=h.max_body_bytes,
+        max_redirects=h.max_redirects,
+    )
+    if h.user_agent:
+        limits = HttpLimits(**{**limits.__dict__, "user_agent": h.user_agent})
+    return limits
+
+
+class Service:
+    """One running daemon. `start()`, then `wait()`; `stop()` is idempotent."""
+
+    def __init__(self, config: Config, clock: Clock | None = None) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.metrics = Metrics()
+        self.store = Store(
+            config.storage.path, exclusive=True,
+            on_write=self.metrics.store_write_seconds.observe,
+        )
+        self.http = HttpClient(http_limits(config))
+        self.pipeline = Pipeline(self.store, BrandMatcher(config.brands), self.clock)
+        self.runners: dict[str, SourceRunner] = {}
+        self.scheduler: AsyncIOScheduler | None = None
+        self.extra_routes: list[web.RouteDef] = []
+        self._web: web.AppRunner | None = None
+        self._inflight: set[asyncio.Task[Any]] = set()
+        self._stopped = asyncio.Event()
+        self._stopping = False
+        self.http_port: int | None = None
+
+    async def start(self) -> None:
+        """Open the store, build runners, start the scheduler and the HTTP server."""
+        await self.store.open()
+        for source in self.config.enabled_sources():
+            connector = connector_class(source.kind)(source.name, source.options(), self.http)
+            self.runners[source.name] = SourceRunner(
+                source, connector, self.store, self.pipeline, self.clock,
+                self.config.polling, self.metrics,
+            )
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        rng = random.Random()
+        for name, runner in self.runners.items():
+            interval = runner.source.interval or runner.connector.default_interval
+            jitter = runner.source.jitter
+            jitter_s = jitter * interval if jitter < 1 else jitter
+            # Stagger first polls over a few seconds so start-up is not a burst.
+            first = self.clock.now() + timedelta(seconds=rng.uniform(0.5, 5.0))
+            self.scheduler.add_job(
+                self._tracked(runner.poll), IntervalTrigger(seconds=interval, jitter=jitter_s),
+                id=f"poll:{name}", name=f"poll {name}", max_instances=1, coalesce=True,
+                next_run_time=first, misfire_grace_time=int(interval),
+            )
+        self.scheduler.add_job(
+            self._tracked(self.prune), IntervalTrigger(seconds=self.config.storage.prune_interval),
+            id="prune", name="retention prune", max_instances=1, coalesce=True,
+            next_run_time=self.clock.now() + timedelta(seconds=30),
+        )
+        self.scheduler.start()
+        if self.config.server.enabled:
+            await self._start_http()
+        log.info(
+            "brand-monitor started: %d brands, %d sources, database %s",
+            len(self.config.brands), len(self.runners), self.config.storage.path,
+        )
+
+    def _tracked(self, job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
+        """Wrap a job so shutdown can wait for it, and so it never runs after stop()."""
+
+        async def run() -> None:
+            if self._stopping:
+                return
+            task = asyncio.current_task()
+            assert task is not None
+            self._inflight.add(task)
+            try:
+                await job()
+            except Exception:
+                log.exception("scheduled job failed")
+            finally:
+                self._inflight.discard(task)
+
+        return run
+
+    async def prune(self) -> None:
+        """Delete mentions older than the retention period."""
+        cutoff = retention_cutoff(self.clock.now(), self.config.storage.retention_days)
+        removed = await self.store.prune(cutoff)
+        if removed:
+            log.info("retention: removed %d mentions older than %s", removed, cutoff.date())
+
+    async def _start_http(self) -> None:
+        app = web.Application(client_max_size=2 * 1024 * 1024)
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/metrics", self._metrics)
+        app.router.add_routes(self.extra_routes)
+        self._web = web.AppRunner(app, access_log=None)
+        await self._web.setup()
+        site = web.TCPSite(self._web, self.config.server.host, self.config.server.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise RuntimeError(
+                f"cannot listen on {self.config.server.host}:{self.config.server.port}: {exc}. "
+                "Change [server] port, or set [server] enabled = false"
+            ) from None
+        server = getattr(site, "_server", None)
+        sockets = getattr(server, "sockets", None) or []
+        self.http_port = sockets[0].getsockname()[1] if sockets else self.config.server.port
+        log.info("HTTP server on http://%s:%s", self.config.server.host, self.http_port)
+
+    async def health(self) -> tuple[bool, dict[str, Any]]:
+        """Whether store and scheduler are alive, with per-source health."""
+        try:
+            store_ok = await asyncio.wait_for(self.store.ping(), timeout=5)
+        except Exception:
+            store_ok = False
+        scheduler_ok = bool(self.scheduler and self.scheduler.running)
+        now = self.clock.now()
+        sources = {}
+        for name, runner in self.runners.items():
+            state = runner.state
+            sources[name] = {
+                "health": health_of(state, now),
+                "last_success": state.last_success.isoformat() if state and state.last_success
+                else None,
+                "last_error": state.last_error if state else None,
+                "consecutive_failures": state.consecutive_failures if state else 0,
+            }
+        ok = store_ok and scheduler_ok and not self._stopping
+        body = {"status": "ok" if ok else "unhealthy", "store": store_ok,
+                "scheduler": scheduler_ok, "sources": sources}
+        return ok, body
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        ok, body = await self.health()
+        return web.json_response(body, status=200 if ok else 503, dumps=json.dumps)
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        self.metrics.queue_depth.labels("store").set(self.store.pending)
+        return web.Response(body=self.metrics.render(), content_type="text/plain")
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM and SIGINT start a graceful stop."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, lambda s=sig: self._on_signal(s))
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        log.info("received %s: stopping", sig.name)
+        self.request_stop()
+
+    def request_stop(self) -> None:
+        """Ask `wait()` to return."""
+        self._stopped.set()
+
+    async def wait(self) -> None:
+        """Block until a stop is requested."""
+        await self._stopped.wait()
+
+    async def stop(self) -> None:
+        """Stop polling, let in-flight work finish (bounded), flush and close. Idempotent."""
+        if self._stopping:
+            return
+        self._stopping = True
+        if self.scheduler and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self._inflight:
+            log.info("waiting up to %.0fs for %d running polls", SHUTDOWN_GRACE, len(self._inflight))
+            _done, pending = await asyncio.wait(set(self._inflight), timeout=SHUTDOWN_GRACE)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=2)
+        if self._web is not None:
+            await self._web.cleanup()
+        await self.http.close()
+        await self.store.close()
+        log.info("brand-monitor stopped")
+
+
+async def run_service(config: Config) -> None:
+    """Run the daemon until SIGTERM/SIGINT."""
+    service = Service(config)
+    try:
+        await service.start()
+        service.install_signal_handlers()
+        await service.wait()
+    finally:
+        await service.stop()

@@ -1,0 +1,532 @@
+"""SQLite storage via sqlite-utils: one thread owns the connection; async methods queue work to it."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import logging
+import os
+import re
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlite_utils import Database
+
+from monitor.clock import from_iso, iso
+from monitor.records import Engagement, EngagementUpdate, Mention, Score
+from monitor.schema import MIGRATIONS
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+BUCKET_SECONDS = 300
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+class StoreError(Exception):
+    """The database cannot be used (locked by another daemon, unreadable, bad query)."""
+
+
+@dataclass(slots=True)
+class SourceState:
+    """Persisted polling state and health of one source."""
+
+    name: str
+    kind: str
+    config_fingerprint: str | None = None
+    cursor: dict[str, Any] | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    last_attempt: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    disabled_until: datetime | None = None
+    parked: bool = False
+    budget: dict[str, Any] | None = None
+    polls: int = 0
+    mentions_total: int = 0
+
+
+def bucket_start(when: datetime, seconds: int = BUCKET_SECONDS) -> datetime:
+    """Start of the fixed-size bucket containing `when`."""
+    epoch = int(when.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, tz=when.tzinfo)
+
+
+class Store:
+    """The only door to SQLite. Every call runs on one dedicated thread, in submission order."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        exclusive: bool = False,
+        on_write: Callable[[float], None] | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.exclusive = exclusive
+        self._on_write = on_write
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        self._db: Database | None = None
+        self._lock_file: Any = None
+        self._pending = 0
+        self._closed = False
+
+    @property
+    def pending(self) -> int:
+        """Operations queued or running on the store thread."""
+        return self._pending
+
+    async def open(self) -> Store:
+        """Take the daemon lock (if exclusive), open the database and apply migrations."""
+        await self._call(self._open_sync)
+        return self
+
+    def _open_sync(self) -> None:
+        if self.path.parent and not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.exclusive:
+            self._take_lock()
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}") from None
+        conn.execute("PRAGMA busy_timeout = 5000")
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} is not a SQLite database ({exc})") from None
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        self._db = Database(conn)
+        self._migrate()
+
+    def _take_lock(self) -> None:
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        handle = open(lock_path, "a+")  # noqa: SIM115 - held for the daemon's lifetime
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            owner = handle.read().strip() or "unknown"
+            handle.close()
+            raise StoreError(
+                f"another brand-monitor daemon (pid {owner}) is already using {self.path}; "
+                "stop it first, or give this one its own [storage] path"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._lock_file = handle
+
+    def _migrate(self) -> None:
+        db = self._require_db()
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        applied = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
+        for version, name, script in MIGRATIONS:
+            if version in applied:
+                continue
+            statements = list(sqlite_statements(script))
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in statements:
+                    db.execute(statement)
+                db.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    [version, name, iso(datetime.now().astimezone())],
+                )
+                db.execute("COMMIT")
+            except Exception:
+                db.execute("ROLLBACK")
+                raise
+            log.info("applied schema migration %d (%s)", version, name)
+
+    def schema_version(self) -> int:
+        """Highest applied migration (sync; for tests and `check-config`)."""
+        row = self._require_db().execute("SELECT max(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    def _require_db(self) -> Database:
+        if self._db is None:
+            raise StoreError("store is not open")
+        return self._db
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._closed:
+            raise StoreError("store is closed")
+        self._pending += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        finally:
+            self._pending -= 1
+
+    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(db, *args)` inside one BEGIN IMMEDIATE transaction on the store thread."""
+
+        def run() -> T:
+            db = self._require_db()
+            started = time.perf_counter()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(db, *args)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            if self._on_write is not None:
+                self._on_write(time.perf_counter() - started)
+            return result
+
+        return await self._call(run)
+
+    async def _read(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self._call(lambda: fn(self._require_db(), *args))
+
+    async def close(self) -> None:
+        """Finish queued work, checkpoint the WAL and close; safe to call twice."""
+        if self._closed:
+            return
+
+        def shutdown() -> None:
+            if self._db is not None:
+                try:
+                    self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                finally:
+                    self._db.conn.close()
+                    self._db = None
+            if self._lock_file is not None:
+                self._lock_file.close()
+                self._lock_file = None
+
+        await self._call(shutdown)
+        self._closed = True
+        self._executor.shutdown(wait=True)
+
+    async def ping(self) -> bool:
+        """True when the store thread answers a trivial query."""
+        return await self._read(lambda db: db.execute("SELECT 1").fetchone()[0] == 1)
+
+    # -- mentions ---------------------------------------------------------------------------
+
+    async def save_mentions(self, mentions: Sequence[Mention]) -> list[Mention]:
+        """Insert mentions not seen before (by platform+id or canonical URL); return the new ones."""
+        return await self._write(_insert_mentions, list(mentions))
+
+    async def add_engagement(self, updates: Sequence[EngagementUpdate]) -> int:
+        """Store engagement snapshots for known mentions; returns how many were stored."""
+        return await self._write(_insert_engagement, list(updates))
+
+    async def save_scores(self, scored: Sequence[tuple[Mention, Score]], at: datetime) -> None:
+        """Store model scores and count negative mentions into the volume buckets."""
+        await self._write(_insert_scores, list(scored), at)
+
+    async def unscored_mentions(self, limit: int = 256) -> list[Mention]:
+        """Stored mentions that have no score yet (e.g. the model was unavailable), oldest first."""
+        rows = await self._read(
+            lambda db: list(
+                db.query(
+                    "SELECT m.* FROM mentions m LEFT JOIN scores s ON s.mention_id = m.id "
+                    "WHERE s.mention_id IS NULL ORDER BY m.id LIMIT ?",
+                    [limit],
+                )
+            )
+        )
+        return [_row_to_mention(r) for r in rows]
+
+    async def search_mentions(
+        self,
+        query: str | None = None,
+        *,
+        brand: str | None = None,
+        since: datetime | None = None,
+        limit: int = 20,
+    ) -> list[dict[str, Any]]:
+        """Mentions matching an FTS5 query (newest first); raises StoreError on a malformed query."""
+
+        def run(db: Database) -> list[dict[str, Any]]:
+            where, args = [], []
+            frm = "mentions m"
+            if query and _CJK.search(query):
+                # unicode61 does not segment Chinese/Japanese/Korean: fall back to substring search.
+                where.append("(m.text LIKE ? OR m.title LIKE ?)")
+                args += [f"%{query}%", f"%{query}%"]
+            elif query:
+                frm = "mentions_fts f JOIN mentions m ON m.id = f.rowid"
+                where.append("mentions_fts MATCH ?")
+                args.append(query)
+            if brand:
+                where.append("m.id IN (SELECT mention_id FROM mention_brands WHERE brand = ?)")
+                args.append(brand)
+            if since:
+                where.append("m.seen_at >= ?")
+                args.append(iso(since))
+            sql = (
+                "SELECT m.*, s.sentiment, s.complaint, s.harm_category FROM " + frm
+                + " LEFT JOIN scores s ON s.mention_id = m.id"
+                + (" WHERE " + " AND ".join(where) if where else "")
+                + " ORDER BY m.seen_at DESC LIMIT ?"
+            )
+            try:
+                return list(db.query(sql, [*args, limit]))
+            except sqlite3.OperationalError as exc:
+                raise StoreError(
+                    f"cannot search for {query!r}: {exc}. Quote words with special characters, "
+                    'e.g. "acme-cola" or "made me sick"'
+                ) from None
+
+        return await self._read(run)
+
+    async def count_mentions(self) -> int:
+        """Number of stored mentions."""
+        return await self._read(lambda db: db.execute("SELECT count(*) FROM mentions").fetchone()[0])
+
+    async def volume(self, brand: str, since: datetime) -> list[tuple[datetime, int, int]]:
+        """(bucket start, total, negative) for a brand since a time, oldest first."""
+        rows = await self._read(
+            lambda db: db.execute(
+                "SELECT bucket_start, total, negative FROM volume_buckets "
+                "WHERE brand = ? AND bucket_start >= ? ORDER BY bucket_start",
+                [brand, iso(since)],
+            ).fetchall()
+        )
+        return [(from_iso(r[0]), r[1], r[2]) for r in rows]  # type: ignore[misc]
+
+    async def prune(self, older_than: datetime) -> int:
+        """Delete mentions (and their scores, engagement) first seen before `older_than`."""
+
+        def run(db: Database) -> int:
+            cutoff = iso(older_than)
+            # Mentions attached to an incident are evidence: keep them as long as the incident.
+            cur = db.execute(
+                "DELETE FROM mentions WHERE seen_at < ? AND id NOT IN "
+                "(SELECT mention_id FROM incident_mentions)",
+                [cutoff],
+            )
+            db.execute("DELETE FROM volume_buckets WHERE bucket_start < ?", [cutoff])
+            return int(cur.rowcount)
+
+        return await self._write(run)
+
+    # -- source state -----------------------------------------------------------------------
+
+    async def source_state(self, name: str) -> SourceState | None:
+        """Persisted state of one source, or None before its first poll."""
+
+        def run(db: Database) -> SourceState | None:
+            rows = list(db.query("SELECT * FROM source_state WHERE name = ?", [name]))
+            return _row_to_state(rows[0]) if rows else None
+
+        return await self._read(run)
+
+    async def source_states(self) -> list[SourceState]:
+        """All persisted source states, by name."""
+        rows = await self._read(
+            lambda db: list(db.query("SELECT * FROM source_state ORDER BY name"))
+        )
+        return [_row_to_state(r) for r in rows]
+
+    async def save_source_state(self, state: SourceState) -> None:
+        """Insert or replace one source's state."""
+
+        def run(db: Database) -> None:
+            row = asdict(state)
+            for key in ("cursor", "budget"):
+                row[key] = json.dumps(row[key]) if row[key] is not None else None
+            for key in ("last_attempt", "last_success", "disabled_until"):
+                row[key] = iso(row[key])
+            row["parked"] = int(row["parked"])
+            # Raw SQL: sqlite-utils' upsert commits on its own, which would end our transaction.
+            columns = ", ".join(row)
+            marks = ", ".join("?" for _ in row)
+            db.execute(
+                f"INSERT OR REPLACE INTO source_state ({columns}) VALUES ({marks})",
+                list(row.values()),
+            )
+
+        await self._write(run)
+
+    # -- detector state ---------------------------------------------------------------------
+
+    async def load_detector_state(self, key: str) -> dict[str, Any] | None:
+        """Saved state of a streaming detector, or None."""
+
+        def run(db: Database) -> dict[str, Any] | None:
+            row = db.execute("SELECT state FROM detector_state WHERE key = ?", [key]).fetchone()
+            return json.loads(row[0]) if row else None
+
+        return await self._read(run)
+
+    async def save_detector_states(self, states: dict[str, dict[str, Any]], at: datetime) -> None:
+        """Persist several detectors' states in one transaction."""
+
+        def run(db: Database) -> None:
+            db.conn.executemany(
+                "INSERT OR REPLACE INTO detector_state (key, state, updated_at) VALUES (?, ?, ?)",
+                [(k, json.dumps(v), iso(at)) for k, v in states.items()],
+            )
+
+        await self._write(run)
+
+
+def sqlite_statements(script: str) -> Iterable[str]:
+    """Yield complete SQL statements from `script` using sqlite3.complete_statement."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer.strip()
+            buffer = ""
+    if buffer.strip():
+        yield buffer.strip()
+
+
+def _insert_mentions(db: Database, mentions: list[Mention]) -> list[Mention]:
+    new: list[Mention] = []
+    seen_urls: set[str] = set()
+    volume: dict[tuple[str, str], int] = {}
+    for mention in mentions:
+        if mention.canonical_url:
+            if mention.canonical_url in seen_urls:
+                continue
+            hit = db.execute(
+                "SELECT 1 FROM mentions WHERE canonical_url = ? LIMIT 1", [mention.canonical_url]
+            ).fetchone()
+            if hit:
+                continue
+        fetched = mention.fetched_at
+        assert fetched is not None, "the pipeline sets fetched_at"
+        seen = mention.published_at or fetched
+        cur = db.execute(
+            "INSERT OR IGNORE INTO mentions (platform, external_id, source, url, canonical_url, "
+            "title, text, author, author_reach, published_at, fetched_at, seen_at, lang, "
+            "parent_id, brands) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                mention.platform, mention.external_id, mention.source, mention.url,
+                mention.canonical_url, mention.title, mention.text, mention.author,
+                mention.author_reach, iso(mention.published_at), iso(fetched), iso(seen),
+                mention.lang, mention.parent_id, json.dumps(list(mention.brands)),
+            ],
+        )
+        if cur.rowcount == 0:
+            continue  # same platform + external id already stored
+        mention.id = int(cur.lastrowid or 0)
+        if mention.canonical_url:
+            seen_urls.add(mention.canonical_url)
+        db.conn.executemany(
+            "INSERT INTO mention_brands (mention_id, brand) VALUES (?, ?)",
+            [(mention.id, b) for b in mention.brands],
+        )
+        if mention.engagement is not None:
+            _insert_snapshot(db, mention.id, mention.engagement, fetched)
+        bucket = iso(bucket_start(seen)) or ""
+        for brand in mention.brands:
+            volume[(brand, bucket)] = volume.get((brand, bucket), 0) + 1
+        new.append(mention)
+    db.conn.executemany(
+        "INSERT INTO volume_buckets (brand, bucket_start, total) VALUES (?, ?, ?) "
+        "ON CONFLICT (brand, bucket_start) DO UPDATE SET total = total + excluded.total",
+        [(brand, bucket, n) for (brand, bucket), n in volume.items()],
+    )
+    return new
+
+
+def _insert_snapshot(db: Database, mention_id: int, e: Engagement, at: datetime) -> None:
+    db.execute(
+        "INSERT INTO engagement (mention_id, observed_at, likes, shares, comments, views, extra) "
+        "VALUES (?,?,?,?,?,?,?)",
+        [mention_id, iso(at), e.likes, e.shares, e.comments, e.views,
+         json.dumps(e.extra) if e.extra else None],
+    )
+
+
+def _insert_engagement(db: Database, updates: list[EngagementUpdate]) -> int:
+    stored = 0
+    for update in updates:
+        row = db.execute(
+            "SELECT id FROM mentions WHERE platform = ? AND external_id = ?",
+            [update.platform, update.external_id],
+        ).fetchone()
+        if row:
+            _insert_snapshot(db, row[0], update.engagement, update.observed_at)
+            stored += 1
+    return stored
+
+
+def _insert_scores(db: Database, scored: list[tuple[Mention, Score]], at: datetime) -> None:
+    negative: dict[tuple[str, str], int] = {}
+    for mention, score in scored:
+        cur = db.execute(
+            "INSERT OR IGNORE INTO scores (mention_id, sentiment, p_negative, p_neutral, "
+            "p_positive, complaint, harm_category, harm_confidence, model, scored_at, extra) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                mention.id, score.sentiment, score.p_negative, score.p_neutral, score.p_positive,
+                score.complaint, score.harm_category, score.harm_confidence, score.model,
+                iso(at), json.dumps(score.extra) if score.extra else None,
+            ],
+        )
+        if cur.rowcount and score.sentiment == "negative":
+            seen = mention.published_at or mention.fetched_at or at
+            bucket = iso(bucket_start(seen)) or ""
+            for brand in mention.brands:
+                negative[(brand, bucket)] = negative.get((brand, bucket), 0) + 1
+    db.conn.executemany(
+        "UPDATE volume_buckets SET negative = negative + ? WHERE brand = ? AND bucket_start = ?",
+        [(n, brand, bucket) for (brand, bucket), n in negative.items()],
+    )
+
+
+def _row_to_mention(row: dict[str, Any]) -> Mention:
+    return Mention(
+        id=row["id"],
+        platform=row["platform"],
+        external_id=row["external_id"],
+        source=row["source"],
+        url=row["url"],
+        canonical_url=row["canonical_url"],
+        title=row["title"],
+        text=row["text"],
+        author=row["author"],
+        author_reach=row["author_reach"],
+        published_at=from_iso(row["published_at"]),
+        fetched_at=from_iso(row["fetched_at"]),
+        lang=row["lang"],
+        parent_id=row["parent_id"],
+        brands=tuple(json.loads(row["brands"])),
+    )
+
+
+def _row_to_state(row: dict[str, Any]) -> SourceState:
+    return SourceState(
+        name=row["name"],
+        kind=row["kind"],
+        config_fingerprint=row["config_fingerprint"],
+        cursor=json.loads(row["cursor"]) if row["cursor"] else None,
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        last_attempt=from_iso(row["last_attempt"]),
+        last_success=from_iso(row["last_success"]),
+        last_error=row["last_error"],
+        consecutive_failures=row["consecutive_failures"],
+        disabled_until=from_iso(row["disabled_until"]),
+        parked=bool(row["parked"]),
+        budget=json.loads(row["budget"]) if row["budget"] else None,
+        polls=row["polls"],
+        mentions_total=row["mentions_total"],
+    )
+
+
+def retention_cutoff(now: datetime, days: int) -> datetime:
+    """The time before which mentions are pruned."""
+    return now - timedelta(days=days)

@@ -132,14 +132,18 @@ class RedditConnector(Connector):
     def _targets(self) -> list[_Target]:
         common = {"limit": str(self.opts.limit), "raw_json": "1"}
         targets = [
-            _Target(f"search:{q}", "/search.json", {"q": q, "sort": "new", "type": "link", **common})
+            _Target(
+                f"search:{q}", "/search.json", {"q": q, "sort": "new", "type": "link", **common}
+            )
             for q in self.opts.search
         ]
         if self.opts.subreddits:
             subs = "+".join(self.opts.subreddits)
             targets.append(_Target(f"new:{subs}", f"/r/{subs}/new.json", dict(common)))
             if self.opts.comments:
-                targets.append(_Target(f"comments:{subs}", f"/r/{subs}/comments.json", dict(common)))
+                targets.append(
+                    _Target(f"comments:{subs}", f"/r/{subs}/comments.json", dict(common))
+                )
         return targets
 
     async def fetch(self, cursor: Cursor) -> FetchResult:
@@ -412,7 +416,9 @@ def _is_new(mention: Mention, state: dict[str, Any]) -> bool:
     assert mention.published_at is not None
     created = mention.published_at.timestamp()
     newest = float(state.get("newest", 0.0))
-    return created > newest or (created == newest and mention.external_id not in state.get("ids", []))
+    if created != newest:
+        return created > newest
+    return mention.external_id not in state.get("ids", [])
 
 
 def _advance(state: dict[str, Any] | None, mentions: list[Mention]) -> dict[str, Any]:

@@ -190,8 +190,10 @@ class YouTubeConnector(Connector):
         self.opts = options
         self.clock: Clock = clock or SystemClock()
         self.base_url = options.base_url.rstrip("/")
-        # Spend since the last fetch (refreshes) must reach the next cursor too.
-        self._ledger: QuotaLedger | None = None
+        # Units spent but not yet in a returned cursor (refreshes, failed polls), and the
+        # spend the last returned cursor held; both count against today's quota.
+        self._unbooked: tuple[str, int] = ("", 0)
+        self._booked: tuple[str, int] = ("", 0)
         self._no_comments: set[str] = set()  # videos with comments disabled or gone
 
     def search_terms(self) -> list[str]:
@@ -206,15 +208,17 @@ class YouTubeConnector(Connector):
         self.http.add_secrets([key])
         return key
 
-    def _open_ledger(self, position: Mapping[str, Any], now: datetime) -> QuotaLedger:
+    def _open_ledger(self, position: Mapping[str, Any] | None, now: datetime) -> QuotaLedger:
+        """Today's spend: the cursor's (or, for refresh, the last cursor's) plus unbooked units."""
         day = pacific_day(now)
         used = 0
-        if position.get("quota_day") == day and isinstance(position.get("quota_used"), int):
+        if position is None:
+            used = self._booked[1] if self._booked[0] == day else 0
+        elif position.get("quota_day") == day and isinstance(position.get("quota_used"), int):
             used = position["quota_used"]
-        if self._ledger is not None and self._ledger.day == day:
-            used = max(used, self._ledger.used)
-        self._ledger = QuotaLedger(day=day, used=used, limit=self.opts.daily_quota)
-        return self._ledger
+        if self._unbooked[0] == day:
+            used += self._unbooked[1]
+        return QuotaLedger(day=day, used=used, limit=self.opts.daily_quota)
 
     def _quota_spent(self, ledger: QuotaLedger, now: datetime, needed: int) -> RateLimited:
         reset = next_quota_reset(now)
@@ -250,6 +254,8 @@ class YouTubeConnector(Connector):
         if not ledger.affordable(cost):
             raise self._quota_spent(ledger, now, cost)
         ledger.used += cost
+        pending = self._unbooked[1] if self._unbooked[0] == ledger.day else 0
+        self._unbooked = (ledger.day, pending + cost)
         url = f"{self.base_url}/{method}"
         resp = await self.http.get(url, params={**params, "key": self._key()})
         if resp.status >= 400 and not (_error_reasons(resp)[0] & tolerate):
@@ -337,6 +343,8 @@ class YouTubeConnector(Connector):
             "tracked": tracked,
             "comment_since": comment_since,
         }
+        self._unbooked = ("", 0)
+        self._booked = (ledger.day, ledger.used)
         return FetchResult(
             mentions=mentions,
             cursor=Cursor(next_position),
@@ -588,7 +596,7 @@ class YouTubeConnector(Connector):
         if not ids:
             return []
         now = self.clock.now()
-        ledger = self._open_ledger({}, now)
+        ledger = self._open_ledger(None, now)
         videos = await self._videos(ledger, ids, "statistics", now)
         updates: list[EngagementUpdate] = []
         for video_id in ids:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import unicodedata
+import re
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
@@ -35,14 +35,13 @@ class IngestReport:
         return self.matched - self.stored
 
 
+# C0/C1 controls, DEL, zero-width and bidi-override characters: never meaningful in a mention.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def clean_text(text: str) -> str:
-    """Drop control characters (keeping newlines as spaces) and fold whitespace."""
-    kept = (
-        " " if ch in "\r\n\t" else ch
-        for ch in text
-        if ch in "\r\n\t" or unicodedata.category(ch)[0] != "C"
-    )
-    return " ".join("".join(kept).split())[:MAX_TEXT_CHARS]
+    """Drop control characters and fold whitespace (newlines included) to single spaces."""
+    return " ".join(_CONTROL.sub("", text).split())[:MAX_TEXT_CHARS]
 
 
 class Pipeline:

@@ -192,7 +192,11 @@ def top_mentions(alert: AlertMessage) -> list[MentionSummary]:
 def headline(alert: AlertMessage) -> str:
     """ "HIGH · Acme · viral claim · health/safety" (no markup, single line)."""
     incident = alert.incident
-    parts = [incident.severity.upper(), one_line(incident.brand), KINDS.get(incident.kind, incident.kind)]
+    parts = [
+        incident.severity.upper(),
+        one_line(incident.brand),
+        KINDS.get(incident.kind, incident.kind),
+    ]
     if incident.category in CATEGORIES:
         parts.append(CATEGORIES[incident.category])
     return " · ".join(one_line(p) for p in parts)
@@ -208,7 +212,8 @@ def factor_lines(incident: Incident) -> list[str]:
     """Risk factors, strongest first: "spread 0.82: 31 authors on 3 platforms in 52 min"."""
     ordered = sorted(incident.factors, key=lambda f: f.value, reverse=True)
     return [
-        f"{one_line(f.name)} {f.value:.2f}" + (f": {truncate(one_line(f.detail), 300)}" if f.detail else "")
+        f"{one_line(f.name)} {f.value:.2f}"
+        + (f": {truncate(one_line(f.detail), 300)}" if f.detail else "")
         for f in ordered
     ]
 
@@ -233,12 +238,15 @@ def email_subject(alert: AlertMessage) -> str:
     """Subject line: severity, brand and the claim; safe as a header value."""
     incident = alert.incident
     prefix = "[resolved] " if alert.reason == "resolved" else ""
-    text = f"{prefix}[{incident.severity.upper()}] {one_line(incident.brand)}: {one_line(incident.summary)}"
+    brand, claim = one_line(incident.brand), one_line(incident.summary)
+    text = f"{prefix}[{incident.severity.upper()}] {brand}: {claim}"
     return header_text(text, 150)
 
 
 def _mention_text_lines(index: int, mention: MentionSummary) -> list[str]:
-    meta = " · ".join(p for p in (mention.platform, mention.author, mention.reach, mention.engagement) if p)
+    meta = " · ".join(
+        p for p in (mention.platform, mention.author, mention.reach, mention.engagement) if p
+    )
     lines = [f"  {index}. {meta}", f"     {mention.snippet}"]
     if mention.url:
         lines.append(f"     {mention.url}")
@@ -284,7 +292,7 @@ def _render_lines(alert: AlertMessage, *, color: bool) -> str:
 
 
 def render_html(alert: AlertMessage) -> str:
-    """HTML rendering for the email's HTML part; every untrusted value escaped, http(s) links only."""
+    """HTML for the email's HTML part; every untrusted value escaped, http(s) links only."""
     incident = alert.incident
     esc = escape_html
     parts = [
@@ -314,7 +322,9 @@ def render_html(alert: AlertMessage) -> str:
         parts.append("<p><strong>Top mentions</strong></p><ol>")
         for mention in mentions:
             meta = " · ".join(
-                p for p in (mention.platform, mention.author, mention.reach, mention.engagement) if p
+                p
+                for p in (mention.platform, mention.author, mention.reach, mention.engagement)
+                if p
             )
             link = f"<br>{html_link(mention.url, mention.link_label)}" if mention.url else ""
             parts.append(f"<li>{esc(meta)}<br><q>{esc(mention.snippet)}</q>{link}</li>")
@@ -345,7 +355,7 @@ def _section(text: str) -> dict[str, Any]:
 
 
 def _fit(mrkdwn: str, limit: int) -> str:
-    """Cut already-escaped mrkdwn at a line boundary when it is over `limit` (rare: long factors)."""
+    """Cut escaped mrkdwn at a line boundary when it is over `limit` (rare: long factors)."""
     if utf16_len(mrkdwn) <= limit:
         return mrkdwn
     kept: list[str] = []

@@ -77,7 +77,7 @@ def truncate(
     ellipsis: str = ELLIPSIS,
     measure: Callable[[str], int] = len,
 ) -> str:
-    """Cut `text` to at most `limit` (as counted by `measure`), on a glyph boundary, adding `ellipsis`."""
+    """Cut `text` to at most `limit` (counted by `measure`) on a glyph boundary, with `ellipsis`."""
     if measure(text) <= limit:
         return text
     budget = limit - measure(ellipsis)
@@ -110,7 +110,7 @@ def escape_slack(text: str) -> str:
 
 
 def truncate_slack(text: str, limit: int) -> str:
-    """Untrusted text escaped for Slack and cut to `limit` UTF-16 units without splitting an entity."""
+    """Untrusted text escaped for Slack, cut to `limit` UTF-16 units without splitting an entity."""
     escaped = escape_slack(text)
     if utf16_len(escaped) <= limit:
         return escaped
@@ -139,7 +139,9 @@ def safe_url(url: str | None) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
-    rebuilt = urlunsplit((parts.scheme.lower(), parts.netloc, parts.path, parts.query, parts.fragment))
+    rebuilt = urlunsplit(
+        (parts.scheme.lower(), parts.netloc, parts.path, parts.query, parts.fragment)
+    )
     # `|`, `<`, `>`, quotes, spaces and non-ASCII are percent-encoded: they would end a Slack
     # link, an HTML attribute or a plain-text URL early. `%` stays so existing escapes survive.
     return _URL_UNSAFE.sub(lambda m: quote(m.group(0), safe=""), rebuilt)

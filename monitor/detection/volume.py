@@ -48,6 +48,8 @@ class VolumeSettings:
     dispersion_memory: float = 7 * BUCKETS_PER_DAY
     # Counts beyond expected +- clip_sd standard deviations update the model as the bound itself.
     clip_sd: float = 3.0
+    # Memory, in buckets, of how often and how far bursts go past that bound.
+    tail_memory: float = 28 * BUCKETS_PER_DAY
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +155,66 @@ def _describe_p(p: float) -> str:
     return f"p={p:.3f}"
 
 
+class _Window:
+    """What one window length has learned: the bulk's overdispersion and the tail beyond it."""
+
+    # Priors, worth a few windows of evidence, keep early estimates cautious.
+    PRIOR_DISPERSION, PRIOR_EXCEED, PRIOR_INDEX, PRIOR_WEIGHT = 1.0, 0.01, 1.0, 3.0
+
+    __slots__ = ("spread", "size", "seen", "exceed", "tail_n", "tail_log")
+
+    def __init__(self, values: list[float] | None = None) -> None:
+        # spread/size: EWMAs of the clipped (sum - expected)^2 - expected and of expected^2;
+        # exceed: share of windows past the clip bound; tail_n/tail_log: weighted count and
+        # log excess ratio of those windows, for a Hill estimate of the tail index.
+        values = values or [self.PRIOR_DISPERSION, 1.0, 0.0, self.PRIOR_EXCEED, 0.0, 0.0]
+        self.spread, self.size, self.seen, self.exceed, self.tail_n, self.tail_log = values
+
+    def values(self) -> list[float]:
+        """The fields in constructor order, for saving."""
+        return [self.spread, self.size, self.seen, self.exceed, self.tail_n, self.tail_log]
+
+    def dispersion(self) -> float:
+        """Negative-binomial overdispersion of the bulk: variance = mean + dispersion * mean^2."""
+        return max(self.spread / self.size, 1e-6)
+
+    def _bound(self, mean: float, clip_sd: float) -> float:
+        return mean + clip_sd * math.sqrt(mean + self.dispersion() * mean * mean)
+
+    def log_p(self, total: int, mean: float, clip_sd: float) -> float:
+        """Natural log of the chance of at least `total` mentions where `mean` are expected."""
+        log_p = log_tail(total, mean, self.dispersion())
+        bound = self._bound(mean, clip_sd)
+        if total > bound:
+            # Past the bound, bursts follow a power law rather than the negative binomial.
+            index = (self.tail_n + self.PRIOR_WEIGHT) / (
+                self.tail_log + self.PRIOR_WEIGHT / self.PRIOR_INDEX
+            )
+            excess = math.log((total + 1.0) / (bound + 1.0))
+            log_p = max(log_p, math.log(max(self.exceed, 1e-9)) - index * excess)
+        return log_p
+
+    def learn(self, total: int, mean: float, clip_sd: float, memory: float) -> None:
+        """Fold in one window; sums past the bound count toward the tail, not the bulk."""
+        bound = self._bound(mean, clip_sd)
+        past = total > bound
+        resid = min(max(total - mean, mean - bound), bound - mean)
+        self.seen += 1.0
+        if self.seen == 1.0:
+            self.spread, self.size = self.PRIOR_DISPERSION * mean * mean, mean * mean
+        rate = max(1.0 / memory, 1.0 / (self.seen + 1.0))
+        self.spread += rate * (resid * resid - mean - self.spread)
+        self.size += rate * (mean * mean - self.size)
+        tail_rate = max(1.0 / memory, 1.0 / (self.seen + 100.0))
+        self.exceed += tail_rate * (float(past) - self.exceed)
+        decay = 1.0 - 1.0 / memory
+        self.tail_n = self.tail_n * decay + float(past)
+        if past:
+            self.tail_log = self.tail_log * decay + math.log((total + 1.0) / (bound + 1.0))
+        else:
+            self.tail_log *= decay
+
+
 class VolumeDetector:
     """Scores each 5-minute count of one brand stream against its learned daily and weekly rhythm."""
 
@@ -167,8 +229,7 @@ class VolumeDetector:
         self._daily_weight = [0.0] * 24
         self._weekly = [1.0] * 7
         self._seen = 0
-        # Per window length: EWMA of (sum - expected)^2 - expected and of expected^2.
-        self._disp: dict[int, list[float]] = {}
+        self._windows: dict[int, _Window] = {}
         self._counts: deque[int] = deque(maxlen=self._span)
         self._means: deque[float] = deque(maxlen=self._span)
         self._hot: deque[bool] = deque(maxlen=max(1, s.cooldown_buckets))
@@ -196,10 +257,6 @@ class VolumeDetector:
             return 0.0
         return max(self._level * self._seasonal(*self._positions(_utc(bucket))), 1e-3)
 
-    def _dispersion(self, scale: int) -> float:
-        num, den, _ = self._disp.get(scale, (1.0, 1.0, 0.0))
-        return max(num / den, 1e-6) if den > 0 else 1.0
-
     def _learn(self, bucket: datetime, count: int, mean: float) -> None:
         s = self.settings
         hours, day = self._positions(bucket)
@@ -207,7 +264,8 @@ class VolumeDetector:
         if self._level is None:
             self._level = max(float(count), 0.1)
             return
-        sd = math.sqrt(mean + self._dispersion(1) * mean * mean)
+        window = self._windows.get(1) or _Window()
+        sd = math.sqrt(mean + window.dispersion() * mean * mean)
         clipped = min(max(float(count), mean - s.clip_sd * sd), mean + s.clip_sd * sd)
         seasonal = self._seasonal(hours, day)
         ratio = clipped / max(self._level * seasonal, 1e-3)  # observed / expected, robustly
@@ -230,23 +288,17 @@ class VolumeDetector:
                 profile[i] = max(value / mean_factor, 0.01)
             self._level *= mean_factor
 
-    def _learn_dispersion(self) -> None:
+    def _learn_windows(self) -> None:
         s = self.settings
         for scale in s.scales:
-            if len(self._counts) < scale:
-                continue
-            total = float(sum(list(self._counts)[-scale:]))
-            mean = sum(list(self._means)[-scale:])
-            phi = self._dispersion(scale)
-            bound = s.clip_sd * math.sqrt(mean + phi * mean * mean)
-            resid = min(max(total - mean, -bound), bound)
-            num, den, n = self._disp.get(scale, (mean * mean, mean * mean, 0.0))
-            rate = max(1.0 / s.dispersion_memory, 1.0 / (n + 2.0))
-            self._disp[scale] = [
-                num + rate * (resid * resid - mean - num),
-                den + rate * (mean * mean - den),
-                n + 1.0,
-            ]
+            if len(self._counts) >= scale:
+                window = self._windows.setdefault(scale, _Window())
+                window.learn(*self._sums(scale), s.clip_sd, s.tail_memory)
+
+    def _sums(self, scale: int) -> tuple[int, float]:
+        """Mentions observed and expected over the last `scale` buckets."""
+        counts, means = list(self._counts)[-scale:], list(self._means)[-scale:]
+        return sum(counts), sum(means)
 
     # -- scoring ---------------------------------------------------------------------------
 
@@ -275,11 +327,11 @@ class VolumeDetector:
             for scale in s.scales:
                 if len(self._counts) < scale:
                     continue
-                total = sum(list(self._counts)[-scale:])
-                window_mean = sum(list(self._means)[-scale:])
+                total, window_mean = self._sums(scale)
                 if total <= window_mean:
                     continue
-                log_p = log_tail(total, window_mean, self._dispersion(scale))
+                window = self._windows.get(scale) or _Window()
+                log_p = window.log_p(total, window_mean, s.clip_sd)
                 if log_p < best_log_p:
                     best_log_p, best = log_p, (total, window_mean, scale)
         surprise = max(0.0, -best_log_p / math.log(10) - math.log10(len(s.scales)))
@@ -293,7 +345,7 @@ class VolumeDetector:
         alert = crossed and not any(self._hot)
         self._hot.append(crossed)
         self._learn(bucket, count, mean)
-        self._learn_dispersion()
+        self._learn_windows()
         p_value = 10.0 ** -surprise
         detail = (
             f"{total} mentions in {scale * 5} min, ~{window_mean:.3g} expected at this hour "
@@ -314,7 +366,7 @@ class VolumeDetector:
             "daily_weight": list(self._daily_weight),
             "weekly": list(self._weekly),
             "seen": self._seen,
-            "dispersion": {str(k): list(v) for k, v in self._disp.items()},
+            "windows": {str(k): v.values() for k, v in self._windows.items()},
             "counts": list(self._counts),
             "means": list(self._means),
             "hot": list(self._hot),

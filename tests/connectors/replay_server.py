@@ -84,7 +84,10 @@ class Reply:
     ) -> Reply:
         """A plain (or any other declared type) text body."""
         return cls(
-            status=status, body=body.encode(), headers=dict(headers or {}), content_type=content_type
+            status=status,
+            body=body.encode(),
+            headers=dict(headers or {}),
+            content_type=content_type,
         )
 
 

@@ -147,7 +147,10 @@ async def test_subreddit_posts_and_comments(build: Build) -> None:
     replay = (
         ReplayServer()
         .add("/r/BuyItForLife+Appliances/new.json", Reply.fixture("reddit/new_page1.json"))
-        .add("/r/BuyItForLife+Appliances/comments.json", Reply.fixture("reddit/comments_page1.json"))
+        .add(
+            "/r/BuyItForLife+Appliances/comments.json",
+            Reply.fixture("reddit/comments_page1.json"),
+        )
     )
     connector = await build(replay, search=[], subreddits=["BuyItForLife", "r/Appliances"],
                             comments=True)
@@ -257,7 +260,7 @@ async def test_oauth_client_credentials_then_bearer(build: Build) -> None:
     replay = (
         ReplayServer()
         .add("/api/v1/access_token", Reply.fixture("reddit/token.json"), method="POST")
-        .add(SEARCH, Reply.fixture("reddit/search_empty.json"), Reply.fixture("reddit/search_empty.json"))
+        .add(SEARCH, *[Reply.fixture("reddit/search_empty.json")] * 2)
     )
     connector = await build(replay, **OAUTH)
 
@@ -309,7 +312,7 @@ async def test_credentials_never_reach_logs_or_errors(
     build: Build, caplog: pytest.LogCaptureFixture
 ) -> None:
     # A misbehaving proxy that echoes the request's credentials in its error page.
-    echo = f"upstream failed for Authorization: bearer {TOKEN} id={CLIENT_ID} secret={CLIENT_SECRET}"
+    echo = f"upstream failed: Authorization: bearer {TOKEN} id={CLIENT_ID} key={CLIENT_SECRET}"
     replay = (
         ReplayServer()
         .add("/api/v1/access_token", Reply.fixture("reddit/token.json"), method="POST")

@@ -71,11 +71,11 @@ class Channel(ABC):
     def ok(self, detail: str = "sent", external_ref: str | None = None) -> Delivery:
         """A successful Delivery, logged at debug."""
         logger.debug("channel %s: %s", self.name, self.scrub(detail))
-        return Delivery(channel=self.name, ok=True, detail=self.scrub(detail), external_ref=external_ref)
+        return Delivery(
+            channel=self.name, ok=True, detail=self.scrub(detail), external_ref=external_ref
+        )
 
-    def failed(
-        self, detail: str, *, retryable: bool, retry_after: float | None = None
-    ) -> Delivery:
+    def failed(self, detail: str, *, retryable: bool, retry_after: float | None = None) -> Delivery:
         """A failed Delivery with secrets masked, logged once at warning."""
         detail = self.scrub(detail)
         logger.warning(
@@ -144,4 +144,4 @@ def channel_class(kind: str) -> type[Channel]:
 def build_channel(settings: ChannelSettings) -> Channel:
     """Construct the channel a `[[channels]]` table describes."""
     cls = channel_class(settings.kind)
-    return cls(settings)  # type: ignore[call-arg]
+    return cls(settings)

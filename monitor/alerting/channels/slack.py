@@ -1,4 +1,4 @@
-"""Slack: incoming webhook, or a bot token that threads an incident's alerts under its first message."""
+"""Slack: an incoming webhook, or a bot token that keeps each incident's alerts in one thread."""
 
 from __future__ import annotations
 
@@ -46,8 +46,15 @@ PERMANENT_ERRORS = {
     "posting_to_general_channel_denied": "only admins may post in this channel; pick another",
 }
 TRANSIENT_ERRORS = frozenset(
-    {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable",
-     "request_timeout", "rollup_error"}
+    {
+        "ratelimited",
+        "rate_limited",
+        "internal_error",
+        "fatal_error",
+        "service_unavailable",
+        "request_timeout",
+        "rollup_error",
+    }
 )
 # Answers to a reply that mean the incident's first message is gone: start a new thread.
 LOST_THREAD_ERRORS = frozenset({"thread_not_found", "message_not_found"})
@@ -85,7 +92,9 @@ class SlackChannel(Channel):
         try:
             credential = self._reveal("webhook_url" if webhook else "bot_token")
         except ValueError as exc:  # an unset environment variable
-            return self.failed(f"cannot send to Slack: {exc}; export it and restart", retryable=False)
+            return self.failed(
+                f"cannot send to Slack: {exc}; export it and restart", retryable=False
+            )
         if webhook:
             return await self._send_webhook(alert, credential)
         return await self._send_bot(alert, credential, thread_ref)
@@ -104,7 +113,7 @@ class SlackChannel(Channel):
             ) as resp:
                 text = body_snippet(await resp.content.read(4096))
                 status, headers = resp.status, resp.headers
-        except Exception as exc:  # noqa: BLE001 - every transport failure becomes a Delivery
+        except Exception as exc:
             detail, retryable = describe_transport_error(exc, where, self.settings.timeout)
             return self.failed(detail, retryable=retryable)
         if 200 <= status < 300:
@@ -135,15 +144,20 @@ class SlackChannel(Channel):
         if thread_ref and root is None:
             logger.warning(
                 "channel %s: ignoring malformed Slack thread reference %r; starting a new thread",
-                self.name, thread_ref,
+                self.name,
+                thread_ref,
             )
         if root is None:
             return await self._post_root(client, message)
         channel, ts = root
         broadcast = alert.reason == "escalated" and self.settings.broadcast_escalations
         reply = await self._call(
-            client, "chat.postMessage",
-            channel=channel, thread_ts=ts, reply_broadcast=broadcast, **message.payload(),
+            client,
+            "chat.postMessage",
+            channel=channel,
+            thread_ts=ts,
+            reply_broadcast=broadcast,
+            **message.payload(),
         )
         if isinstance(reply, Delivery):
             return reply
@@ -153,7 +167,10 @@ class SlackChannel(Channel):
         detail = f"replied in Slack thread {ts} (message {reply.get('ts')})"
         if self.settings.update_root:
             updated = await self._call(
-                client, "chat.update", channel=channel, ts=ts,
+                client,
+                "chat.update",
+                channel=channel,
+                ts=ts,
                 **render_slack(alert, root=True).payload(),
             )
             if isinstance(updated, Delivery):
@@ -181,25 +198,27 @@ class SlackChannel(Channel):
     async def _call(
         self, client: AsyncWebClient, method: str, **kwargs: Any
     ) -> dict[str, Any] | Delivery:
-        """Call a Web API method: the response data, a Delivery for a failure, or
-        {"ok": False, "error": ...} for the lost-thread answers the caller recovers from."""
+        """Call a Web API method: its data, a failed Delivery, or {"ok": False} (lost thread)."""
         where = f"Slack {method}"
         try:
             response = await client.api_call(method, json=kwargs)
         except SlackApiError as exc:
-            data = exc.response.data if isinstance(exc.response.data, dict) else {}
-            error = str(data.get("error") or "")
+            answer = exc.response.data if isinstance(exc.response.data, dict) else {}
+            error = str(answer.get("error") or "")
             if error in LOST_THREAD_ERRORS:
                 return {"ok": False, "error": error}
             raw = exc.response.data
             text = error or body_snippet(raw if isinstance(raw, bytes | str) else json.dumps(raw))
             return self._slack_failure(
-                exc.response.status_code, error, text,
-                exc.response.headers.get("Retry-After") if exc.response.headers else None, where,
+                exc.response.status_code,
+                error,
+                text,
+                exc.response.headers.get("Retry-After") if exc.response.headers else None,
+                where,
             )
         except SlackClientError as exc:
             return self.failed(f"{where} failed: {exc}", retryable=True)
-        except Exception as exc:  # noqa: BLE001 - every transport failure becomes a Delivery
+        except Exception as exc:
             detail, retryable = describe_transport_error(exc, where, self.settings.timeout)
             return self.failed(detail, retryable=retryable)
         data = response.data
@@ -215,10 +234,13 @@ class SlackChannel(Channel):
             wait = DEFAULT_RETRY_AFTER if wait is None else wait
             return self.failed(
                 f"{where} is rate limited (HTTP {status} {error or text}); retry after {wait:g}s",
-                retryable=True, retry_after=wait,
+                retryable=True,
+                retry_after=wait,
             )
         if status >= 500 or error in TRANSIENT_ERRORS:
-            return self.failed(f"{where} failed on Slack's side: HTTP {status} {text}", retryable=True)
+            return self.failed(
+                f"{where} failed on Slack's side: HTTP {status} {text}", retryable=True
+            )
         hint = PERMANENT_ERRORS.get(error)
         detail = f"{where} refused the message: HTTP {status} {text}"
         return self.failed(f"{detail} ({hint})" if hint else detail, retryable=False)

@@ -1,0 +1,1 @@
+"""Alerting: rendering an incident change and delivering it through channels."""

@@ -22,6 +22,7 @@ from connectors.base import (
     SourceOptions,
 )
 from connectors.http import DEFAULT_RETRY_AFTER, HttpClient, HttpResponse, parse_retry_after
+from connectors.textutil import fold_whitespace
 from monitor.clock import Clock, SystemClock
 from monitor.config import EnvSecret
 from monitor.records import Engagement, EngagementUpdate, Mention
@@ -158,7 +159,9 @@ class RedditConnector(Connector):
             skipped += target_skipped
             for mention in mentions:
                 found.setdefault(mention.external_id, mention)
-            new_states[target.key] = _advance(state, mentions)
+            next_state = _advance(state, mentions)
+            if next_state is not None:  # nothing seen yet: the next poll is a first poll again
+                new_states[target.key] = next_state
         return FetchResult(
             mentions=list(found.values()),
             cursor=Cursor(position={"targets": new_states}),
@@ -245,8 +248,7 @@ class RedditConnector(Connector):
         score = _int(data.get("score"))
         if kind == "t3":
             title = str(data["title"])
-            body = str(data.get("selftext") or "").strip()
-            text = f"{title}\n\n{body}" if body else title
+            text = fold_whitespace(f"{title} {data.get('selftext') or ''}")
             ratio = data.get("upvote_ratio")
             engagement = Engagement(
                 likes=score,
@@ -256,7 +258,7 @@ class RedditConnector(Connector):
             parent = None
         else:
             title = None
-            text = str(data["body"])
+            text = fold_whitespace(str(data["body"]))
             engagement = Engagement(likes=score)
             parent = data.get("parent_id") if isinstance(data.get("parent_id"), str) else None
         return Mention(
@@ -421,8 +423,10 @@ def _is_new(mention: Mention, state: dict[str, Any]) -> bool:
     return mention.external_id not in state.get("ids", [])
 
 
-def _advance(state: dict[str, Any] | None, mentions: list[Mention]) -> dict[str, Any]:
+def _advance(state: dict[str, Any] | None, mentions: list[Mention]) -> dict[str, Any] | None:
     """The target's next cursor: newest created_utc seen and the fullnames at that second."""
+    if state is None and not mentions:
+        return None
     newest = float(state["newest"]) if state else 0.0
     ids: list[str] = list(state.get("ids", [])) if state else []
     for mention in mentions:

@@ -29,6 +29,7 @@ from connectors.base import (
     SourceOptions,
 )
 from connectors.http import HttpClient, HttpResponse, redact_url
+from connectors.textutil import fold_whitespace, parse_date
 from monitor.clock import Clock, SystemClock
 from monitor.config import Duration, EnvSecret
 from monitor.records import Engagement, EngagementUpdate, Mention
@@ -120,13 +121,7 @@ def _count(value: Any) -> int | None:
 
 
 def _when(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_date(value) if isinstance(value, str) else None
 
 
 def _rfc3339(when: datetime) -> str:
@@ -460,9 +455,9 @@ class YouTubeConnector(Connector):
     ) -> Mention:
         snippet = video.get("snippet") if video else None
         snippet = snippet if isinstance(snippet, dict) else {}
-        title = _text(snippet.get("title")) or item["title"]
+        title = fold_whitespace(_text(snippet.get("title")) or item["title"])
         description = _text(snippet.get("description")) or item["description"]
-        text = "\n\n".join(part for part in (title, description) if part)
+        text = fold_whitespace(f"{title} {description}")
         lang = _lang(snippet.get("defaultAudioLanguage")) or _lang(snippet.get("defaultLanguage"))
         channel = item["channel_id"]
         return Mention(
@@ -577,7 +572,7 @@ class YouTubeConnector(Connector):
         return Mention(
             platform=self.platform,
             external_id=comment_id,
-            text=text,
+            text=fold_whitespace(text),
             url=f"{watch_url(video_id)}&lc={comment_id}",
             author=_text(snippet.get("authorDisplayName")),
             published_at=published,

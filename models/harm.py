@@ -27,7 +27,7 @@ CLAIMS: tuple[str, ...] = tuple(c for c in HARM_CATEGORIES if c != "none")
 DEFAULT_TEMPLATE = "This text claims {}."
 
 # Weights of one cue hit; several hits of one category combine as a noisy-OR.
-CUE_WEIGHTS = {"strong": 0.8, "weak": 0.45}
+CUE_WEIGHTS = {"strong": 0.8, "weak": 0.3}
 # How much the semantic score can add: capped below a strong cue so that a paraphrase without
 # any cue always reads as less certain than an explicit claim.
 SEMANTIC_WEIGHT = {"prototypes": 0.6, "zero-shot": 0.9}
@@ -39,7 +39,7 @@ PROTOTYPE_TEMPERATURE = 0.05
 Backend = Literal["lexicon", "prototypes", "zero-shot"]
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u1100-\u11ff\uff66-\uff9f]")
-_SENTENCE_END = re.compile(r"[.!?。\n]+|\?!")
+_SENTENCE_END = re.compile(r"[.!?。\n]+")
 _CLAUSE_MARK = re.compile(r"[,;:()\"…—–、,.!?。\n]")
 _WORD = re.compile(r"\w+")
 
@@ -52,7 +52,7 @@ class HarmResult:
     confidence: float  # in [0, 1]; for "none": 1 - the best harm score
     evidence: tuple[str, ...] = ()  # cue phrases that fired for `category`, as found in the text
     basis: str = "none"  # lexicon, semantic, lexicon+semantic, or none
-    negated: tuple[str, ...] = ()  # cues found but negated, asked as a question or idiomatic
+    vetoed: tuple[str, ...] = ()  # cues found but negated, asked as a question, or idioms
 
 
 def normalize(text: str) -> str:
@@ -68,21 +68,27 @@ def normalize(text: str) -> str:
 
 
 def _cue_pattern(cue: str) -> str:
-    """Regex for one normalised cue: substring for CJK/Hangul, word-bounded otherwise."""
-    if _CJK.search(cue):
-        return re.escape(cue)
-    words = []
+    """Regex body for one normalised spaced-script cue (the word boundaries are added once)."""
+    pattern = ""
     for word in cue.split():
-        if word == "*":
-            words.append(r"\w+")  # exactly one arbitrary word
-        else:
-            words.append(r"\w*".join(re.escape(part) for part in word.split("*")))
-    return r"(?<!\w)" + r"[\s\-/]+".join(words) + r"(?!\w)"
+        if word == "**":
+            pattern += r"(?:[\s\-/,]+\w+){0,4}"  # a gap of up to four words
+            continue
+        if pattern:
+            pattern += r"[\s\-/,]+" if pattern.endswith("}") else r"[\s\-/]+"
+        # A lone "*" is exactly one word; "*" inside a word is any letters.
+        pattern += r"\w+" if word == "*" else r"\w*".join(re.escape(p) for p in word.split("*"))
+    return pattern
 
 
 def _alternation(cues: Sequence[str]) -> re.Pattern[str] | None:
+    """One regex for many cues: substring for CJK/Hangul cues, word-bounded for the rest."""
     normal = sorted({normalize(c).strip() for c in cues if c.strip()}, key=len, reverse=True)
-    return re.compile("|".join(_cue_pattern(c) for c in normal)) if normal else None
+    spaced = [_cue_pattern(c) for c in normal if not _CJK.search(c)]
+    cjk = [re.escape(c) for c in normal if _CJK.search(c)]
+    # The boundary is factored out of the alternation: most positions fail it at once.
+    parts = ([r"(?<!\w)(?:" + "|".join(spaced) + r")(?!\w)"] if spaced else []) + cjk
+    return re.compile("|".join(parts)) if parts else None
 
 
 @dataclass(slots=True)
@@ -172,14 +178,24 @@ def scan(languages: Sequence[_Language], raw_text: str) -> _Scan:
                 result.vetoed.setdefault(category, []).append(match.group())
                 # Blank the idiom so that its words cannot fire as cues ("to die for").
                 text = text[: match.start()] + " " * (match.end() - match.start()) + text[match.end() :]
-    for lang in languages:
-        for (tier, category), pattern in lang.cues.items():
-            for match in pattern.finditer(text):
-                start, end = match.span()
-                if _negated(lang, text, start, end) or _is_question(text, start, end):
-                    result.vetoed.setdefault(category, []).append(match.group())
-                else:
-                    result.hits.setdefault(category, []).append((match.group(), CUE_WEIGHTS[tier]))
+    taken: dict[str, list[tuple[int, int]]] = {}
+    # Strong cues first, so that a weak cue inside a strong one ("sick" in "made me sick") is
+    # not counted twice.
+    for tier in CUE_WEIGHTS:
+        for lang in languages:
+            for (cue_tier, category), pattern in lang.cues.items():
+                if cue_tier != tier:
+                    continue
+                for match in pattern.finditer(text):
+                    start, end = match.span()
+                    spans = taken.setdefault(category, [])
+                    if any(start < e and s < end for s, e in spans):
+                        continue
+                    spans.append((start, end))
+                    if _negated(lang, text, start, end) or _is_question(text, start, end):
+                        result.vetoed.setdefault(category, []).append(match.group())
+                    else:
+                        result.hits.setdefault(category, []).append((match.group(), CUE_WEIGHTS[tier]))
     return result
 
 
@@ -278,7 +294,7 @@ class HarmClassifier:
     """Harm-claim category per text: lexicon cues, with a semantic score for paraphrases.
 
     Per category c, lexicon evidence L = 1 - prod(1 - w) over its non-negated cue hits
-    (strong cue w=0.8, weak w=0.45) and semantic evidence S in [0, 1] (prototype softmax or
+    (strong cue w=0.8, weak w=0.3) and semantic evidence S in [0, 1] (prototype softmax or
     NLI entailment) combine as noisy-OR: score = 1 - (1 - L)(1 - k*S), k = 0.6 for prototypes
     (0.9 zero-shot). A category whose cue was negated, asked as a question or matched an idiom
     gets S = 0, so the paraphrase signal cannot undo a veto. The best category wins if its score
@@ -332,10 +348,10 @@ class HarmClassifier:
             scores[index] = 1.0 - (1.0 - lexical) * (1.0 - support)
         best = int(scores.argmax())
         category = CLAIMS[best]
-        negated = tuple(dict.fromkeys(w for words in found.vetoed.values() for w in words))
+        vetoed = tuple(dict.fromkeys(w for words in found.vetoed.values() for w in words))
         if scores[best] < THRESHOLD:
-            return HarmResult("none", round(1.0 - float(scores[best]), 4), negated=negated)
+            return HarmResult("none", round(1.0 - float(scores[best]), 4), vetoed=vetoed)
         evidence = tuple(dict.fromkeys(w for w, _ in found.hits.get(category, [])))
         semantic_part = self._weight * float(semantic[best]) >= 0.05 and category not in found.vetoed
         basis = "+".join(b for b, on in (("lexicon", evidence), ("semantic", semantic_part)) if on)
-        return HarmResult(category, round(float(scores[best]), 4), evidence, basis, negated)
+        return HarmResult(category, round(float(scores[best]), 4), evidence, basis, vetoed)

@@ -245,6 +245,8 @@ def _secret_problems(value: Any, where: str) -> list[str]:
         ]
     if isinstance(value, list):
         return [p for i, item in enumerate(value) for p in _secret_problems(item, f"{where}[{i}]")]
+    if isinstance(value, dict):  # e.g. the json source's headers = { Authorization = { env } }
+        return [p for k, item in value.items() for p in _secret_problems(item, f"{where}.{k}")]
     return []
 
 

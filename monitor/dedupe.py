@@ -58,8 +58,7 @@ _PLATFORM_PARAMS: dict[str, frozenset[str]] = {
     "www.linkedin.com": frozenset({"trk", "trackingid", "lipi", "rcm"}),
 }
 # Alternative hosts of one platform (mobile, old, no-www) -> the host the platform links to.
-_PLATFORM_HOSTS: dict[str, str] = {}
-for _canonical, _variants in {
+_PLATFORM_HOST_VARIANTS: dict[str, tuple[str, ...]] = {
     "x.com": ("twitter.com", "www.twitter.com", "mobile.twitter.com", "m.twitter.com",
               "www.x.com", "mobile.x.com", "m.x.com"),
     "www.youtube.com": ("youtube.com", "m.youtube.com", "mobile.youtube.com",
@@ -71,15 +70,17 @@ for _canonical, _variants in {
     "www.instagram.com": ("instagram.com", "m.instagram.com"),
     "www.tiktok.com": ("tiktok.com", "m.tiktok.com"),
     "www.linkedin.com": ("linkedin.com", "m.linkedin.com", "mobile.linkedin.com"),
-}.items():
-    for _variant in _variants:
-        _PLATFORM_HOSTS[_variant] = _canonical
+}
+_PLATFORM_HOSTS = {
+    variant: host for host, variants in _PLATFORM_HOST_VARIANTS.items() for variant in variants
+}
 _WIKI_MOBILE = re.compile(r"^([a-z0-9-]+)\.m\.(wikipedia|wiktionary|wikinews|wikiquote)\.org$")
 _GOOGLE_HOST = re.compile(r"^(?:www\.)?google\.(?:[a-z]{2,3}|co\.[a-z]{2}|com\.[a-z]{2})$")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Characters left unescaped in a path: RFC 3986 unreserved plus sub-delims, ":" and "@".
 _PATH_SAFE = "/!$&'()*+,;=:@-._~"
 _ENCODED_SLASH = re.compile("(%2[fF])")
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9/!$&'()*+,;=:@._~-]*")
 _MAX_UNWRAP = 3
 
 
@@ -103,6 +104,8 @@ def _normalise_path(path: str) -> str:
     """One spelling per path: escapes decoded where unneeded and added where needed."""
     if not path:
         return "/"
+    if _PLAIN_PATH.fullmatch(path):
+        return path.rstrip("/") or "/"  # nothing to escape or unescape: the common case
     # An escaped "/" is data inside a segment, not a separator: keep it escaped.
     parts = _ENCODED_SLASH.split(path)
     out = "".join(
@@ -119,7 +122,8 @@ def _drop_param(key: str, host: str) -> bool:
     if lowered.startswith("utm_"):
         return True
     if lowered in _TRACKING_PARAMS:
-        return not (lowered == "ref" and host.endswith(_REF_IS_CONTENT))
+        code_host = any(host == h or host.endswith("." + h) for h in _REF_IS_CONTENT)
+        return not (lowered == "ref" and code_host)
     return lowered in _PLATFORM_PARAMS.get(host, frozenset())
 
 
@@ -148,7 +152,7 @@ def _canonical(url: str, depth: int) -> str | None:
     if host is None:
         return None
     port = parts.port  # ValueError for a non-numeric or out-of-range port
-    params = parse_qsl(parts.query, keep_blank_values=True)
+    params = parse_qsl(parts.query, keep_blank_values=True) if parts.query else []
     if depth < _MAX_UNWRAP:
         target = _redirect_target(host, parts.path, params)
         if target is not None:
@@ -164,11 +168,12 @@ def _canonical(url: str, depth: int) -> str | None:
     kept = [(k, v) for k, v in params if not _drop_param(k, host)]
     # Stable sort by name only: the order of repeated names (a=1&a=2) can carry meaning.
     kept.sort(key=lambda kv: kv[0])
+    query = urlencode(kept) if kept else ""
     netloc = f"[{host}]" if ":" in host else host  # IPv6 literal
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{port}"
     # Credentials in a URL are dropped: they are never part of the content's identity.
-    return urlunsplit((scheme, netloc, _normalise_path(path), urlencode(kept), ""))
+    return urlunsplit((scheme, netloc, _normalise_path(path), query, ""))
 
 
 def canonical_url(url: str | None) -> str | None:
@@ -190,40 +195,42 @@ def canonical_url(url: str | None) -> str | None:
 # --- near duplicates -------------------------------------------------------------------------
 #
 # The fingerprint is a b-bit MinHash of the text's set of normalised words: 16 slots of 4 bits.
-# Slot i holds the low bits of the smallest hash of any word under hash function i, so two texts
-# agree in a slot with probability J + (1 - J) / 16 where J is the Jaccard similarity of their
-# word sets. A 64-bit SimHash was tried first and rejected: on tweet-length texts one replaced
-# word moved it by a median 11 bits, so "distance <= 3" found only 2% of one-word edits.
-# Measured on 3,000 tweets (benchmarks/bench_matching.py's docstring has the command):
-# one word replaced 98% found, two words replaced 91%, and 0 of 133,667 unrelated pairs.
+# Slot i holds 4 bits of the word that comes first under slot i's ordering of all words, so two
+# texts agree in a slot with probability J + (1 - J) / 16, J being the Jaccard similarity of
+# their word sets; "distance" counts the slots that differ. A 64-bit SimHash of word 3-shingles
+# was tried first and dropped: on tweet-length texts one replaced word moved it by a median of
+# 11 bits, so "Hamming distance <= 3" found only 2% of one-word edits. This signature, measured
+# on 3,000 tweets with benchmarks/bench_matching.py --corpus: one word replaced 98% found, two
+# words replaced 91%, "RT @x: ... <link>" 100%, and 0 of 214,786 unrelated pairs within 3.
 
-_URL_IN_TEXT = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _RETWEET_PREFIX = re.compile(r"^\s*rt\s+@\w+:?\s*", re.IGNORECASE)
-_HANDLE_IN_TEXT = re.compile(r"(?<!\w)@\w+")
-# CJK characters are tokens one by one (no spaces between words); other scripts by word.
+# Links and @handles differ between copies of one claim; they are not its content.
+_NOT_CONTENT = re.compile(r"https?://\S+|www\.\S+|(?<!\w)@\w+", re.IGNORECASE)
+_WORDS = re.compile(r"\w+")
+# Chinese/Japanese/Korean runs become character bigrams: no spaces mark their words, and
+# single characters (common kana, particles) say too little about the content.
 _CJK_CHARS = (
     "\u1100-\u11ff\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7ff\uf900-\ufaff"
 )
-_FINGERPRINT_TOKEN = re.compile(f"[{_CJK_CHARS}]|(?:(?![{_CJK_CHARS}])\\w)+")
+_CJK_RUN = re.compile(f"([{_CJK_CHARS}]+)")
+_HAS_CJK = re.compile(f"[{_CJK_CHARS}]")
 SLOTS = 16
-SLOT_BITS = 4
-_SLOT_MASK = np.uint64((1 << SLOT_BITS) - 1)
-_SHIFTS = np.arange(SLOTS, dtype=np.uint64) * np.uint64(SLOT_BITS)
+SLOT_BITS = 4  # fingerprint_distance folds exactly 4 bits per slot
+# Slot i of a fingerprint is bits 4i..4i+3 of the hash of the word that won slot i.
+_SLOT_MASKS = np.array(
+    [((1 << SLOT_BITS) - 1) << (SLOT_BITS * i) for i in range(SLOTS)], dtype=np.uint64
+)
 # Bit 0 of every slot; used to count slots that differ.
-_SLOT_LOW_BITS = int("".join("0" * (SLOT_BITS - 1) + "1" for _ in range(SLOTS)), 2)
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser: spreads every input bit over the whole word (wrapping uint64)."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * np.uint64(0xBF58476D1CE4E5B9)
-    x = x ^ (x >> np.uint64(27))
-    x = x * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
-
-
-# One seed per slot; fixed so fingerprints stored in the database stay comparable.
-_SEEDS = _mix(np.arange(1, SLOTS + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+_SLOT_LOW_BITS = sum(1 << (SLOT_BITS * i) for i in range(SLOTS))
+# One odd multiplier per slot (fixed, so fingerprints stored in the database stay
+# comparable): word order under slot i is the order of (hash * multiplier) mod 2**64.
+_MULTIPLIERS = np.array(
+    [
+        int.from_bytes(hashlib.blake2b(f"slot{i}".encode(), digest_size=8).digest(), "little") | 1
+        for i in range(SLOTS)
+    ],
+    dtype=np.uint64,
+)
 
 
 @lru_cache(maxsize=65536)
@@ -233,11 +240,28 @@ def _token_hash(token: str) -> int:
 
 
 def _fingerprint_tokens(text: str) -> list[str]:
-    text = _RETWEET_PREFIX.sub("", text)
-    # Links and @handles differ between copies of one claim; they are not its content.
-    text = _URL_IN_TEXT.sub(" ", text)
-    text = _HANDLE_IN_TEXT.sub(" ", text)
-    return _FINGERPRINT_TOKEN.findall(normalise(text))
+    # The substring tests skip the regexes for the many texts without links or handles.
+    if text[:3].lower() == "rt ":
+        text = _RETWEET_PREFIX.sub("", text)
+    if "@" in text or "://" in text or "www." in text or "WWW." in text:
+        text = _NOT_CONTENT.sub(" ", text)
+    words = _WORDS.findall(normalise(text))
+    if text.isascii():
+        return words
+    tokens: list[str] = []
+    for word in words:
+        if not _HAS_CJK.search(word):
+            tokens.append(word)
+            continue
+        for i, piece in enumerate(_CJK_RUN.split(word)):
+            if i % 2 == 0:
+                if piece:
+                    tokens.append(piece)  # Latin letters or digits beside CJK
+            elif len(piece) == 1:
+                tokens.append(piece)
+            else:
+                tokens.extend(piece[j : j + 2] for j in range(len(piece) - 1))
+    return tokens
 
 
 def content_fingerprint(text: str) -> int:
@@ -249,16 +273,16 @@ def content_fingerprint(text: str) -> int:
     if not words:
         return 0
     hashes = np.fromiter((_token_hash(w) for w in words), dtype=np.uint64, count=len(words))
-    minima = _mix(hashes[:, None] ^ _SEEDS[None, :]).min(axis=0) & _SLOT_MASK
-    return int(np.bitwise_or.reduce(minima << _SHIFTS))
+    winners = hashes[(hashes[:, None] * _MULTIPLIERS).argmin(axis=0)]
+    return int(np.bitwise_or.reduce(winners & _SLOT_MASKS))
 
 
 def fingerprint_distance(a: int, b: int) -> int:
     """Number of the 16 slots in which two fingerprints differ (0 = same word set, likely)."""
     x = a ^ b
-    for shift in range(1, SLOT_BITS):
-        x |= x >> shift
-    return (x & _SLOT_LOW_BITS).bit_count()
+    # Fold each slot's 4 bits onto its lowest bit, then count the slots that kept a 1.
+    folded = x | (x >> 1) | (x >> 2) | (x >> 3)
+    return (folded & _SLOT_LOW_BITS).bit_count()
 
 
 K = TypeVar("K", bound=Hashable)

@@ -7,17 +7,19 @@ Normalisation (`normalise`) is applied to both the configured terms and the ment
 - Latin/Greek/Cyrillic diacritics are stripped ("Nestlé" == "Nestle", Russian "ё" == "е", as
   Russian text usually writes ё as е), except the breve of Cyrillic "й"/"ў", which are letters
   of their own, not decorated "и"/"у";
-- marks of other scripts are kept: Japanese dakuten ("ガ" is not "カ"), Indic and Thai vowel
-  signs; Hangul syllables stay composed;
+- Hebrew points and Arabic vowel marks are stripped too; marks that make another letter are
+  kept: Japanese dakuten ("ガ" is not "カ"), Indic and Thai vowel signs; Hangul syllables stay
+  composed;
 - invisible format characters (zero-width space/joiners, soft hyphen) are removed, so
-  "Ac\u200bme" still reads "acme".
+  "Ac<zero-width space>me" still reads "acme".
 
 A term written in a spaced script matches on word boundaries: "acme" matches "Acme's",
 "#acme", "@acme" and "acme-branded" (a hyphen is a boundary) but not "acmeology" or
-"acme_corp". The words of a multi-word term match with any run of spaces or punctuation
-between them ("acme cola" matches "Acme-Cola" and "acme,  cola"), and also written together as
-a hashtag ("#AcmeCola"). A term containing Chinese, Japanese or Korean characters matches as a
-plain substring, since those scripts do not put spaces between words.
+"acme_corp"; Chinese/Japanese/Korean characters count as boundaries ("Acmeの新製品"). The
+words of a multi-word term match with any run of spaces or punctuation between them
+("acme cola" matches "Acme-Cola" and "acme,  cola"), and also written together as a hashtag
+("#AcmeCola"). A term containing Chinese, Japanese, Korean, Thai, Lao, Khmer or Myanmar
+characters matches as a plain substring, since those scripts do not put spaces between words.
 
 A brand matches a mention when one of its terms (name, aliases, phrases) occurs, its boolean
 `query` (when set) holds, no exclusion occurs, the mention's language (when known) is one of
@@ -42,23 +44,34 @@ __all__ = [
     "parse_query",
 ]
 
-# Combining diacritical marks used with Latin, Greek and Cyrillic (plus their supplements and
-# half marks). Marks of other scripts (kana voicing U+3099/U+309A, Indic, Thai, Hebrew, Arabic)
-# are outside these ranges and survive. U+0306 (breve) survives after и/у: й and ў are letters.
+# Optional diacritics: the combining marks used with Latin, Greek and Cyrillic (plus their
+# supplements and half marks), Hebrew points and Arabic vowel marks and tatweel. Marks that
+# make a different letter survive: kana voicing (U+3099/U+309A), Indic and Thai vowel signs,
+# and U+0306 (breve) after и/у, because й and ў are letters of their own.
 _STRIPPED_MARKS = re.compile(
-    "[\u0300-\u0305\u0307-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+    "[\u0300-\u0305\u0307-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+    "\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7"
+    "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed"
+    "\u0640]"
     "|(?<![\u0438\u0443])\u0306"
     # Invisible characters used (deliberately or not) inside words.
     "|[\u00ad\u200b-\u200d\u2060\ufeff]"
 )
 
-# Han, kana, Hangul and their compatibility/extension blocks: text in these scripts has no
-# spaces between words, so terms containing them match as substrings.
-_CJK = re.compile(
-    "[\u1100-\u11ff\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+# Scripts written without spaces between words: Han, kana, Hangul (Korean does use spaces,
+# but attaches particles: "삼성전자가"), Thai, Lao, Khmer, Myanmar. Terms containing them
+# match as substrings.
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
+    "\u1100-\u11ff\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
     "\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]"
 )
-_WORD = re.compile(r"\w+")
+_UNSPACED_CLASS = _UNSPACED.pattern[1:-1]
+# A letter or digit of a spaced script. Unspaced-script characters count as boundaries for
+# such terms: Japanese writes "Acmeの新製品" with no space after the brand. The underscore
+# separates tokens but is no boundary, so "acme_corp" is one handle, not "acme".
+_SPACED_WORD_CHAR = rf"[^\W{_UNSPACED_CLASS}]"
+_WORD = re.compile(rf"[^\W_{_UNSPACED_CLASS}]+")
 _SEPARATORS = re.compile(r"[\W_]+")
 
 
@@ -73,8 +86,8 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFC", _STRIPPED_MARKS.sub("", decomposed))
 
 
-def _is_cjk(term: str) -> bool:
-    return _CJK.search(term) is not None
+def _is_unspaced(term: str) -> bool:
+    return _UNSPACED.search(term) is not None
 
 
 def _word_pattern(term: str) -> tuple[str, str | None]:
@@ -92,13 +105,13 @@ def _word_pattern(term: str) -> tuple[str, str | None]:
     body = r"[\W_]+".join(re.escape(w) for w in words)
     pattern = re.escape(lead) + body + re.escape(tail)
     if not lead:
-        pattern = r"(?<!\w)" + pattern
+        pattern = f"(?<!{_SPACED_WORD_CHAR})" + pattern
     if not tail:
-        pattern += r"(?!\w)"
+        pattern += f"(?!{_SPACED_WORD_CHAR})"
     alternatives = [pattern]
     if len(words) > 1 and core == term:
         # Multi-word names are often written as one hashtag: "#AcmeCola".
-        alternatives.append("#" + re.escape("".join(words)) + r"(?!\w)")
+        alternatives.append("#" + re.escape("".join(words)) + f"(?!{_SPACED_WORD_CHAR})")
     return "|".join(alternatives), words[0]
 
 
@@ -116,7 +129,7 @@ class TermSet:
             term = normalise(raw).strip()
             if not term:
                 continue
-            if _is_cjk(term):
+            if _is_unspaced(term):
                 cjk.append(term)
                 continue
             pattern, first_word = _word_pattern(term)
@@ -135,6 +148,21 @@ class TermSet:
 
     def __bool__(self) -> bool:
         return self._regex is not None or bool(self._cjk)
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """Words of which at least one must be a token of a text for a spaced term to occur."""
+        return self._keys
+
+    @property
+    def needs_scan(self) -> bool:
+        """True when `keys` cannot rule the set out (letterless terms; CJK needs non-ASCII)."""
+        return self._always
+
+    @property
+    def has_cjk(self) -> bool:
+        """True when some term is Chinese/Japanese/Korean (only non-ASCII text can match it)."""
+        return bool(self._cjk)
 
     def found(self, text: str, tokens: frozenset[str]) -> bool:
         """True when a term occurs in `text` (normalised) whose word tokens are `tokens`."""
@@ -381,6 +409,15 @@ class BrandMatcher:
 
     def __init__(self, brands: Sequence[BrandConfig]) -> None:
         self._brands = tuple(_CompiledBrand(b) for b in brands)
+        # Which brands a text's words can concern, so most brands are skipped per mention.
+        by_key: dict[str, list[int]] = {}
+        for i, brand in enumerate(self._brands):
+            for key in brand.terms.keys:
+                by_key.setdefault(key, []).append(i)
+        self._by_key = {key: tuple(ids) for key, ids in by_key.items()}
+        self._keys = frozenset(by_key)
+        self._always = frozenset(i for i, b in enumerate(self._brands) if b.terms.needs_scan)
+        self._cjk = frozenset(i for i, b in enumerate(self._brands) if b.terms.has_cjk)
 
     @property
     def brand_names(self) -> tuple[str, ...]:
@@ -397,8 +434,14 @@ class BrandMatcher:
         tokens = frozenset(_WORD.findall(norm))
         code = _language_code(lang) if lang else ""
         who = _handle(author) if author else ""
+        candidates = set(self._always)
+        for key in tokens & self._keys:
+            candidates.update(self._by_key[key])
+        if self._cjk and not norm.isascii():
+            candidates.update(self._cjk)
         found: list[str] = []
-        for brand in self._brands:
+        for i in sorted(candidates):
+            brand = self._brands[i]
             if code and brand.languages and code not in brand.languages:
                 continue
             if who and who in brand.handles:

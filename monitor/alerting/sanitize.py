@@ -65,6 +65,10 @@ def _is_continuation(char: str) -> bool:
     return unicodedata.category(char) in ("Mn", "Me", "Mc")
 
 
+def _is_regional_indicator(char: str) -> bool:
+    return "\U0001f1e6" <= char <= "\U0001f1ff"
+
+
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units, the unit JavaScript-based limits (Slack's) count in."""
     return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
@@ -90,8 +94,15 @@ def truncate(
         if used > budget:
             break
         cut = i + 1
-    # Never end on half a glyph: back off to before the base character a continuation belongs to.
-    while 0 < cut < len(text) and _is_continuation(text[cut]):
+    # Never end on half a glyph: back off to before the base character a continuation belongs
+    # to, and never end on a zero-width joiner (it glues the next emoji to the previous one).
+    while 0 < cut < len(text) and (_is_continuation(text[cut]) or text[cut - 1] == "\u200d"):
+        cut -= 1
+    # Flags are pairs of regional indicators; an odd run before the cut would split one.
+    run = 0
+    while run < cut and _is_regional_indicator(text[cut - 1 - run]):
+        run += 1
+    if run % 2 == 1 and cut < len(text) and _is_regional_indicator(text[cut]):
         cut -= 1
     # A lone surrogate (text decoded with surrogateescape) must not be separated from its pair.
     if 0 < cut and "\ud800" <= text[cut - 1] <= "\udbff":

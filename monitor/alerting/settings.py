@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, TypeAdapter, field_validator, model_validator
@@ -139,7 +140,7 @@ ChannelSettings = Annotated[
 CHANNEL_SETTINGS: TypeAdapter[list[ChannelSettings]] = TypeAdapter(list[ChannelSettings])
 
 
-def parse_channels(data: list[dict[str, object]]) -> list[ChannelSettings]:
+def parse_channels(data: Sequence[Mapping[str, Any]]) -> list[ChannelSettings]:
     """Validate a list of `[[channels]]` tables (raises pydantic ValidationError)."""
     return CHANNEL_SETTINGS.validate_python(data)
 

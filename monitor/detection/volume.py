@@ -161,21 +161,28 @@ class _Window:
     # Priors, worth a few windows of evidence, keep early estimates cautious.
     PRIOR_DISPERSION, PRIOR_EXCEED, PRIOR_INDEX, PRIOR_WEIGHT = 1.0, 0.01, 1.0, 3.0
 
-    __slots__ = ("spread", "size", "seen", "exceed", "tail_n", "tail_log")
+    __slots__ = ("spread", "size", "seen", "onsets", "tail_n", "tail_log", "run_peak")
 
     def __init__(self, values: list[float] | None = None) -> None:
-        # spread/size: EWMAs of the clipped (sum - expected)^2 - expected and of expected^2;
-        # exceed: share of windows past the clip bound; tail_n/tail_log: weighted count and
-        # log excess ratio of those windows, for a Hill estimate of the tail index.
-        values = values or [self.PRIOR_DISPERSION, 1.0, 0.0, self.PRIOR_EXCEED, 0.0, 0.0]
-        self.spread, self.size, self.seen, self.exceed, self.tail_n, self.tail_log = values
+        # spread/size: EWMAs of the clipped (sum - expected)^2 - expected and of expected^2.
+        # onsets: share of windows where a run past the clip bound begins; tail_n/tail_log:
+        # decayed count and summed log peak excess of finished runs (a Hill estimate of the
+        # tail index); run_peak: log peak excess of the run under way, -1 outside a run.
+        # Runs, not windows, are counted so that one long burst does not teach the detector
+        # that such bursts are common.
+        values = values or [self.PRIOR_DISPERSION, 1.0, 0.0, self.PRIOR_EXCEED, 0.0, 0.0, -1.0]
+        (self.spread, self.size, self.seen, self.onsets, self.tail_n, self.tail_log,
+         self.run_peak) = values
 
     def values(self) -> list[float]:
         """The fields in constructor order, for saving."""
-        return [self.spread, self.size, self.seen, self.exceed, self.tail_n, self.tail_log]
+        return [self.spread, self.size, self.seen, self.onsets, self.tail_n, self.tail_log,
+                self.run_peak]
 
     def dispersion(self) -> float:
         """Negative-binomial overdispersion of the bulk: variance = mean + dispersion * mean^2."""
+        if self.size < 1e-12:
+            return self.PRIOR_DISPERSION
         return max(self.spread / self.size, 1e-6)
 
     def _bound(self, mean: float, clip_sd: float) -> float:
@@ -191,10 +198,12 @@ class _Window:
                 self.tail_log + self.PRIOR_WEIGHT / self.PRIOR_INDEX
             )
             excess = math.log((total + 1.0) / (bound + 1.0))
-            log_p = max(log_p, math.log(max(self.exceed, 1e-9)) - index * excess)
+            log_p = max(log_p, math.log(max(self.onsets, 1e-9)) - index * excess)
         return log_p
 
-    def learn(self, total: int, mean: float, clip_sd: float, memory: float) -> None:
+    def learn(
+        self, total: int, mean: float, clip_sd: float, memory: float, tail_memory: float
+    ) -> None:
         """Fold in one window; sums past the bound count toward the tail, not the bulk."""
         bound = self._bound(mean, clip_sd)
         past = total > bound
@@ -205,14 +214,19 @@ class _Window:
         rate = max(1.0 / memory, 1.0 / (self.seen + 1.0))
         self.spread += rate * (resid * resid - mean - self.spread)
         self.size += rate * (mean * mean - self.size)
-        tail_rate = max(1.0 / memory, 1.0 / (self.seen + 100.0))
-        self.exceed += tail_rate * (float(past) - self.exceed)
-        decay = 1.0 - 1.0 / memory
-        self.tail_n = self.tail_n * decay + float(past)
+        excess = math.log((total + 1.0) / (bound + 1.0))
+        onset = past and self.run_peak < 0
         if past:
-            self.tail_log = self.tail_log * decay + math.log((total + 1.0) / (bound + 1.0))
-        else:
-            self.tail_log *= decay
+            self.run_peak = max(self.run_peak, excess)
+        tail_rate = max(1.0 / tail_memory, 1.0 / (self.seen + 100.0))
+        self.onsets += tail_rate * (float(onset) - self.onsets)
+        decay = 1.0 - 1.0 / tail_memory
+        self.tail_n *= decay
+        self.tail_log *= decay
+        if not past and self.run_peak >= 0:
+            self.tail_n += 1.0
+            self.tail_log += self.run_peak
+            self.run_peak = -1.0
 
 
 class VolumeDetector:
@@ -293,7 +307,7 @@ class VolumeDetector:
         for scale in s.scales:
             if len(self._counts) >= scale:
                 window = self._windows.setdefault(scale, _Window())
-                window.learn(*self._sums(scale), s.clip_sd, s.tail_memory)
+                window.learn(*self._sums(scale), s.clip_sd, s.dispersion_memory, s.tail_memory)
 
     def _sums(self, scale: int) -> tuple[int, float]:
         """Mentions observed and expected over the last `scale` buckets."""
@@ -390,9 +404,9 @@ class VolumeDetector:
         detector._daily_weight = [float(v) for v in state["daily_weight"]]
         detector._weekly = [float(v) for v in state["weekly"]]
         detector._seen = int(state["seen"])
-        detector._disp = {
-            int(k): [float(x) for x in v]
-            for k, v in state["dispersion"].items()
+        detector._windows = {
+            int(k): _Window([float(x) for x in v])
+            for k, v in state["windows"].items()
             if int(k) in detector.settings.scales
         }
         detector._counts.extend(int(v) for v in state["counts"])

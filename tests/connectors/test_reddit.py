@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
@@ -71,7 +72,7 @@ async def test_first_poll_maps_posts_and_reads_one_page(build: Build) -> None:
     leak = result.mentions[0]
     assert leak.platform == "reddit"
     assert leak.title == "Acme kettle leaking after a week, anyone else?"
-    assert leak.text.startswith("Acme kettle leaking after a week, anyone else?\n\nBought the Acme")
+    assert leak.text.startswith("Acme kettle leaking after a week, anyone else? Bought the Acme")
     assert leak.url == (
         "https://www.reddit.com/r/Appliances/comments/1h9x0c3/acme_kettle_leaking_after_a_week/"
     )
@@ -96,6 +97,8 @@ async def test_first_poll_maps_posts_and_reads_one_page(build: Build) -> None:
     assert result.cursor.position == {
         "targets": {"search:acme": {"newest": 1732200600.0, "ids": ["t3_1h9x0c3"]}}
     }
+    # The runner stores cursors as JSON.
+    assert json.loads(json.dumps(result.cursor.position)) == result.cursor.position
 
 
 async def test_next_poll_follows_after_until_it_reaches_known_posts(build: Build) -> None:

@@ -14,7 +14,7 @@ from connectors.base import AuthError, Cursor, RateLimited, SourceError, connect
 from connectors.http import HttpClient, HttpLimits, redact_url
 from connectors.youtube import YouTubeConnector, YouTubeOptions, next_quota_reset, pacific_day
 from monitor.clock import VirtualClock
-from tests.connectors.replay_server import Reply, ReplayServer
+from tests.connectors.replay_server import ReplayServer, Reply
 
 FAKE_KEY = "AIzaSyFAKE-youtube-key-0123456789"
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)  # 04:00 Pacific
@@ -98,7 +98,7 @@ async def test_first_poll_maps_videos_with_statistics_and_reach(replay, make):
     assert first.url == "https://www.youtube.com/watch?v=dQw4w9WgXc1"
     # the full description from videos.list, not the truncated, HTML-escaped search snippet
     assert first.text == (
-        "Acme Cola made my whole family sick?! We're not OK\n\nWe drank Acme Cola at the party "
+        "Acme Cola made my whole family sick?! We're not OK We drank Acme Cola at the party "
         "and then everyone got sick. Full story and what the doctor said about contamination."
     )
     assert first.author == "Kitchen Chaos" and first.author_reach == 412_000

@@ -90,6 +90,18 @@ class Channel(ABC):
         )
 
 
+async def read_snippet(response: aiohttp.ClientResponse, limit: int = 4096) -> str:
+    """The start of a response body as one clean line; never reads more than about `limit`."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(1024):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return body_snippet(b"".join(chunks))
+
+
 def body_snippet(body: bytes | str) -> str:
     """The start of a response body as one clean line, for failure details."""
     if isinstance(body, bytes):

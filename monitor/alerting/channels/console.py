@@ -18,8 +18,10 @@ def _wants_color(stream: TextIO, setting: str) -> bool:
     # https://no-color.org: any non-empty NO_COLOR turns colour off.
     if os.environ.get("NO_COLOR"):
         return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
+    try:
+        return stream.isatty()
+    except (OSError, ValueError):  # a closed stream; the write will report it
+        return False
 
 
 class ConsoleChannel(Channel):

@@ -30,9 +30,8 @@ def alert_message_id(alert: AlertMessage, host: str) -> str:
     return f"<alert-{alert.alert_id}.{digest}.incident-{alert.incident.id}@brand-monitor.{host}>"
 
 
-def build_email(alert: AlertMessage, settings: EmailSettings) -> EmailMessage:
+def build_email(alert: AlertMessage, settings: EmailSettings, host: str) -> EmailMessage:
     """The multipart/alternative message (plain text + HTML) for one alert."""
-    host = settings.id_host()
     thread_id = incident_message_id(alert.incident.id, host)
     message = EmailMessage()
     message["Subject"] = email_subject(alert)
@@ -74,6 +73,8 @@ class EmailChannel(Channel):
     def __init__(self, settings: EmailSettings) -> None:
         super().__init__(settings)
         self.settings = settings
+        # Resolved once: the host name lookup is a system call send() should not repeat.
+        self._id_host = settings.id_host()
         self._tls_context: ssl.SSLContext | None = None
         if settings.security != "none":
             # Built once here: loading a CA file reads the disk, which send() must not do.
@@ -105,13 +106,13 @@ class EmailChannel(Channel):
                     retryable=False,
                 )
             self._add_secrets([password])
-        message = build_email(alert, s)
+        message = build_email(alert, s, self._id_host)
         where = f"SMTP server {s.host}:{s.effective_port()}"
         client = aiosmtplib.SMTP(
             hostname=s.host,
             port=s.effective_port(),
             use_tls=s.security == "tls",
-            start_tls=True if s.security == "starttls" else False,
+            start_tls=s.security == "starttls",
             tls_context=self._tls_context,
             timeout=s.timeout,
         )

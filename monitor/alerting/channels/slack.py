@@ -16,6 +16,7 @@ from monitor.alerting.channels.base import (
     Channel,
     body_snippet,
     describe_transport_error,
+    read_snippet,
 )
 from monitor.alerting.render import SlackMessage, render_slack
 from monitor.alerting.settings import SlackSettings
@@ -111,7 +112,7 @@ class SlackChannel(Channel):
                 headers={"Content-Type": "application/json; charset=utf-8"},
                 allow_redirects=False,
             ) as resp:
-                text = body_snippet(await resp.content.read(4096))
+                text = await read_snippet(resp)
                 status, headers = resp.status, resp.headers
         except Exception as exc:
             detail, retryable = describe_transport_error(exc, where, self.settings.timeout)
@@ -130,7 +131,7 @@ class SlackChannel(Channel):
             self._client = AsyncWebClient(
                 token=token,
                 base_url=self.settings.base_url,
-                timeout=int(self.settings.timeout),
+                timeout=max(1, int(self.settings.timeout)),  # our session's timeout rules
                 session=session,
                 retry_handlers=[],
                 logger=logging.getLogger("slack_sdk.web.async_client"),

@@ -14,8 +14,8 @@ from connectors.http import USER_AGENT, parse_retry_after, redact_url
 from monitor.alerting.channels.base import (
     DEFAULT_RETRY_AFTER,
     Channel,
-    body_snippet,
     describe_transport_error,
+    read_snippet,
     retryable_status,
 )
 from monitor.alerting.render import render_text
@@ -150,7 +150,7 @@ class WebhookChannel(Channel):
                 self.settings.url, data=body, headers=headers, allow_redirects=False
             ) as resp:
                 status, resp_headers = resp.status, resp.headers
-                text = body_snippet(await resp.content.read(4096))
+                text = await read_snippet(resp)
         except Exception as exc:
             detail, retryable = describe_transport_error(exc, where, self.settings.timeout)
             return self.failed(detail, retryable=retryable)

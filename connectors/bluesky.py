@@ -1,0 +1,517 @@
+"""Bluesky: post search (app.bsky.feed.searchPosts), anonymous or with an app password."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+from pydantic import Field, field_validator, model_validator
+
+from connectors.base import (
+    AuthError,
+    Connector,
+    Cursor,
+    FetchResult,
+    RateBudget,
+    RateLimited,
+    SourceError,
+    SourceOptions,
+)
+from connectors.http import DEFAULT_RETRY_AFTER, HttpClient, HttpResponse, parse_retry_after
+from connectors.textutil import fold_whitespace, parse_date
+from monitor.clock import Clock, SystemClock
+from monitor.config import EnvSecret
+from monitor.records import Engagement, EngagementUpdate, Mention
+
+log = logging.getLogger(__name__)
+
+SEARCH = "/xrpc/app.bsky.feed.searchPosts"
+GET_POSTS = "/xrpc/app.bsky.feed.getPosts"
+GET_PROFILES = "/xrpc/app.bsky.actor.getProfiles"
+CREATE_SESSION = "/xrpc/com.atproto.server.createSession"
+REFRESH_SESSION = "/xrpc/com.atproto.server.refreshSession"
+BATCH = 25  # getPosts and getProfiles take at most 25 per call
+REACH_TTL = timedelta(hours=6)  # follower counts move slowly; spare the API
+REACH_CACHE_MAX = 5000
+APP_PASSWORDS = "https://bsky.app/settings/app-passwords"
+_TOKEN_ERRORS = ("ExpiredToken", "InvalidToken")
+
+
+def _http_base(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if not value.startswith(("https://", "http://")):
+        raise ValueError(f"expected an http(s) URL, got {value!r}")
+    return value
+
+
+class BlueskyOptions(SourceOptions):
+    """Options of a `kind = "bluesky"` source."""
+
+    # Search queries (Bluesky search syntax: words, "phrases", from:, lang:, ...).
+    search: list[str] = Field(min_length=1)
+    # Posts per page (the API allows 1-100).
+    limit: int = Field(default=50, ge=1, le=100)
+    # Pages read per query and poll when logged in (anonymous search cannot page).
+    max_pages: int = Field(default=3, ge=1, le=10)
+    # Look up authors' follower counts (app.bsky.actor.getProfiles, cached for 6 hours).
+    author_reach: bool = True
+    # AppView used without credentials.
+    service: str = "https://public.api.bsky.app"
+    # Your account's PDS: sessions are created there and logged-in calls go through it.
+    auth_service: str = "https://bsky.social"
+    # Handle or e-mail of the account, with an app password (Settings > Privacy > App passwords).
+    identifier: str | None = None
+    app_password: EnvSecret | None = None
+
+    @field_validator("service", "auth_service")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _http_base(value)
+
+    @field_validator("search")
+    @classmethod
+    def _queries(cls, value: list[str]) -> list[str]:
+        if any(not q.strip() for q in value):
+            raise ValueError("search queries must not be empty")
+        return [q.strip() for q in value]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BlueskyOptions:
+        if (self.identifier is None) != (self.app_password is None):
+            raise ValueError("set both identifier and app_password (or neither, for anonymous)")
+        return self
+
+
+class BlueskyConnector(Connector):
+    """Searches Bluesky posts, newest first, and re-reads their counters."""
+
+    kind: ClassVar[str] = "bluesky"
+    platform: ClassVar[str] = "bluesky"
+    default_interval: ClassVar[float] = 120.0
+    Options: ClassVar[type[SourceOptions]] = BlueskyOptions
+    supports_refresh: ClassVar[bool] = True
+
+    def __init__(
+        self, name: str, options: SourceOptions, http: HttpClient, *, clock: Clock | None = None
+    ) -> None:
+        super().__init__(name, options, http)
+        assert isinstance(options, BlueskyOptions)
+        self.opts = options
+        self.clock = clock or SystemClock()
+        self._access: str | None = None
+        self._refresh: str | None = None
+        self._budget: RateBudget | None = None
+        self._reach: dict[str, tuple[int, datetime]] = {}  # did -> (followers, looked up at)
+
+    @property
+    def _logged_in(self) -> bool:
+        return self.opts.app_password is not None
+
+    def search_terms(self) -> list[str]:
+        """The configured search queries."""
+        return list(self.opts.search)
+
+    async def fetch(self, cursor: Cursor) -> FetchResult:
+        """Posts newer than the cursor's `since` for every query (a few pages at most)."""
+        old_states: dict[str, Any] = dict(cursor.position.get("queries", {}))
+        new_states: dict[str, Any] = {}
+        found: dict[str, tuple[Mention, str | None]] = {}
+        skipped = 0
+        for query in self.opts.search:
+            state = old_states.get(query)
+            posts, query_skipped = await self._search(query, state)
+            skipped += query_skipped
+            for mention, _, did in posts:
+                found.setdefault(mention.external_id, (mention, did))
+            next_state = _advance(state, [(m.external_id, s) for m, s, _ in posts])
+            if next_state is not None:  # nothing seen yet: the next poll is a first poll again
+                new_states[query] = next_state
+        mentions = [m for m, _ in found.values()]
+        if self.opts.author_reach and mentions:
+            await self._fill_reach(list(found.values()))
+        return FetchResult(
+            mentions=mentions,
+            cursor=Cursor(position={"queries": new_states}),
+            budget=self._budget,
+            skipped=skipped,
+        )
+
+    async def _search(
+        self, query: str, state: dict[str, Any] | None
+    ) -> tuple[list[tuple[Mention, datetime, str | None]], int]:
+        posts: list[tuple[Mention, datetime, str | None]] = []
+        skipped = 0
+        page_cursor: str | None = None
+        for page in range(1, self.opts.max_pages + 1):
+            params: dict[str, str] = {"q": query, "sort": "latest", "limit": str(self.opts.limit)}
+            if state is not None:
+                params["since"] = state["since"]  # inclusive: the uris at that instant are known
+            if page_cursor:
+                params["cursor"] = page_cursor
+            body = await self._xrpc_get(SEARCH, params, f"searching {query!r}")
+            items = body.get("posts") if isinstance(body, dict) else None
+            if not isinstance(items, list):
+                raise SourceError(f"Bluesky answered the search for {query!r} without a posts list")
+            reached_known = False
+            for item in items:
+                parsed = self._mention(item)
+                if parsed is None:
+                    skipped += 1
+                    continue
+                mention, sort_at, did = parsed
+                if state is not None and not _is_new(mention.external_id, sort_at, state):
+                    reached_known = True
+                    continue
+                posts.append(parsed)
+            next_cursor = body.get("cursor")
+            page_cursor = next_cursor if isinstance(next_cursor, str) and next_cursor else None
+            if state is None or reached_known or not page_cursor or not items:
+                break
+            if not self._logged_in or page == self.opts.max_pages:
+                # The public AppView refuses `cursor` on anonymous searches.
+                log.warning(
+                    "%s: more new posts for %r than one poll reads (%d page(s)); older ones were "
+                    "not read (poll more often%s)",
+                    self.name, query, page,
+                    ", or log in to read more pages" if not self._logged_in else
+                    " or raise max_pages",
+                )
+                break
+        return posts, skipped
+
+    async def refresh(self, refs: Sequence[str]) -> list[EngagementUpdate]:
+        """Re-read like/repost/reply/quote counts of posts by at:// URI, 25 per call."""
+        uris = [r for r in dict.fromkeys(refs) if r.startswith("at://")]
+        updates: list[EngagementUpdate] = []
+        for start in range(0, len(uris), BATCH):
+            batch = uris[start : start + BATCH]
+            body = await self._xrpc_get(GET_POSTS, [("uris", u) for u in batch], "refreshing")
+            items = body.get("posts") if isinstance(body, dict) else None
+            if not isinstance(items, list):
+                raise SourceError("Bluesky answered getPosts without a posts list")
+            observed = self.clock.now()
+            for item in items:
+                parsed = self._mention(item)
+                if parsed is not None and parsed[0].engagement is not None:
+                    updates.append(
+                        EngagementUpdate(
+                            platform=self.platform,
+                            external_id=parsed[0].external_id,
+                            engagement=parsed[0].engagement,
+                            observed_at=observed,
+                        )
+                    )
+        return updates
+
+    def _mention(self, item: Any) -> tuple[Mention, datetime, str | None] | None:
+        """Map one postView; None (logged) when a required field is missing."""
+        if not isinstance(item, dict):
+            log.warning("%s: skipped a Bluesky search result that is not an object", self.name)
+            return None
+        uri = item.get("uri")
+        author = item.get("author") if isinstance(item.get("author"), dict) else {}
+        record = item.get("record") if isinstance(item.get("record"), dict) else {}
+        assert isinstance(author, dict) and isinstance(record, dict)
+        handle = author.get("handle")
+        text = record.get("text")
+        created = _parse_time(record.get("createdAt"))
+        indexed = _parse_time(item.get("indexedAt"))
+        missing = [
+            name
+            for name, value in (
+                ("uri", uri if isinstance(uri, str) and uri.startswith("at://") else None),
+                ("author.handle", handle if isinstance(handle, str) else None),
+                ("record.text", text if isinstance(text, str) else None),
+                ("record.createdAt", created or indexed),
+            )
+            if value is None
+        ]
+        if missing:
+            log.warning(
+                "%s: skipped Bluesky post %s: missing or invalid %s",
+                self.name, uri if isinstance(uri, str) else "(no uri)", ", ".join(missing),
+            )
+            return None
+        assert isinstance(uri, str) and isinstance(handle, str) and isinstance(text, str)
+        published = created or indexed
+        assert published is not None
+        # The search orders by "sortAt": the earlier of createdAt and indexedAt.
+        sort_at = min(t for t in (created, indexed) if t is not None)
+        rkey = uri.rstrip("/").rsplit("/", 1)[-1]
+        did = author.get("did") if isinstance(author.get("did"), str) else None
+        profile = did if handle == "handle.invalid" and did else handle
+        reply = record.get("reply")
+        parent = reply.get("parent") if isinstance(reply, dict) else None
+        parent_uri = parent.get("uri") if isinstance(parent, dict) else None
+        reposts, quotes = _int(item.get("repostCount")), _int(item.get("quoteCount"))
+        engagement = Engagement(
+            likes=_int(item.get("likeCount")),
+            # Reposts and quotes both push the post to another audience: both are spread.
+            shares=None if reposts is None and quotes is None else (reposts or 0) + (quotes or 0),
+            comments=_int(item.get("replyCount")),
+            extra={
+                k: float(v) for k, v in (("reposts", reposts), ("quotes", quotes)) if v is not None
+            },
+        )
+        return (
+            Mention(
+                platform=self.platform,
+                external_id=uri,
+                text=_with_link_card(text, record),
+                url=f"https://bsky.app/profile/{profile}/post/{rkey}",
+                author=handle,
+                published_at=published,
+                lang=_primary_language(record.get("langs")),
+                parent_id=parent_uri if isinstance(parent_uri, str) else None,
+                engagement=engagement,
+            ),
+            sort_at,
+            did,
+        )
+
+    async def _fill_reach(self, found: list[tuple[Mention, str | None]]) -> None:
+        now = self.clock.now()
+        wanted = sorted({
+            did for _, did in found
+            if did and (did not in self._reach or now - self._reach[did][1] > REACH_TTL)
+        })
+        try:
+            for start in range(0, len(wanted), BATCH):
+                batch = wanted[start : start + BATCH]
+                body = await self._xrpc_get(
+                    GET_PROFILES, [("actors", d) for d in batch], "looking up authors"
+                )
+                profiles = body.get("profiles") if isinstance(body, dict) else None
+                for profile in profiles if isinstance(profiles, list) else []:
+                    if not isinstance(profile, dict):
+                        continue
+                    followers = _int(profile.get("followersCount"))
+                    if isinstance(profile.get("did"), str) and followers is not None:
+                        self._reach[profile["did"]] = (followers, now)
+        except SourceError as exc:
+            # Reach is a bonus: the posts are worth keeping without it.
+            log.warning("%s: author follower counts unavailable this poll: %s", self.name, exc)
+        if len(self._reach) > REACH_CACHE_MAX:
+            oldest = sorted(self._reach, key=lambda d: self._reach[d][1])
+            for stale in oldest[: len(self._reach) - REACH_CACHE_MAX]:
+                del self._reach[stale]
+        for mention, author_did in found:
+            if author_did in self._reach:
+                mention.author_reach = self._reach[author_did][0]
+
+    # -- HTTP ---------------------------------------------------------------------------------
+
+    async def _xrpc_get(
+        self, method: str, params: dict[str, str] | list[tuple[str, str]], doing: str
+    ) -> Any:
+        self._check_budget(doing)
+        base = self.opts.auth_service if self._logged_in else self.opts.service
+        # Repeated keys (uris=a&uris=b) need a hand-built query string.
+        url = f"{base}{method}?{urlencode(params)}"
+        for attempt in (1, 2):
+            headers = {"Accept": "application/json"}
+            if self._logged_in:
+                headers["Authorization"] = f"Bearer {await self._session()}"
+            response = await self.http.get(url, headers=headers)
+            self._note_budget(response)
+            if (
+                self._logged_in
+                and attempt == 1
+                and response.status in (400, 401)
+                and _xrpc_error(response) in _TOKEN_ERRORS
+            ):
+                await self._renew_session()
+                continue
+            self._raise_for_status(response, doing)
+            return self._json(response, doing)
+        raise AssertionError("unreachable")
+
+    async def _session(self) -> str:
+        if self._access is None:
+            await self._create_session()
+        assert self._access is not None
+        return self._access
+
+    async def _create_session(self) -> None:
+        assert self.opts.identifier is not None and self.opts.app_password is not None
+        try:
+            password = self.opts.app_password.reveal()
+        except ValueError as exc:
+            raise AuthError(
+                f"Bluesky source {self.name!r}: {exc}; export it or remove app_password"
+            ) from None
+        self.http.add_secrets([password])
+        self._check_budget("logging in")
+        response = await self.http.post(
+            self.opts.auth_service + CREATE_SESSION,
+            json_body={"identifier": self.opts.identifier, "password": password},
+            headers={"Accept": "application/json"},
+        )
+        self._note_budget(response)
+        if response.status in (400, 401, 403):
+            raise AuthError(
+                f"Bluesky refused to log in {self.opts.identifier!r} for source {self.name!r} "
+                f"(HTTP {response.status}, {_xrpc_error(response) or 'no reason given'}); check "
+                f"the identifier and create a new app password at {APP_PASSWORDS}"
+            )
+        self._raise_for_status(response, "logging in")
+        self._store_session(self._json(response, "logging in"))
+
+    async def _renew_session(self) -> None:
+        """Trade the refresh token for a new session; log in again when that fails."""
+        if self._refresh is not None:
+            response = await self.http.post(
+                self.opts.auth_service + REFRESH_SESSION,
+                headers={"Accept": "application/json", "Authorization": f"Bearer {self._refresh}"},
+            )
+            self._note_budget(response)
+            if response.status == 200:
+                self._store_session(self._json(response, "refreshing the session"))
+                return
+            if response.status not in (400, 401):
+                self._raise_for_status(response, "refreshing the session")
+        self._access = self._refresh = None
+        await self._create_session()
+
+    def _store_session(self, body: Any) -> None:
+        access = body.get("accessJwt") if isinstance(body, dict) else None
+        refresh = body.get("refreshJwt") if isinstance(body, dict) else None
+        if not isinstance(access, str) or not access:
+            raise SourceError("Bluesky answered the login without an access token")
+        self.http.add_secrets([access, refresh if isinstance(refresh, str) else ""])
+        self._access = access
+        self._refresh = refresh if isinstance(refresh, str) and refresh else None
+
+    def _json(self, response: HttpResponse, doing: str) -> Any:
+        try:
+            return response.json()
+        except SourceError as exc:
+            raise SourceError(self.http.scrub(f"Bluesky {doing}: {exc}")) from None
+
+    def _check_budget(self, doing: str) -> None:
+        budget = self._budget
+        if budget is None or budget.remaining is None or budget.remaining >= 1:
+            return
+        if budget.resets_at is None:
+            return
+        wait = (budget.resets_at - self.clock.now()).total_seconds()
+        if wait > 0:
+            raise RateLimited(
+                f"Bluesky request allowance used up (before {doing}); it resets in {wait:.0f}s",
+                wait,
+            )
+
+    def _note_budget(self, response: HttpResponse) -> None:
+        remaining = _int_header(response.headers.get("RateLimit-Remaining"))
+        reset = _int_header(response.headers.get("RateLimit-Reset"))  # unix seconds
+        if remaining is None:
+            return
+        self._budget = RateBudget(
+            remaining=remaining,
+            limit=_int_header(response.headers.get("RateLimit-Limit")),
+            resets_at=datetime.fromtimestamp(reset, UTC) if reset is not None else None,
+        )
+
+    def _raise_for_status(self, response: HttpResponse, doing: str) -> None:
+        now = self.clock.now()
+        if response.status == 429:
+            retry = parse_retry_after(response.headers.get("Retry-After"), now)
+            reset = _int_header(response.headers.get("RateLimit-Reset"))
+            if retry is None and reset is not None:
+                retry = max(0.0, reset - now.timestamp())
+            raise RateLimited(
+                f"Bluesky rate limited source {self.name!r} (HTTP 429) while {doing}",
+                DEFAULT_RETRY_AFTER if retry is None else retry,
+            )
+        if response.status in (401, 403):
+            reason = _xrpc_error(response) or "no reason given"
+            hint = (
+                f"check the identifier and app password ({APP_PASSWORDS})"
+                if self._logged_in
+                else "Bluesky often closes search to anonymous clients: set identifier and "
+                "app_password"
+            )
+            raise AuthError(
+                f"Bluesky refused source {self.name!r} (HTTP {response.status}, {reason}) "
+                f"while {doing}; {hint}"
+            )
+        try:
+            response.raise_for_status(now=now)
+        except RateLimited as exc:
+            raise RateLimited(self.http.scrub(f"Bluesky {doing}: {exc}"), exc.retry_after) from None
+        except SourceError as exc:
+            raise SourceError(self.http.scrub(f"Bluesky {doing}: {exc}")) from None
+
+
+def _xrpc_error(response: HttpResponse) -> str | None:
+    """The XRPC error name ({"error": "ExpiredToken", ...}) of an error response, if any."""
+    if "json" not in response.content_type:
+        return None
+    try:
+        body = response.json()
+    except SourceError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    return error[:80] if isinstance(error, str) else None
+
+
+def _primary_language(langs: Any) -> str | None:
+    """ISO 639-1 code of the first of the post's declared languages ("en-US" -> "en")."""
+    if isinstance(langs, list) and langs and isinstance(langs[0], str) and langs[0]:
+        return langs[0].split("-")[0].lower()
+    return None
+
+
+def _with_link_card(text: str, record: dict[str, Any]) -> str:
+    """Post text plus the title/description of an attached link card (claims often live there)."""
+    embed = record.get("embed")
+    external = embed.get("external") if isinstance(embed, dict) else None
+    card = [external.get(k) for k in ("title", "description")] if isinstance(external, dict) else []
+    return fold_whitespace(" ".join([text, *(c for c in card if isinstance(c, str))]))
+
+
+def _parse_time(value: Any) -> datetime | None:
+    return parse_date(value) if isinstance(value, str) else None
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _is_new(uri: str, sort_at: datetime, state: dict[str, Any]) -> bool:
+    since = _parse_time(state.get("since"))
+    if since is None or sort_at > since:
+        return True
+    return sort_at == since and uri not in state.get("uris", [])
+
+
+def _advance(
+    state: dict[str, Any] | None, seen: list[tuple[str, datetime]]
+) -> dict[str, Any] | None:
+    """The query's next cursor: newest sortAt seen (sent as `since`) and the uris at it."""
+    newest = _parse_time(state.get("since")) if state else None
+    uris: list[str] = list(state.get("uris", [])) if state else []
+    for uri, sort_at in seen:
+        if newest is None or sort_at > newest:
+            newest, uris = sort_at, [uri]
+        elif sort_at == newest and uri not in uris:
+            uris.append(uri)
+    if newest is None:
+        return None
+    return {"since": _iso(newest), "uris": uris}
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _int_header(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(float(value))
+    except ValueError:
+        return None

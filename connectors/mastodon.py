@@ -1,0 +1,514 @@
+"""Mastodon: hashtag timelines and (with an access token) status search, per instance."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, quote, urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from connectors.base import (
+    AuthError,
+    Connector,
+    Cursor,
+    FetchResult,
+    RateBudget,
+    RateLimited,
+    SourceError,
+    SourceOptions,
+)
+from connectors.http import HttpClient, HttpResponse
+from connectors.textutil import fold_whitespace, html_to_text, parse_date
+from monitor.clock import Clock, SystemClock
+from monitor.config import EnvSecret
+from monitor.records import Engagement, EngagementUpdate, Mention
+
+log = logging.getLogger(__name__)
+
+PAGE_LIMIT = 40  # the most statuses Mastodon returns per page
+KNOWN_STATUSES_MAX = 20_000  # uri -> (instance, local id), so refresh knows where to ask
+_LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([\w-]+)"?')
+_STATUS_PATH = re.compile(r"^/users/[^/]+/statuses/(\d+)$")
+
+
+def _http_base(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if not value.startswith(("https://", "http://")):
+        raise ValueError(f"expected an http(s) URL such as https://mastodon.social, got {value!r}")
+    return value
+
+
+class MastodonInstance(BaseModel):
+    """One Mastodon server to read, optionally with an app's access token for it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str
+    # A token from Preferences > Development > New application (scope read:statuses).
+    access_token: EnvSecret | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, data: Any) -> Any:
+        return {"url": data} if isinstance(data, str) else data
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _http_base(value)
+
+
+class MastodonOptions(SourceOptions):
+    """Options of a `kind = "mastodon"` source."""
+
+    # Servers to read: "https://mastodon.social" or { url = "...", access_token = { env = "..." } }.
+    instances: list[MastodonInstance] = Field(min_length=1)
+    # Hashtags (without "#") whose public timelines are read on every instance.
+    hashtags: list[str] = []
+    # Full-text status searches; run only on instances with an access token.
+    search: list[str] = []
+    # Pages (of 40 statuses) read per timeline and poll.
+    max_pages: int = Field(default=3, ge=1, le=10)
+
+    @field_validator("hashtags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        tags = [v.strip().removeprefix("#") for v in value]
+        for tag in tags:
+            if not re.fullmatch(r"\w+", tag):
+                raise ValueError(f"{tag!r} is not a hashtag (letters, digits and _ only)")
+        return tags
+
+    @field_validator("search")
+    @classmethod
+    def _queries(cls, value: list[str]) -> list[str]:
+        if any(not q.strip() for q in value):
+            raise ValueError("search queries must not be empty")
+        return [q.strip() for q in value]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MastodonOptions:
+        if not self.hashtags and not self.search:
+            raise ValueError("set `hashtags` or `search` (or both)")
+        if self.search and not any(i.access_token for i in self.instances):
+            raise ValueError(
+                "`search` needs an instance with an access_token: Mastodon only searches "
+                "statuses for logged-in apps"
+            )
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    instance: MastodonInstance
+    kind: str  # "tag" or "search"
+    term: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.instance.url}|{self.kind}:{self.term}"
+
+
+class MastodonConnector(Connector):
+    """Reads hashtag timelines and status searches on one or more Mastodon instances."""
+
+    kind: ClassVar[str] = "mastodon"
+    platform: ClassVar[str] = "mastodon"
+    default_interval: ClassVar[float] = 120.0
+    Options: ClassVar[type[SourceOptions]] = MastodonOptions
+    supports_refresh: ClassVar[bool] = True
+
+    def __init__(
+        self, name: str, options: SourceOptions, http: HttpClient, *, clock: Clock | None = None
+    ) -> None:
+        super().__init__(name, options, http)
+        assert isinstance(options, MastodonOptions)
+        self.opts = options
+        self.clock = clock or SystemClock()
+        self._budgets: dict[str, RateBudget] = {}  # per instance url
+        self._known: dict[str, tuple[str, str]] = {}  # status uri -> (instance url, local id)
+
+    def search_terms(self) -> list[str]:
+        """Hashtags (with "#") and search queries."""
+        return [f"#{t}" for t in self.opts.hashtags] + list(self.opts.search)
+
+    def _targets(self) -> list[_Target]:
+        targets = []
+        for instance in self.opts.instances:
+            targets += [_Target(instance, "tag", t) for t in self.opts.hashtags]
+            if instance.access_token is not None:
+                targets += [_Target(instance, "search", q) for q in self.opts.search]
+        return targets
+
+    async def fetch(self, cursor: Cursor) -> FetchResult:
+        """New statuses of every hashtag timeline and search since each one's `min_id`."""
+        old_states: dict[str, Any] = dict(cursor.position.get("timelines", {}))
+        new_states: dict[str, Any] = {}
+        found: dict[str, Mention] = {}
+        skipped = 0
+        for target in self._targets():
+            min_id = old_states.get(target.key)
+            if target.kind == "tag":
+                mentions, newest, target_skipped = await self._read_tag(target, min_id)
+            else:
+                mentions, newest, target_skipped = await self._read_search(target, min_id)
+            skipped += target_skipped
+            for mention in mentions:
+                found.setdefault(mention.external_id, mention)
+            if newest is not None:
+                new_states[target.key] = newest
+        return FetchResult(
+            mentions=list(found.values()),
+            cursor=Cursor(position={"timelines": new_states}),
+            budget=self._tightest_budget(),
+            skipped=skipped,
+        )
+
+    async def _read_tag(
+        self, target: _Target, min_id: str | None
+    ) -> tuple[list[Mention], str | None, int]:
+        """Hashtag timeline pages from `min_id` upwards, following Link rel="prev"."""
+        path = f"/api/v1/timelines/tag/{quote(target.term)}"
+        mentions: list[Mention] = []
+        skipped = 0
+        newest = min_id
+        for _ in range(self.opts.max_pages):
+            params = {"limit": str(PAGE_LIMIT)}
+            if newest:
+                params["min_id"] = newest
+            response = await self._get(target.instance, path, params, f"reading #{target.term}")
+            statuses = _status_list(self._json(response, f"reading #{target.term}"))
+            page, page_newest, page_skipped = self._map_page(target.instance, statuses, min_id)
+            mentions += page
+            skipped += page_skipped
+            newest = _max_id(newest, page_newest)
+            prev_min_id = _link_param(response, "prev", "min_id")
+            # Without a cursor the newest page is enough: history is not what we watch for.
+            # With one, pages run oldest-first, so stopping early only delays the rest.
+            if min_id is None or len(statuses) < PAGE_LIMIT or not prev_min_id:
+                break
+            newest = _max_id(newest, prev_min_id)
+        return mentions, newest, skipped
+
+    async def _read_search(
+        self, target: _Target, min_id: str | None
+    ) -> tuple[list[Mention], str | None, int]:
+        """Status search results newer than `min_id`, paged by offset."""
+        mentions: list[Mention] = []
+        skipped = 0
+        newest = min_id
+        doing = f"searching {target.term!r}"
+        for page in range(self.opts.max_pages):
+            params = {
+                "q": target.term, "type": "statuses", "limit": str(PAGE_LIMIT), "resolve": "false"
+            }
+            if min_id:
+                params["min_id"] = min_id
+            if page:
+                params["offset"] = str(page * PAGE_LIMIT)
+            response = await self._get(target.instance, "/api/v2/search", params, doing)
+            body = self._json(response, doing)
+            statuses = body.get("statuses") if isinstance(body, dict) else None
+            if not isinstance(statuses, list):
+                raise SourceError(
+                    f"{target.instance.url} answered {doing} without a statuses list"
+                )
+            page_mentions, page_newest, page_skipped = self._map_page(
+                target.instance, statuses, min_id
+            )
+            mentions += page_mentions
+            skipped += page_skipped
+            newest = _max_id(newest, page_newest)
+            if min_id is None or len(statuses) < PAGE_LIMIT:
+                break
+            if page + 1 == self.opts.max_pages:
+                log.warning(
+                    "%s: more than %d pages of new results for %s; older ones were not read "
+                    "(poll more often or raise max_pages)",
+                    self.name, self.opts.max_pages, doing,
+                )
+        return mentions, newest, skipped
+
+    def _map_page(
+        self, instance: MastodonInstance, statuses: list[Any], min_id: str | None
+    ) -> tuple[list[Mention], str | None, int]:
+        mentions: list[Mention] = []
+        newest: str | None = None
+        skipped = 0
+        for status in statuses:
+            local_id = status.get("id") if isinstance(status, dict) else None
+            if isinstance(local_id, str) and local_id:
+                newest = _max_id(newest, local_id)
+                if min_id is not None and _id_key(local_id) <= _id_key(min_id):
+                    continue  # servers without min_id support return older pages
+            mention = self._mention(instance, status)
+            if mention is None:
+                skipped += 1
+            else:
+                mentions.append(mention)
+        return mentions, newest, skipped
+
+    async def refresh(self, refs: Sequence[str]) -> list[EngagementUpdate]:
+        """Re-read boosts, favourites and replies of statuses by uri (one request each)."""
+        updates: list[EngagementUpdate] = []
+        by_url = {i.url: i for i in self.opts.instances}
+        for uri in dict.fromkeys(refs):
+            where = self._known.get(uri) or self._local_status(uri)
+            if where is None or where[0] not in by_url:
+                continue
+            instance = by_url[where[0]]
+            try:
+                self._check_budget(instance, "refreshing counters")
+            except RateLimited:
+                if not updates:
+                    raise
+                log.info("%s: request allowance used up; refreshed %d statuses this time",
+                         self.name, len(updates))
+                break
+            response = await self._get(
+                instance, f"/api/v1/statuses/{where[1]}", {}, "refreshing counters", check=False,
+                allow_missing=True,
+            )
+            if response.status in (404, 410):
+                continue  # deleted since: nothing to count
+            mention = self._mention(instance, self._json(response, "refreshing counters"))
+            if mention is not None and mention.engagement is not None:
+                updates.append(
+                    EngagementUpdate(
+                        platform=self.platform,
+                        external_id=uri,
+                        engagement=mention.engagement,
+                        observed_at=self.clock.now(),
+                    )
+                )
+        return updates
+
+    def _local_status(self, uri: str) -> tuple[str, str] | None:
+        """(instance url, id) of a status whose uri lives on a configured instance."""
+        parts = urlsplit(uri)
+        match = _STATUS_PATH.match(parts.path)
+        if not match:
+            return None
+        for instance in self.opts.instances:
+            if urlsplit(instance.url).netloc == parts.netloc:
+                return instance.url, match.group(1)
+        return None
+
+    def _mention(self, instance: MastodonInstance, status: Any) -> Mention | None:
+        """Map one Status entity; None (logged) when a required field is missing."""
+        if isinstance(status, dict) and isinstance(status.get("reblog"), dict):
+            status = status["reblog"]  # a boost: the boosted status is the mention
+        if not isinstance(status, dict):
+            log.warning("%s: skipped a Mastodon status that is not an object", self.name)
+            return None
+        account = status.get("account") if isinstance(status.get("account"), dict) else {}
+        assert isinstance(account, dict)
+        created_at = status.get("created_at")
+        published = parse_date(created_at) if isinstance(created_at, str) else None
+        missing = [
+            name
+            for name, ok in (
+                ("id", isinstance(status.get("id"), str) and bool(status.get("id"))),
+                ("uri", isinstance(status.get("uri"), str) and bool(status.get("uri"))),
+                ("created_at", published is not None),
+                ("content", isinstance(status.get("content"), str)),
+                ("account.acct", isinstance(account.get("acct"), str)),
+            )
+            if not ok
+        ]
+        if missing:
+            log.warning(
+                "%s: skipped Mastodon status %s from %s: missing or invalid %s",
+                self.name, status.get("id") or "(no id)", instance.url, ", ".join(missing),
+            )
+            return None
+        uri, local_id = str(status["uri"]), str(status["id"])
+        self._remember(uri, instance.url, local_id)
+        acct = str(account["acct"])
+        if "@" not in acct:  # local accounts come without their server
+            acct = f"{acct}@{urlsplit(instance.url).netloc}"
+        spoiler = status.get("spoiler_text") if isinstance(status.get("spoiler_text"), str) else ""
+        url = status.get("url") if isinstance(status.get("url"), str) else None
+        language = status.get("language")
+        parent = status.get("in_reply_to_id")
+        reblogs = _int(status.get("reblogs_count"))
+        return Mention(
+            platform=self.platform,
+            external_id=uri,
+            text=fold_whitespace(f"{spoiler} {html_to_text(str(status['content']))}"),
+            url=url or uri,
+            author=acct,
+            author_reach=_int(account.get("followers_count")),
+            published_at=published,
+            lang=language.split("-")[0].lower() if isinstance(language, str) and language else None,
+            # Mastodon gives the parent's id on the instance that served the status.
+            parent_id=str(parent) if isinstance(parent, str | int) and parent != "" else None,
+            engagement=Engagement(
+                likes=_int(status.get("favourites_count")),
+                shares=reblogs,
+                comments=_int(status.get("replies_count")),
+            ),
+        )
+
+    def _remember(self, uri: str, instance_url: str, local_id: str) -> None:
+        self._known.pop(uri, None)
+        self._known[uri] = (instance_url, local_id)
+        while len(self._known) > KNOWN_STATUSES_MAX:
+            del self._known[next(iter(self._known))]  # oldest first: dicts keep insertion order
+
+    # -- HTTP ---------------------------------------------------------------------------------
+
+    async def _get(
+        self,
+        instance: MastodonInstance,
+        path: str,
+        params: dict[str, str],
+        doing: str,
+        *,
+        check: bool = True,
+        allow_missing: bool = False,
+    ) -> HttpResponse:
+        if check:
+            self._check_budget(instance, doing)
+        headers = {"Accept": "application/json"}
+        if instance.access_token is not None:
+            headers["Authorization"] = f"Bearer {self._token(instance)}"
+        response = await self.http.get(instance.url + path, params=params, headers=headers)
+        self._note_budget(instance, response)
+        if allow_missing and response.status in (404, 410):
+            return response
+        self._raise_for_status(instance, response, doing)
+        return response
+
+    def _token(self, instance: MastodonInstance) -> str:
+        assert instance.access_token is not None
+        try:
+            token = instance.access_token.reveal()
+        except ValueError as exc:
+            raise AuthError(
+                f"Mastodon source {self.name!r}, instance {instance.url}: {exc}; export it or "
+                "remove access_token"
+            ) from None
+        self.http.add_secrets([token])
+        return token
+
+    def _json(self, response: HttpResponse, doing: str) -> Any:
+        try:
+            return response.json()
+        except SourceError as exc:
+            raise SourceError(self.http.scrub(f"Mastodon {doing}: {exc}")) from None
+
+    def _check_budget(self, instance: MastodonInstance, doing: str) -> None:
+        budget = self._budgets.get(instance.url)
+        if budget is None or budget.remaining is None or budget.remaining >= 1:
+            return
+        if budget.resets_at is None:
+            return
+        wait = (budget.resets_at - self.clock.now()).total_seconds()
+        if wait > 0:
+            raise RateLimited(
+                f"{instance.url} request allowance used up (before {doing}); it resets in "
+                f"{wait:.0f}s",
+                wait,
+            )
+
+    def _note_budget(self, instance: MastodonInstance, response: HttpResponse) -> None:
+        remaining = _int_text(response.headers.get("X-RateLimit-Remaining"))
+        if remaining is None:
+            return
+        self._budgets[instance.url] = RateBudget(
+            remaining=remaining,
+            limit=_int_text(response.headers.get("X-RateLimit-Limit")),
+            resets_at=parse_date(response.headers.get("X-RateLimit-Reset")),
+        )
+
+    def _tightest_budget(self) -> RateBudget | None:
+        budgets = [b for b in self._budgets.values() if b.remaining is not None]
+        return min(budgets, key=lambda b: b.remaining or 0, default=None)
+
+    def _raise_for_status(
+        self, instance: MastodonInstance, response: HttpResponse, doing: str
+    ) -> None:
+        now = self.clock.now()
+        if response.status == 429:
+            reset = parse_date(response.headers.get("X-RateLimit-Reset"))
+            if reset is not None and not response.headers.get("Retry-After"):
+                raise RateLimited(
+                    f"{instance.url} rate limited source {self.name!r} (HTTP 429) while {doing}",
+                    max(0.0, (reset - now).total_seconds()),
+                )
+        if response.status in (401, 403):
+            reason = _mastodon_error(response)
+            hint = (
+                "check the access token (Preferences > Development) and its read scope"
+                if instance.access_token is not None
+                else "this server does not show its timelines to anonymous clients: add an "
+                "access_token for it, or choose another instance"
+            )
+            raise AuthError(
+                f"{instance.url} refused source {self.name!r} (HTTP {response.status}"
+                f"{', ' + reason if reason else ''}) while {doing}; {hint}"
+            )
+        try:
+            response.raise_for_status(now=now)
+        except RateLimited as exc:
+            message = self.http.scrub(f"Mastodon {doing}: {exc}")
+            raise RateLimited(message, exc.retry_after) from None
+        except SourceError as exc:
+            raise SourceError(self.http.scrub(f"Mastodon {doing}: {exc}")) from None
+
+
+def _status_list(body: Any) -> list[Any]:
+    if not isinstance(body, list):
+        raise SourceError("Mastodon answered a timeline request with something other than a list")
+    return body
+
+
+def _mastodon_error(response: HttpResponse) -> str | None:
+    """The `error` text of a Mastodon error body ({"error": "The access token is invalid"})."""
+    try:
+        body = response.json()
+    except SourceError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    return error[:120] if isinstance(error, str) else None
+
+
+def _link_param(response: HttpResponse, rel: str, param: str) -> str | None:
+    """A query parameter of the Link header's URL with relation `rel` (pagination)."""
+    for url, relation in _LINK.findall(response.headers.get("Link", "")):
+        if relation == rel:
+            values = parse_qs(urlsplit(url).query).get(param)
+            return values[0] if values else None
+    return None
+
+
+def _id_key(status_id: str) -> tuple[int, str]:
+    """Sort key for Mastodon ids: numeric strings of growing length (Snowflake-like)."""
+    return len(status_id), status_id
+
+
+def _max_id(a: str | None, b: str | None) -> str | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return max(a, b, key=_id_key)
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _int_text(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(float(value))
+    except ValueError:
+        return None
+

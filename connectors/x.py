@@ -1,0 +1,472 @@
+"""X (Twitter) API v2: recent search with an app-only bearer token.
+
+Reads are metered twice: a request window per 15 minutes (the `x-rate-limit-*` headers) and a
+monthly cap of posts read that depends on the plan. The window is the platform's to enforce;
+the monthly cap is counted here (in the cursor) so the source stops before X cuts the app off.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+from pydantic import Field, field_validator
+
+from connectors.base import (
+    AuthError,
+    Connector,
+    Cursor,
+    FetchResult,
+    RateBudget,
+    RateLimited,
+    SourceError,
+    SourceOptions,
+)
+from connectors.http import DEFAULT_RETRY_AFTER, HttpClient, HttpResponse, parse_retry_after
+from connectors.textutil import fold_whitespace, parse_date
+from monitor.clock import Clock, SystemClock
+from monitor.config import Duration, EnvSecret
+from monitor.records import Engagement, EngagementUpdate, Mention
+
+log = logging.getLogger(__name__)
+
+SEARCH_PATH = "/2/tweets/search/recent"
+LOOKUP_PATH = "/2/tweets"
+IDS_PER_LOOKUP = 100
+# note_tweet carries the full text of posts longer than 280 characters (`text` is cut short).
+TWEET_FIELDS = (
+    "created_at,public_metrics,lang,conversation_id,referenced_tweets,author_id,note_tweet"
+)
+USER_FIELDS = "public_metrics,username"
+USAGE_CAPPED = "https://api.twitter.com/2/problems/usage-capped"
+NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
+LEGACY_LANG = {"in": "id", "iw": "he", "ji": "yi"}  # X still uses some retired ISO codes
+PORTAL = "https://developer.x.com/en/portal/dashboard"
+
+
+class XOptions(SourceOptions):
+    """Options of a `kind = "x"` source."""
+
+    bearer_token: EnvSecret  # app-only bearer token from the developer portal
+    query: str = Field(min_length=1, max_length=4096)  # X search syntax; plan limits apply
+    base_url: str = Field(default="https://api.x.com", pattern=r"^https?://")
+    max_results: int = Field(default=100, ge=10, le=100)  # posts per page (API: 10-100)
+    max_pages: int = Field(default=3, ge=1, le=20)  # pages per poll when many posts arrived
+    lookback: Duration = Field(default=3_600.0, gt=0, le=7 * 86_400)  # first poll (API: <=7d)
+    monthly_post_cap: int | None = Field(default=None, ge=1)  # posts read per month, UTC
+
+    @field_validator("query")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the search query is empty")
+        return value.strip()
+
+
+def month_of(now: datetime) -> str:
+    """The UTC calendar month the post cap is counted in, as "YYYY-MM"."""
+    return now.astimezone(UTC).strftime("%Y-%m")
+
+
+def next_month_start(now: datetime) -> datetime:
+    """00:00 UTC on the 1st of the next month."""
+    now = now.astimezone(UTC)
+    year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
+    return datetime(year, month, 1, tzinfo=UTC)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _when(value: Any) -> datetime | None:
+    return parse_date(value) if isinstance(value, str) else None
+
+
+def _lang(code: Any) -> str | None:
+    """ISO 639-1, or None for X's pseudo-codes ("und", "qme", "zxx", ...)."""
+    if not isinstance(code, str) or len(code) != 2 or not code.isalpha():
+        return None
+    return LEGACY_LANG.get(code.lower(), code.lower())
+
+
+def _int_header(resp: HttpResponse, name: str) -> int | None:
+    value = resp.headers.get(name, "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _problem(body: Any) -> tuple[str, str]:
+    """The problem `type` and a readable detail of an X error body (top level and first error)."""
+    if not isinstance(body, dict):
+        return "", ""
+    errors = body.get("errors")
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) \
+        else {}
+    kind = str(body.get("type") or first.get("type") or "")
+    parts = [
+        str(source[key])
+        for source in (body, first)
+        for key in ("title", "detail", "message")
+        if isinstance(source.get(key), str)
+    ]
+    return kind, " ".join(dict.fromkeys(parts))[:300]
+
+
+def permalink(tweet_id: str, username: str | None) -> str:
+    """The post's public URL (X redirects the /i/web/ form when the author is unknown)."""
+    if username:
+        return f"https://x.com/{username}/status/{tweet_id}"
+    return f"https://x.com/i/web/status/{tweet_id}"
+
+
+class XConnector(Connector):
+    """Recent search on X for posts about the brands, newest first, with author reach."""
+
+    kind: ClassVar[str] = "x"
+    platform: ClassVar[str] = "x"
+    default_interval: ClassVar[float] = 300.0
+    Options: ClassVar[type[SourceOptions]] = XOptions
+    supports_refresh: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        name: str,
+        options: SourceOptions,
+        http: HttpClient,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(name, options, http)
+        assert isinstance(options, XOptions)
+        self.opts = options
+        self.clock: Clock = clock or SystemClock()
+        self.base_url = options.base_url.rstrip("/")
+        # Posts read but not yet in a returned cursor (refreshes, failed polls), per month,
+        # and the count the last returned cursor held.
+        self._unbooked: tuple[str, int] = ("", 0)
+        self._booked: tuple[str, int] = ("", 0)
+
+    def search_terms(self) -> list[str]:
+        """The configured search query."""
+        return [self.opts.query]
+
+    def _headers(self) -> dict[str, str]:
+        try:
+            token = self.opts.bearer_token.reveal()
+        except ValueError as exc:
+            raise AuthError(f"X source {self.name}: {exc}; export the bearer token") from None
+        self.http.add_secrets([token])
+        return {"Authorization": f"Bearer {token}"}
+
+    # -- the monthly post cap ---------------------------------------------------------------
+
+    def _posts_read(self, position: Mapping[str, Any] | None, month: str) -> int:
+        read = 0
+        if position is None:
+            read = self._booked[1] if self._booked[0] == month else 0
+        elif position.get("month") == month and isinstance(position.get("posts_read"), int):
+            read = position["posts_read"]
+        return read + (self._unbooked[1] if self._unbooked[0] == month else 0)
+
+    def _book(self, month: str, posts: int) -> None:
+        pending = self._unbooked[1] if self._unbooked[0] == month else 0
+        self._unbooked = (month, pending + posts)
+
+    def _cap_left(self, read: int) -> int | None:
+        cap = self.opts.monthly_post_cap
+        return None if cap is None else max(0, cap - read)
+
+    def _cap_spent(self, read: int, now: datetime) -> RateLimited:
+        reset = next_month_start(now)
+        return RateLimited(
+            f"X source {self.name} has read {read} posts this month, its monthly_post_cap of "
+            f"{self.opts.monthly_post_cap}; reading resumes on {reset:%Y-%m-%d} (UTC). Raise the "
+            "cap only if your X plan allows more",
+            (reset - now).total_seconds(),
+        )
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    async def _get(
+        self, path: str, params: Mapping[str, str | int], now: datetime
+    ) -> tuple[dict[str, Any], HttpResponse]:
+        resp = await self.http.get(f"{self.base_url}{path}", params=params, headers=self._headers())
+        if resp.status >= 400:
+            self._raise_for_x(resp, now)
+        data = resp.json()
+        if not isinstance(data, dict):
+            raise SourceError(f"unexpected JSON from X {path}: expected an object")
+        return data, resp
+
+    def _raise_for_x(self, resp: HttpResponse, now: datetime) -> None:
+        try:
+            kind, detail = _problem(resp.json())
+        except SourceError:
+            kind, detail = "", ""
+        detail = self.http.scrub(detail) or f"HTTP {resp.status}"
+        if resp.status == 429:
+            if kind == USAGE_CAPPED:
+                reset = next_month_start(now)
+                raise RateLimited(
+                    f"X says the app's monthly post cap is used up ({detail}); reading resumes "
+                    f"on {reset:%Y-%m-%d} (UTC) or when the plan changes",
+                    (reset - now).total_seconds(),
+                )
+            raise RateLimited(f"X rate limit reached ({detail})", self._retry_after(resp, now))
+        if resp.status in (401, 403):
+            raise AuthError(
+                f"X refused the bearer token from ${self.opts.bearer_token.env} "
+                f"(HTTP {resp.status}: {detail}). Check the token and that the app has "
+                f"access to v2 recent search at {PORTAL}"
+            )
+        if resp.status == 400:
+            raise SourceError(
+                f"X rejected the request (HTTP 400: {detail}); check the source's query"
+            )
+        resp.raise_for_status(now)
+
+    @staticmethod
+    def _retry_after(resp: HttpResponse, now: datetime) -> float:
+        # x-rate-limit-reset (epoch seconds) is exact; Retry-After is the fallback.
+        reset = _int_header(resp, "x-rate-limit-reset")
+        if reset is not None:
+            return max(0.0, reset - now.timestamp())
+        retry = parse_retry_after(resp.headers.get("Retry-After"), now)
+        return DEFAULT_RETRY_AFTER if retry is None else retry
+
+    @staticmethod
+    def _window(resp: HttpResponse) -> RateBudget | None:
+        remaining = _int_header(resp, "x-rate-limit-remaining")
+        limit = _int_header(resp, "x-rate-limit-limit")
+        reset = _int_header(resp, "x-rate-limit-reset")
+        if remaining is None and limit is None:
+            return None
+        return RateBudget(
+            remaining=remaining,
+            limit=limit,
+            resets_at=datetime.fromtimestamp(reset, UTC) if reset is not None else None,
+        )
+
+    def _budget(self, window: RateBudget | None, read: int, now: datetime) -> RateBudget | None:
+        """The allowance that runs out first: the request window or the monthly post cap."""
+        cap = self.opts.monthly_post_cap
+        if cap is None:
+            return window
+        left = max(0, cap - read)
+        posts = RateBudget(remaining=left, limit=cap, resets_at=next_month_start(now), unit="posts")
+        if window is None or window.remaining is None or not window.limit:
+            return posts
+        return posts if left / cap < window.remaining / window.limit else window
+
+    # -- fetch -----------------------------------------------------------------------------
+
+    async def fetch(self, cursor: Cursor) -> FetchResult:
+        """Posts newer than the last poll's newest id, following next_token up to max_pages."""
+        now = self.clock.now()
+        position = cursor.position
+        month = month_of(now)
+        read = self._posts_read(position, month)
+        left = self._cap_left(read)
+        if left == 0:
+            raise self._cap_spent(read, now)
+
+        params: dict[str, str | int] = {
+            "query": self.opts.query,
+            "tweet.fields": TWEET_FIELDS,
+            "expansions": "author_id",
+            "user.fields": USER_FIELDS,
+        }
+        since_id = position.get("since_id")
+        if isinstance(since_id, str) and since_id.isdigit():
+            params["since_id"] = since_id
+        else:
+            start = now - timedelta(seconds=self.opts.lookback)
+            params["start_time"] = start.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        mentions: list[Mention] = []
+        skipped = 0
+        newest_id: str | None = None
+        window: RateBudget | None = None
+        for page in range(self.opts.max_pages):
+            # The API takes 10 to 100; near the cap ask for no more than is left.
+            params["max_results"] = max(10, min(self.opts.max_results, left or 100))
+            body, resp = await self._get(SEARCH_PATH, params, now)
+            window = self._window(resp) or window
+            tweets = body.get("data", [])
+            tweets = tweets if isinstance(tweets, list) else []
+            self._book(month, len(tweets))
+            read += len(tweets)
+            self._check_errors(body, tweets)
+            meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+            assert isinstance(meta, dict)
+            if page == 0 and isinstance(meta.get("newest_id"), str):
+                newest_id = meta["newest_id"]
+            users = self._users(body)
+            for index, raw in enumerate(tweets):
+                mention = self._mention(raw, users)
+                if mention is None:
+                    skipped += 1
+                    log.info(
+                        "source %s: skipped post %d on page %d: no id, text or created_at",
+                        self.name, index, page + 1,
+                    )
+                    continue
+                mentions.append(mention)
+            token = meta.get("next_token")
+            left = self._cap_left(read)
+            if not isinstance(token, str) or left == 0:
+                break
+            if page + 1 == self.opts.max_pages:
+                log.warning(
+                    "source %s: more than %d pages of new posts since the last poll; older "
+                    "ones are skipped (raise max_pages or poll more often)",
+                    self.name, self.opts.max_pages,
+                )
+                break
+            params["next_token"] = token
+
+        next_position: dict[str, Any] = {
+            "month": month,
+            "posts_read": read,
+        }
+        if newest_id is not None:
+            next_position["since_id"] = newest_id
+        elif isinstance(since_id, str):
+            next_position["since_id"] = since_id
+        self._unbooked = ("", 0)
+        self._booked = (month, read)
+        return FetchResult(
+            mentions=mentions,
+            cursor=Cursor(next_position),
+            budget=self._budget(window, read, now),
+            skipped=skipped,
+        )
+
+    def _check_errors(self, body: dict[str, Any], tweets: list[Any]) -> None:
+        """A 200 may carry `errors`: fatal without data, otherwise logged and ignored."""
+        errors = body.get("errors")
+        if not isinstance(errors, list) or not errors:
+            return
+        _, detail = _problem(body)
+        if not tweets and "data" not in body:
+            raise SourceError(f"X answered with errors and no posts: {self.http.scrub(detail)}")
+        log.warning(
+            "source %s: X reported %d partial errors (first: %s)",
+            self.name, len(errors), self.http.scrub(detail),
+        )
+
+    @staticmethod
+    def _users(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        includes = body.get("includes")
+        users = includes.get("users") if isinstance(includes, dict) else None
+        if not isinstance(users, list):
+            return {}
+        return {
+            str(u["id"]): u for u in users if isinstance(u, dict) and isinstance(u.get("id"), str)
+        }
+
+    @staticmethod
+    def _engagement(metrics: Any) -> Engagement | None:
+        if not isinstance(metrics, dict):
+            return None
+        retweets = _count(metrics.get("retweet_count"))
+        quotes = _count(metrics.get("quote_count"))
+        shares = None if retweets is None and quotes is None else (retweets or 0) + (quotes or 0)
+        extra = {
+            name: float(value)
+            for name, key in (("quotes", "quote_count"), ("bookmarks", "bookmark_count"))
+            if (value := _count(metrics.get(key))) is not None
+        }
+        return Engagement(
+            likes=_count(metrics.get("like_count")),
+            shares=shares,
+            comments=_count(metrics.get("reply_count")),
+            views=_count(metrics.get("impression_count")),
+            extra=extra,
+        )
+
+    def _mention(self, raw: Any, users: Mapping[str, dict[str, Any]]) -> Mention | None:
+        if not isinstance(raw, dict):
+            return None
+        tweet_id = raw.get("id")
+        note = raw.get("note_tweet")
+        text = _text(note.get("text")) if isinstance(note, dict) else None
+        text = text or _text(raw.get("text"))
+        published = _when(raw.get("created_at"))
+        if not isinstance(tweet_id, str) or not tweet_id.isdigit() or not text or not published:
+            return None
+        user = users.get(str(raw.get("author_id")), {})
+        username = _text(user.get("username"))
+        user_metrics = user.get("public_metrics")
+        reach = _count(user_metrics.get("followers_count")) if isinstance(user_metrics, dict) \
+            else None
+        parent_id = None
+        for ref in raw.get("referenced_tweets") or []:
+            if isinstance(ref, dict) and ref.get("type") == "replied_to":
+                parent_id = str(ref.get("id"))
+        return Mention(
+            platform=self.platform,
+            external_id=tweet_id,
+            text=fold_whitespace(html.unescape(text)),  # v2 escapes &, < and > in text
+            url=permalink(tweet_id, username),
+            author=username,
+            author_reach=reach,
+            published_at=published,
+            lang=_lang(raw.get("lang")),
+            parent_id=parent_id,
+            engagement=self._engagement(raw.get("public_metrics")),
+        )
+
+    # -- refresh ---------------------------------------------------------------------------
+
+    async def refresh(self, refs: Sequence[str]) -> list[EngagementUpdate]:
+        """Re-read public metrics of posts, 100 per call; the reads count against the cap."""
+        ids = [ref for ref in dict.fromkeys(refs) if ref.isdigit()]
+        now = self.clock.now()
+        month = month_of(now)
+        updates: list[EngagementUpdate] = []
+        for start in range(0, len(ids), IDS_PER_LOOKUP):
+            chunk = ids[start : start + IDS_PER_LOOKUP]
+            left = self._cap_left(self._posts_read(None, month))
+            if left is not None and left < len(chunk):
+                if left == 0 and not updates:
+                    raise self._cap_spent(self._posts_read(None, month), now)
+                log.info(
+                    "source %s: monthly post cap reached; %d posts not refreshed",
+                    self.name, len(ids) - start - left,
+                )
+                chunk = chunk[:left]
+            if not chunk:
+                break
+            params = {"ids": ",".join(chunk), "tweet.fields": "public_metrics"}
+            body, _ = await self._get(LOOKUP_PATH, params, now)
+            tweets = body.get("data", [])
+            tweets = tweets if isinstance(tweets, list) else []
+            self._book(month, len(tweets))
+            missing = body.get("errors")
+            if isinstance(missing, list) and missing:
+                # Deleted or protected posts come back as per-id errors; nothing to refresh.
+                log.debug("source %s: %d posts no longer readable", self.name, len(missing))
+            for raw in tweets:
+                if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+                    continue
+                engagement = self._engagement(raw.get("public_metrics"))
+                if engagement is not None:
+                    updates.append(
+                        EngagementUpdate(
+                            platform=self.platform,
+                            external_id=raw["id"],
+                            engagement=engagement,
+                            observed_at=now,
+                        )
+                    )
+            if len(chunk) < IDS_PER_LOOKUP and start + len(chunk) < len(ids):
+                break  # trimmed by the cap
+        return updates

@@ -1,0 +1,188 @@
+"""Scoring stage: micro-batches mentions to the models on one dedicated thread."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
+
+from monitor.clock import Clock
+from monitor.metrics import Metrics
+from monitor.records import Mention, Score
+from monitor.store import Store
+
+log = logging.getLogger(__name__)
+ScoredListener = Callable[[list[tuple[Mention, Score]]], Awaitable[None]]
+
+
+class TextScorer(Protocol):
+    """What the stage needs from models/: batch in, one Score per text out."""
+
+    model_id: str
+
+    def score(self, texts: Sequence[str]) -> list[Score]:
+        """Score texts (synchronous, batch-first)."""
+        ...
+
+
+class ScoringStage:
+    """Scores stored mentions off the event loop; unscored mentions are picked up again later."""
+
+    def __init__(
+        self,
+        store: Store,
+        load_scorer: Callable[[], TextScorer],
+        clock: Clock,
+        metrics: Metrics | None = None,
+        *,
+        max_batch: int = 64,
+        max_wait: float = 0.2,
+        queue_size: int = 10_000,
+        sweep_interval: float = 60.0,
+        retry_load_after: float = 300.0,
+    ) -> None:
+        self.store = store
+        self._load_scorer = load_scorer
+        self.clock = clock
+        self.metrics = metrics
+        self.max_batch = max_batch
+        self.max_wait = max_wait
+        self.sweep_interval = sweep_interval
+        self.retry_load_after = retry_load_after
+        self.scorer: TextScorer | None = None
+        self.load_error: str | None = None
+        self.dropped = 0  # mentions not queued because the queue was full (the sweep finds them)
+        self._queue: asyncio.Queue[Mention] = asyncio.Queue(maxsize=queue_size)
+        self._queued_ids: set[int] = set()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring")
+        self._listeners: list[ScoredListener] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._last_load_attempt = float("-inf")
+        self.scored_total = 0
+
+    def on_scored(self, listener: ScoredListener) -> None:
+        """Call `listener` with every scored batch (detection)."""
+        self._listeners.append(listener)
+
+    async def submit(self, mentions: Sequence[Mention]) -> None:
+        """Queue newly stored mentions; never blocks (a full queue defers them to the sweep)."""
+        for mention in mentions:
+            if mention.id is None or mention.id in self._queued_ids:
+                continue
+            try:
+                self._queue.put_nowait(mention)
+            except asyncio.QueueFull:
+                self.dropped += 1
+                continue
+            self._queued_ids.add(mention.id)
+        if self.metrics is not None:
+            self.metrics.queue_depth.labels("scoring").set(self._queue.qsize())
+
+    async def start(self) -> None:
+        """Load the models (off the loop) and start the worker and the sweep."""
+        await self._ensure_scorer()
+        self._tasks = [
+            asyncio.create_task(self._work(), name="scoring-worker"),
+            asyncio.create_task(self._sweep_forever(), name="scoring-sweep"),
+        ]
+
+    async def _ensure_scorer(self) -> bool:
+        if self.scorer is not None:
+            return True
+        now = time.monotonic()
+        if now - self._last_load_attempt < self.retry_load_after:
+            return False
+        self._last_load_attempt = now
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        try:
+            self.scorer = await loop.run_in_executor(self._executor, self._load_scorer)
+        except Exception as exc:
+            self.load_error = f"{type(exc).__name__}: {exc}"
+            log.error(
+                "models could not be loaded (%s); mentions are stored unscored and will be scored "
+                "when loading succeeds (next try in %.0fs)", self.load_error, self.retry_load_after,
+            )
+            return False
+        self.load_error = None
+        log.info(
+            "models loaded in %.1fs: %s", time.perf_counter() - started, self.scorer.model_id
+        )
+        return True
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await self.sweep()
+            await asyncio.sleep(self.sweep_interval)
+
+    async def sweep(self) -> int:
+        """Queue stored mentions that have no score yet; returns how many were queued."""
+        if not await self._ensure_scorer():
+            return 0
+        pending = await self.store.unscored_mentions(limit=self._queue.maxsize // 2)
+        fresh = [m for m in pending if m.id not in self._queued_ids]
+        await self.submit(fresh)
+        return len(fresh)
+
+    async def _next_batch(self) -> list[Mention]:
+        batch = [await self._queue.get()]
+        deadline = time.monotonic() + self.max_wait
+        while len(batch) < self.max_batch:
+            timeout = deadline - time.monotonic()
+            if timeout <= 0:
+                break
+            try:
+                batch.append(await asyncio.wait_for(self._queue.get(), timeout))
+            except TimeoutError:
+                break
+        return batch
+
+    async def _work(self) -> None:
+        while True:
+            batch = await self._next_batch()
+            try:
+                await self.score_batch(batch)
+            except Exception:
+                log.exception("scoring a batch of %d mentions failed; they stay unscored", len(batch))
+            finally:
+                for mention in batch:
+                    self._queued_ids.discard(mention.id or -1)
+
+    async def score_batch(self, batch: list[Mention]) -> list[tuple[Mention, Score]]:
+        """Score and store one batch, then notify listeners."""
+        if not await self._ensure_scorer():
+            return []
+        scorer = self.scorer
+        assert scorer is not None
+        texts = [m.text for m in batch]
+        scores = await asyncio.get_running_loop().run_in_executor(
+            self._executor, scorer.score, texts
+        )
+        scored = list(zip(batch, scores, strict=True))
+        await self.store.save_scores(scored, self.clock.now())
+        self.scored_total += len(scored)
+        for listener in self._listeners:
+            await listener(scored)
+        return scored
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait until the queue is empty (used by replay and shutdown)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while self._queue.qsize() or self._queued_ids:
+                    await asyncio.sleep(0.01)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Finish queued work (bounded), then stop the worker."""
+        if self.scorer is not None:
+            await self.drain(timeout)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._executor.shutdown(wait=False)

@@ -182,14 +182,16 @@ class MastodonConnector(Connector):
                 params["min_id"] = newest
             response = await self._get(target.instance, path, params, f"reading #{target.term}")
             statuses = _status_list(self._json(response, f"reading #{target.term}"))
-            page, page_newest, page_skipped = self._map_page(target.instance, statuses, min_id)
+            page, page_newest, page_skipped, reached = self._map_page(
+                target.instance, statuses, min_id
+            )
             mentions += page
             skipped += page_skipped
             newest = _max_id(newest, page_newest)
             prev_min_id = _link_param(response, "prev", "min_id")
             # Without a cursor the newest page is enough: history is not what we watch for.
             # With one, pages run oldest-first, so stopping early only delays the rest.
-            if min_id is None or len(statuses) < PAGE_LIMIT or not prev_min_id:
+            if min_id is None or reached or len(statuses) < PAGE_LIMIT or not prev_min_id:
                 break
             newest = _max_id(newest, prev_min_id)
         return mentions, newest, skipped
@@ -217,13 +219,13 @@ class MastodonConnector(Connector):
                 raise SourceError(
                     f"{target.instance.url} answered {doing} without a statuses list"
                 )
-            page_mentions, page_newest, page_skipped = self._map_page(
+            page_mentions, page_newest, page_skipped, reached = self._map_page(
                 target.instance, statuses, min_id
             )
             mentions += page_mentions
             skipped += page_skipped
             newest = _max_id(newest, page_newest)
-            if min_id is None or len(statuses) < PAGE_LIMIT:
+            if min_id is None or reached or len(statuses) < PAGE_LIMIT:
                 break
             if page + 1 == self.opts.max_pages:
                 log.warning(
@@ -235,22 +237,25 @@ class MastodonConnector(Connector):
 
     def _map_page(
         self, instance: MastodonInstance, statuses: list[Any], min_id: str | None
-    ) -> tuple[list[Mention], str | None, int]:
+    ) -> tuple[list[Mention], str | None, int, bool]:
+        """Mentions newer than `min_id`, the newest id, the skipped count, and if older ids came."""
         mentions: list[Mention] = []
         newest: str | None = None
         skipped = 0
+        reached = False
         for status in statuses:
             local_id = status.get("id") if isinstance(status, dict) else None
             if isinstance(local_id, str) and local_id:
                 newest = _max_id(newest, local_id)
                 if min_id is not None and _id_key(local_id) <= _id_key(min_id):
-                    continue  # servers without min_id support return older pages
+                    reached = True  # e.g. a search that ignores min_id and ranks by relevance
+                    continue
             mention = self._mention(instance, status)
             if mention is None:
                 skipped += 1
             else:
                 mentions.append(mention)
-        return mentions, newest, skipped
+        return mentions, newest, skipped, reached
 
     async def refresh(self, refs: Sequence[str]) -> list[EngagementUpdate]:
         """Re-read boosts, favourites and replies of statuses by uri (one request each)."""

@@ -119,6 +119,26 @@ def _problem(body: Any) -> tuple[str, str]:
     return kind, " ".join(dict.fromkeys(parts))[:300]
 
 
+def _bad_parameters(resp: HttpResponse) -> set[str]:
+    """Names of the request parameters an X 400 body complains about."""
+    try:
+        errors = resp.json().get("errors")
+    except (SourceError, AttributeError):
+        return set()
+    if not isinstance(errors, list):
+        return set()
+    return {
+        str(name)
+        for error in errors
+        if isinstance(error, dict) and isinstance(error.get("parameters"), dict)
+        for name in error["parameters"]
+    }
+
+
+class _StaleSinceId(SourceError):
+    """The cursor's since_id is older than recent search reaches (7 days): start afresh."""
+
+
 def permalink(tweet_id: str, username: str | None) -> str:
     """The post's public URL (X redirects the /i/web/ form when the author is unknown)."""
     if username:
@@ -226,6 +246,8 @@ class XConnector(Connector):
                 f"(HTTP {resp.status}: {detail}). Check the token and that the app has "
                 f"access to v2 recent search at {PORTAL}"
             )
+        if resp.status == 400 and _bad_parameters(resp) & {"since_id"}:
+            raise _StaleSinceId(f"X refused the stored since_id ({detail})")
         if resp.status == 400:
             raise SourceError(
                 f"X rejected the request (HTTP 400: {detail}); check the source's query"
@@ -297,7 +319,19 @@ class XConnector(Connector):
         for page in range(self.opts.max_pages):
             # The API takes 10 to 100; near the cap ask for no more than is left.
             params["max_results"] = max(10, min(self.opts.max_results, left or 100))
-            body, resp = await self._get(SEARCH_PATH, params, now)
+            try:
+                body, resp = await self._get(SEARCH_PATH, params, now)
+            except _StaleSinceId as exc:
+                if page > 0 or "since_id" not in params:
+                    raise
+                # After a long pause the id falls out of the 7-day window; X refuses it for good.
+                log.warning("source %s: %s; reading the last %.0fs instead",
+                            self.name, exc, self.opts.lookback)
+                del params["since_id"]
+                since_id = None
+                start = now - timedelta(seconds=self.opts.lookback)
+                params["start_time"] = start.strftime("%Y-%m-%dT%H:%M:%SZ")
+                body, resp = await self._get(SEARCH_PATH, params, now)
             window = self._window(resp) or window
             tweets = body.get("data", [])
             tweets = tweets if isinstance(tweets, list) else []

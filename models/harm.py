@@ -29,8 +29,9 @@ DEFAULT_TEMPLATE = "This text claims {}."
 # Weights of one cue hit; several hits of one category combine as a noisy-OR.
 CUE_WEIGHTS = {"strong": 0.8, "weak": 0.3}
 # How much the semantic score can add: capped below a strong cue so that a paraphrase without
-# any cue always reads as less certain than an explicit claim.
-SEMANTIC_WEIGHT = {"prototypes": 0.6, "zero-shot": 0.9}
+# any cue always reads as less certain than an explicit claim. For NLI, an undecided 0.5
+# entailment (0.375) stays below the threshold.
+SEMANTIC_WEIGHT = {"prototypes": 0.6, "zero-shot": 0.75}
 # Below this combined score the text is "none".
 THRESHOLD = 0.4
 # Prototype similarities become a distribution over the 8 labels with this softmax temperature.
@@ -295,9 +296,9 @@ class HarmClassifier:
 
     Per category c, lexicon evidence L = 1 - prod(1 - w) over its non-negated cue hits
     (strong cue w=0.8, weak w=0.3) and semantic evidence S in [0, 1] (prototype softmax or
-    NLI entailment) combine as noisy-OR: score = 1 - (1 - L)(1 - k*S), k = 0.6 for prototypes
-    (0.9 zero-shot). A category whose cue was negated, asked as a question or matched an idiom
-    gets S = 0, so the paraphrase signal cannot undo a veto. The best category wins if its score
+    NLI entailment) combine as noisy-OR: score = 1 - (1 - L)(1 - k*S), k = 0.6 for prototypes,
+    0.75 for zero-shot. A category whose cue was negated, asked as a question or matched an
+    idiom gets S = 0, so the paraphrase signal cannot undo a veto. The best category wins if its score
     reaches 0.4; otherwise "none" with confidence 1 - best score.
     """
 

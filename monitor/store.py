@@ -171,8 +171,12 @@ class Store:
         finally:
             self._pending -= 1
 
-    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(db, *args)` inside one BEGIN IMMEDIATE transaction on the store thread."""
+    async def transaction(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(db, *args)` in one BEGIN IMMEDIATE transaction on the store thread.
+
+        For sibling modules (incidents, outbox) that keep their SQL beside their logic; `db` is
+        the sqlite-utils Database and must not escape `fn`.
+        """
 
         def run() -> T:
             db = self._require_db()
@@ -190,7 +194,8 @@ class Store:
 
         return await self._call(run)
 
-    async def _read(self, fn: Callable[..., T], *args: Any) -> T:
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(db, *args)` on the store thread without a write transaction."""
         return await self._call(lambda: fn(self._require_db(), *args))
 
     async def close(self) -> None:
@@ -215,25 +220,25 @@ class Store:
 
     async def ping(self) -> bool:
         """True when the store thread answers a trivial query."""
-        return await self._read(lambda db: db.execute("SELECT 1").fetchone()[0] == 1)
+        return await self.read(lambda db: db.execute("SELECT 1").fetchone()[0] == 1)
 
     # -- mentions ---------------------------------------------------------------------------
 
     async def save_mentions(self, mentions: Sequence[Mention]) -> list[Mention]:
         """Insert mentions not seen before (by platform+id or canonical URL); return the new ones."""
-        return await self._write(_insert_mentions, list(mentions))
+        return await self.transaction(_insert_mentions, list(mentions))
 
     async def add_engagement(self, updates: Sequence[EngagementUpdate]) -> int:
         """Store engagement snapshots for known mentions; returns how many were stored."""
-        return await self._write(_insert_engagement, list(updates))
+        return await self.transaction(_insert_engagement, list(updates))
 
     async def save_scores(self, scored: Sequence[tuple[Mention, Score]], at: datetime) -> None:
         """Store model scores and count negative mentions into the volume buckets."""
-        await self._write(_insert_scores, list(scored), at)
+        await self.transaction(_insert_scores, list(scored), at)
 
     async def unscored_mentions(self, limit: int = 256) -> list[Mention]:
         """Stored mentions that have no score yet (e.g. the model was unavailable), oldest first."""
-        rows = await self._read(
+        rows = await self.read(
             lambda db: list(
                 db.query(
                     "SELECT m.* FROM mentions m LEFT JOIN scores s ON s.mention_id = m.id "
@@ -285,15 +290,15 @@ class Store:
                     'e.g. "acme-cola" or "made me sick"'
                 ) from None
 
-        return await self._read(run)
+        return await self.read(run)
 
     async def count_mentions(self) -> int:
         """Number of stored mentions."""
-        return await self._read(lambda db: db.execute("SELECT count(*) FROM mentions").fetchone()[0])
+        return await self.read(lambda db: db.execute("SELECT count(*) FROM mentions").fetchone()[0])
 
     async def volume(self, brand: str, since: datetime) -> list[tuple[datetime, int, int]]:
         """(bucket start, total, negative) for a brand since a time, oldest first."""
-        rows = await self._read(
+        rows = await self.read(
             lambda db: db.execute(
                 "SELECT bucket_start, total, negative FROM volume_buckets "
                 "WHERE brand = ? AND bucket_start >= ? ORDER BY bucket_start",
@@ -316,7 +321,7 @@ class Store:
             db.execute("DELETE FROM volume_buckets WHERE bucket_start < ?", [cutoff])
             return int(cur.rowcount)
 
-        return await self._write(run)
+        return await self.transaction(run)
 
     # -- source state -----------------------------------------------------------------------
 
@@ -327,11 +332,11 @@ class Store:
             rows = list(db.query("SELECT * FROM source_state WHERE name = ?", [name]))
             return _row_to_state(rows[0]) if rows else None
 
-        return await self._read(run)
+        return await self.read(run)
 
     async def source_states(self) -> list[SourceState]:
         """All persisted source states, by name."""
-        rows = await self._read(
+        rows = await self.read(
             lambda db: list(db.query("SELECT * FROM source_state ORDER BY name"))
         )
         return [_row_to_state(r) for r in rows]
@@ -354,7 +359,7 @@ class Store:
                 list(row.values()),
             )
 
-        await self._write(run)
+        await self.transaction(run)
 
     # -- detector state ---------------------------------------------------------------------
 
@@ -365,7 +370,7 @@ class Store:
             row = db.execute("SELECT state FROM detector_state WHERE key = ?", [key]).fetchone()
             return json.loads(row[0]) if row else None
 
-        return await self._read(run)
+        return await self.read(run)
 
     async def save_detector_states(self, states: dict[str, dict[str, Any]], at: datetime) -> None:
         """Persist several detectors' states in one transaction."""
@@ -376,7 +381,7 @@ class Store:
                 [(k, json.dumps(v), iso(at)) for k, v in states.items()],
             )
 
-        await self._write(run)
+        await self.transaction(run)
 
 
 def sqlite_statements(script: str) -> Iterable[str]:

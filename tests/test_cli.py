@@ -15,7 +15,7 @@ from monitor.records import Mention
 from monitor.store import SourceState, Store
 
 NOW = datetime.now(UTC)
-cli = CliRunner()
+cli = CliRunner(env={"COLUMNS": "250"})
 
 
 def make_config(tmp_path: Path) -> Path:

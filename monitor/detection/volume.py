@@ -161,23 +161,18 @@ class _Window:
     # Priors, worth a few windows of evidence, keep early estimates cautious.
     PRIOR_DISPERSION, PRIOR_EXCEED, PRIOR_INDEX, PRIOR_WEIGHT = 1.0, 0.01, 1.0, 3.0
 
-    __slots__ = ("spread", "size", "seen", "onsets", "tail_n", "tail_log", "run_peak")
+    __slots__ = ("spread", "size", "seen", "exceed", "tail_n", "tail_log")
 
     def __init__(self, values: list[float] | None = None) -> None:
-        # spread/size: EWMAs of the clipped (sum - expected)^2 - expected and of expected^2.
-        # onsets: share of windows where a run past the clip bound begins; tail_n/tail_log:
-        # decayed count and summed log peak excess of finished runs (a Hill estimate of the
-        # tail index); run_peak: log peak excess of the run under way, -1 outside a run.
-        # Runs, not windows, are counted so that one long burst does not teach the detector
-        # that such bursts are common.
-        values = values or [self.PRIOR_DISPERSION, 1.0, 0.0, self.PRIOR_EXCEED, 0.0, 0.0, -1.0]
-        (self.spread, self.size, self.seen, self.onsets, self.tail_n, self.tail_log,
-         self.run_peak) = values
+        # spread/size: EWMAs of the clipped (sum - expected)^2 - expected and of expected^2;
+        # exceed: share of windows past the clip bound; tail_n/tail_log: weighted count and
+        # log excess ratio of those windows, for a Hill estimate of the tail index.
+        values = values or [self.PRIOR_DISPERSION, 1.0, 0.0, self.PRIOR_EXCEED, 0.0, 0.0]
+        self.spread, self.size, self.seen, self.exceed, self.tail_n, self.tail_log = values
 
     def values(self) -> list[float]:
         """The fields in constructor order, for saving."""
-        return [self.spread, self.size, self.seen, self.onsets, self.tail_n, self.tail_log,
-                self.run_peak]
+        return [self.spread, self.size, self.seen, self.exceed, self.tail_n, self.tail_log]
 
     def dispersion(self) -> float:
         """Negative-binomial overdispersion of the bulk: variance = mean + dispersion * mean^2."""
@@ -198,7 +193,7 @@ class _Window:
                 self.tail_log + self.PRIOR_WEIGHT / self.PRIOR_INDEX
             )
             excess = math.log((total + 1.0) / (bound + 1.0))
-            log_p = max(log_p, math.log(max(self.onsets, 1e-9)) - index * excess)
+            log_p = max(log_p, math.log(max(self.exceed, 1e-9)) - index * excess)
         return log_p
 
     def learn(
@@ -214,19 +209,14 @@ class _Window:
         rate = max(1.0 / memory, 1.0 / (self.seen + 1.0))
         self.spread += rate * (resid * resid - mean - self.spread)
         self.size += rate * (mean * mean - self.size)
-        excess = math.log((total + 1.0) / (bound + 1.0))
-        onset = past and self.run_peak < 0
-        if past:
-            self.run_peak = max(self.run_peak, excess)
         tail_rate = max(1.0 / tail_memory, 1.0 / (self.seen + 100.0))
-        self.onsets += tail_rate * (float(onset) - self.onsets)
+        self.exceed += tail_rate * (float(past) - self.exceed)
         decay = 1.0 - 1.0 / tail_memory
-        self.tail_n *= decay
-        self.tail_log *= decay
-        if not past and self.run_peak >= 0:
-            self.tail_n += 1.0
-            self.tail_log += self.run_peak
-            self.run_peak = -1.0
+        self.tail_n = self.tail_n * decay + float(past)
+        if past:
+            self.tail_log = self.tail_log * decay + math.log((total + 1.0) / (bound + 1.0))
+        else:
+            self.tail_log *= decay
 
 
 class VolumeDetector:

@@ -25,7 +25,7 @@ Build = Callable[..., Awaitable[HackerNewsConnector]]
 
 
 @pytest.fixture
-async def build(aiohttp_server: Any) -> AsyncIterator[Build]:
+async def build(aiohttp_server: Any, no_blocking: Any) -> AsyncIterator[Build]:
     """Start the replay server and build a connector pointed at it."""
     clients: list[HttpClient] = []
 

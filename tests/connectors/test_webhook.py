@@ -56,7 +56,7 @@ class MemoryPipeline:
 
 
 @pytest.fixture(autouse=True)
-def secret(monkeypatch: pytest.MonkeyPatch) -> None:
+def secret_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WEBHOOK_TEST_SECRET", SECRET)
 
 
@@ -293,7 +293,7 @@ async def test_connector_is_push_only() -> None:
     result = await connector.fetch(Cursor({"a": 1}))
     assert result.mentions == [] and result.cursor == Cursor({"a": 1})
     intake = WebhookIntake.from_connectors([connector], MemoryPipeline().submit)
-    assert [r.path for r in intake.routes()] == ["/ingest/{source}"]  # type: ignore[attr-defined]
+    assert [r.path for r in intake.routes()] == ["/ingest/{source}"]
     await http.close()
 
 

@@ -136,6 +136,20 @@ async def test_next_token_then_since_id_on_the_next_poll(replay, make):
     assert again.cursor.position["since_id"] == "1859201234567890123"  # kept when empty
 
 
+async def test_since_id_older_than_seven_days_restarts_from_lookback(replay, make, caplog):
+    replay.add(SEARCH, fx("error_stale_since_id", 400), fx("search_page2"))
+    connector = await make()
+
+    with caplog.at_level(logging.WARNING, logger="connectors.x"):
+        result = await connector.fetch(Cursor({"since_id": "1855000000000000000"}))
+
+    retry = replay.requests_to(SEARCH)[1].query
+    assert "since_id" not in retry and retry["start_time"] == "2026-11-21T11:00:00Z"
+    assert [m.external_id for m in result.mentions] == ["1859200500000000000"]
+    assert result.cursor.position["since_id"] == "1859200500000000000"
+    assert "refused the stored since_id" in caplog.text
+
+
 async def test_pages_per_poll_are_bounded(replay, make, caplog):
     replay.add(SEARCH, fx("search_page1"))
     connector = await make(max_pages=1)

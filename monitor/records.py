@@ -141,3 +141,22 @@ class Delivery:
     retryable: bool = True  # False for errors that retrying cannot fix (bad token, 4xx payload)
     retry_after: float | None = None  # seconds, when the receiver said so
     external_ref: str | None = None  # Slack message ts, email Message-ID, ...
+
+
+@dataclass(slots=True)
+class Assessment:
+    """Detection's verdict on one claim cluster or volume anomaly: the input to incidents."""
+
+    brand: str
+    kind: str  # one of INCIDENT_KINDS
+    key: str  # stable key of the claim cluster ("claim:<id>") or anomaly ("volume:<brand>")
+    category: str  # harm category, "none" for volume/sentiment incidents without one
+    risk: float  # in [0, 1]
+    severity: str | None  # one of SEVERITIES, or None when below the "info" threshold
+    factors: list[RiskFactor]
+    summary: str  # the claim in one sentence, from the top mentions
+    mention_ids: list[int]  # mentions that support it (new ones are attached to the incident)
+    author_count: int
+    platforms: list[str]
+    at: datetime  # when the assessment was made (clock time)
+    projection: str | None = None

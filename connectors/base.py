@@ -77,6 +77,7 @@ class Connector(ABC):
     default_interval: ClassVar[float] = 300.0  # seconds between polls
     Options: ClassVar[type[SourceOptions]] = SourceOptions
     supports_refresh: ClassVar[bool] = False
+    push_only: ClassVar[bool] = False  # mentions arrive at the HTTP intake; never polled
     # Push-only kinds (webhook) receive mentions over HTTP; the runner must not schedule polls.
     push_only: ClassVar[bool] = False
 
@@ -120,6 +121,7 @@ def connector_class(kind: str) -> type[Connector]:
         known = ", ".join(sorted(REGISTRY))
         raise KeyError(f"unknown source kind {kind!r} (known kinds: {known})") from None
     module_name, _, class_name = target.partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    assert issubclass(cls, Connector)
+    cls: object = getattr(importlib.import_module(module_name), class_name)
+    if not (isinstance(cls, type) and issubclass(cls, Connector)):
+        raise TypeError(f"{target} is not a Connector")
     return cls

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -73,6 +73,8 @@ class HttpResponse:
     headers: CIMultiDictProxy[str]
     body: bytes
     request_url: str
+    # Masks registered secrets (a server may echo our token back in an error body).
+    scrub: Callable[[str], str] = field(default=lambda text: text, repr=False)
 
     @property
     def not_modified(self) -> bool:
@@ -107,7 +109,7 @@ class HttpResponse:
             retry = parse_retry_after(self.headers.get("Retry-After"), now)
             raise RateLimited(f"{where} is unavailable (HTTP 503)", retry or DEFAULT_RETRY_AFTER)
         snippet = self.body[:200].decode("utf-8", "replace").replace("\n", " ").strip()
-        raise SourceError(f"HTTP {self.status} from {where}: {snippet}")
+        raise SourceError(self.scrub(f"HTTP {self.status} from {where}: {snippet}"))
 
     def json(self) -> Any:
         """Decode the body as JSON, raising SourceError with the reason when it is not."""
@@ -227,13 +229,14 @@ class HttpClient:
                     headers=resp.headers,
                     body=b"".join(chunks),
                     request_url=str(resp.request_info.url),
+                    scrub=self.scrub,
                 )
         except aiohttp.TooManyRedirects:
             raise SourceError(
                 f"{shown} redirected more than {self.limits.max_redirects} times"
             ) from None
         except TimeoutError:
-            raise SourceError(f"timed out talking to {shown}") from None
+            raise SourceError(self.scrub(f"timed out talking to {shown}")) from None
         except aiohttp.ClientResponseError as exc:
             raise SourceError(self.scrub(f"bad response from {shown}: {exc.message}")) from None
         except aiohttp.ClientError as exc:

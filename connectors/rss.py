@@ -147,8 +147,8 @@ def _entry_mention(entry: Mapping[str, Any], feed_language: str | None) -> Menti
     if publisher and title.endswith(" - " + publisher):
         title = title[: -len(publisher) - 3].rstrip()
     body = html_to_text(_body_html(entry))
-    if title and body.startswith(title):  # Google News repeats the headline as the body
-        body = body[len(title):].strip()
+    if title and (body == title or body.startswith(title + " ")):
+        body = body[len(title):].strip()  # Google News repeats the headline as the body
     if body == publisher:
         body = ""
     if not title and not body:
@@ -264,36 +264,40 @@ class RssConnector(Connector):
                 self.name, parsed.problem, len(parsed.mentions),
             )
         previous = cursor.position.get("seen")
-        mentions, seen = self._unseen(
+        mentions, seen, deferred = self._unseen(
             parsed.mentions, previous if isinstance(previous, list) else None
         )
+        # With entries deferred by max_items, the next poll must not get a 304 for this version.
+        validators = not deferred
         return FetchResult(
             mentions=mentions,
             cursor=Cursor(
                 position={"seen": seen},
-                etag=response.headers.get("ETag"),
-                last_modified=response.headers.get("Last-Modified"),
+                etag=response.headers.get("ETag") if validators else None,
+                last_modified=response.headers.get("Last-Modified") if validators else None,
             ),
             skipped=parsed.skipped,
         )
 
     def _unseen(
         self, mentions: list[Mention], previous: list[Any] | None
-    ) -> tuple[list[Mention], list[str]]:
-        """New mentions (at most max_items) and the fingerprints to remember next time."""
+    ) -> tuple[list[Mention], list[str], int]:
+        """New mentions (at most max_items), fingerprints to remember, and how many wait."""
         remembered = [fp for fp in previous or [] if isinstance(fp, str)]
         known = set(remembered)
         in_feed: dict[str, None] = {}  # ordered set
         fresh: list[Mention] = []
+        deferred = 0
         for mention in mentions:
             fingerprint = _fingerprint(mention.external_id)
             if fingerprint in in_feed:
                 continue  # the same entry twice in one document
             if fingerprint not in known:
                 if len(fresh) >= self.feed_options.max_items:
-                    continue  # left for the next poll
+                    deferred += 1  # left for the next poll
+                    continue
                 fresh.append(mention)
             in_feed[fingerprint] = None
         # Entries still in the feed matter most; those that left it are forgotten first.
         seen = [fp for fp in remembered if fp not in in_feed] + list(in_feed)
-        return fresh, seen[-max(SEEN_LIMIT, len(in_feed)):]
+        return fresh, seen[-max(SEEN_LIMIT, len(in_feed)):], deferred

@@ -325,7 +325,8 @@ class YouTubeConnector(Connector):
         tracked = self._tracked_videos(position, fresh, now)
         comment_since = {
             k: v for k, v in position.get("comment_since", {}).items()
-            if isinstance(k, str) and isinstance(v, str) and k in tracked
+            if isinstance(k, str) and isinstance(v, str)
+            and (k in tracked or k in self.opts.comment_video_ids)
         }
         comments, comment_skipped = await self._comments(ledger, tracked, comment_since, now)
         mentions.extend(comments)
@@ -369,6 +370,8 @@ class YouTubeConnector(Connector):
             items = data.get("items", [])
             for index, raw in enumerate(items if isinstance(items, list) else []):
                 item = self._search_item(raw)
+                if item is not None and any(f["id"] == item["id"] for f in found):
+                    continue  # pages can overlap when uploads arrive between the calls
                 if item is None:
                     skipped += 1
                     log.info(

@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from connectors.base import SourceOptions, connector_class
+from models.settings import ModelsConfig
 from monitor.matching import parse_query
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
@@ -167,6 +168,15 @@ class PollingConfig(Strict):
     max_instances_timeout: Duration = 300.0  # a poll running longer is abandoned
 
 
+class EngagementConfig(Strict):
+    """Re-reading counters of recent mentions so virality can be measured."""
+
+    refresh_interval: Duration = 900.0  # how often each refresh-capable source re-reads
+    max_age: Duration = 172800.0  # re-read mentions first seen within this window (48h) ...
+    max_per_run: int = Field(default=100, ge=1, le=10000)  # ... at most this many per source per run
+    # Mentions attached to an open incident are re-read first, whatever their age.
+
+
 class LoggingConfig(Strict):
     """Log output."""
 
@@ -190,6 +200,8 @@ class Config(Strict):
     storage: StorageConfig = StorageConfig()
     http: HttpConfig = HttpConfig()
     polling: PollingConfig = PollingConfig()
+    engagement: EngagementConfig = EngagementConfig()
+    models: ModelsConfig = ModelsConfig()
     logging: LoggingConfig = LoggingConfig()
     server: ServerConfig = ServerConfig()
 
@@ -200,7 +212,11 @@ class Config(Strict):
             if source.name in seen:
                 raise ValueError(f"sources[{i}].name: duplicate source name {source.name!r}")
             seen.add(source.name)
-        brand_names = {b.name for b in self.brands}
+        brand_names: set[str] = set()
+        for i, brand in enumerate(self.brands):
+            if brand.name in brand_names:
+                raise ValueError(f"brands[{i}].name: duplicate brand name {brand.name!r}")
+            brand_names.add(brand.name)
         for i, source in enumerate(self.sources):
             for brand in source.brands:
                 if brand not in brand_names:

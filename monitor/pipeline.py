@@ -68,6 +68,12 @@ class Pipeline:
             if mention.title:
                 mention.title = clean_text(mention.title)
             matched = self.matcher.match(mention.text, mention.lang, mention.author)
+            if matched and mention.lang is None:
+                # Detect only for matches (it costs ~0.5 ms), then re-match so a brand's
+                # `languages` filter applies to platforms that do not say the language.
+                mention.lang = detect_language(mention.text)
+                if mention.lang is not None:
+                    matched = self.matcher.match(mention.text, mention.lang, mention.author)
             if brands:
                 matched = tuple(b for b in matched if b in brands)
             if not matched:
@@ -78,8 +84,6 @@ class Pipeline:
             if mention.published_at is not None and mention.published_at > now:
                 mention.published_at = now  # future-dated entries would skew volume buckets
             mention.canonical_url = canonical_url(mention.url) if mention.url else None
-            if mention.lang is None:
-                mention.lang = detect_language(mention.text)
             kept.append(mention)
         return kept
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from connectors.base import AuthError, Connector, Cursor, FetchResult, RateLimited, SourceError
 from monitor.clock import Clock
-from monitor.config import PollingConfig, SourceConfig
+from monitor.config import EngagementConfig, PollingConfig, SourceConfig
 from monitor.metrics import Metrics
 from monitor.pipeline import Pipeline
 from monitor.store import SourceState, Store
@@ -52,6 +52,7 @@ class SourceRunner:
         polling: PollingConfig,
         metrics: Metrics,
         rng: random.Random | None = None,
+        engagement: EngagementConfig | None = None,
     ) -> None:
         self.source = source
         self.connector = connector
@@ -61,6 +62,7 @@ class SourceRunner:
         self.polling = polling
         self.metrics = metrics
         self.rng = rng or random.Random()
+        self.engagement = engagement or EngagementConfig()
         self.fingerprint = config_fingerprint(source)
         self.state: SourceState | None = None
 
@@ -126,6 +128,38 @@ class SourceRunner:
         )
         await self.store.save_source_state(state)
         return outcome
+
+    async def refresh(self) -> int:
+        """Re-read engagement of recent mentions within the budget; returns snapshots stored."""
+        if not self.connector.supports_refresh:
+            return 0
+        state = await self._load_state()
+        now = self.clock.now()
+        if state.parked or (state.disabled_until is not None and now < state.disabled_until):
+            return 0  # the platform's budget goes to polling first
+        refs = await self.store.refresh_candidates(
+            self.name, now - timedelta(seconds=self.engagement.max_age),
+            self.engagement.max_per_run,
+        )
+        if not refs:
+            return 0
+        try:
+            updates = await asyncio.wait_for(
+                self.connector.refresh(refs), timeout=self.polling.max_instances_timeout
+            )
+        except RateLimited as exc:
+            self._rate_limited(state, now, exc)
+            await self.store.save_source_state(state)
+            return 0
+        except AuthError as exc:
+            self._parked(state, exc)
+            await self.store.save_source_state(state)
+            return 0
+        except Exception as exc:  # refresh is best effort: polling decides the source's health
+            log.debug("source %s: engagement refresh failed: %s", self.name, exc)
+            self.metrics.poll_errors.labels(self.name, "refresh").inc()
+            return 0
+        return await self.store.add_engagement(updates)
 
     def _succeeded(self, state: SourceState, now: datetime, result: FetchResult) -> None:
         if state.consecutive_failures > 0:

@@ -170,4 +170,16 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         END;
         """,
     ),
+    (
+        3,
+        "alert re-queue time, digest periods",
+        """
+        ALTER TABLE alerts ADD COLUMN requeued_at TEXT;   -- give-up window restarts here
+        CREATE INDEX alerts_incident ON alerts (incident_id, channel, status);
+        CREATE TABLE alert_digests (
+            route TEXT PRIMARY KEY,
+            last_sent_at TEXT NOT NULL
+        );
+        """,
+    ),
 ]

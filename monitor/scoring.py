@@ -82,9 +82,13 @@ class ScoringStage:
         if self.metrics is not None:
             self.metrics.queue_depth.labels("scoring").set(self._queue.qsize())
 
+    @property
+    def depth(self) -> int:
+        """Mentions waiting to be scored."""
+        return self._queue.qsize()
+
     async def start(self) -> None:
-        """Load the models (off the loop) and start the worker and the sweep."""
-        await self._ensure_scorer()
+        """Start the worker and the sweep; the models load in the background, off the loop."""
         self._tasks = [
             asyncio.create_task(self._work(), name="scoring-worker"),
             asyncio.create_task(self._sweep_forever(), name="scoring-sweep"),
@@ -116,8 +120,12 @@ class ScoringStage:
 
     async def _sweep_forever(self) -> None:
         while True:
-            await self.sweep()
-            await asyncio.sleep(self.sweep_interval)
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("scoring sweep failed; trying again in %.0fs", self.sweep_interval)
+            # Until the models load, retry on their schedule rather than the sweep's.
+            await asyncio.sleep(self.sweep_interval if self.scorer else self.retry_load_after)
 
     async def sweep(self) -> int:
         """Queue stored mentions that have no score yet; returns how many were queued."""

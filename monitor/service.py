@@ -23,6 +23,7 @@ from monitor.matching import BrandMatcher
 from monitor.metrics import Metrics
 from monitor.pipeline import Pipeline
 from monitor.runner import SourceRunner, health_of
+from monitor.scoring import ScoringStage, TextScorer
 from monitor.store import Store, retention_cutoff
 
 log = logging.getLogger(__name__)
@@ -44,10 +45,22 @@ def http_limits(config: Config) -> HttpLimits:
     return limits
 
 
+def load_scorer(config: Config) -> TextScorer:
+    """Build the configured models (runs on the scoring thread: loading takes seconds)."""
+    from models.scorer import Scorer  # lazy: torch and transformers are heavy imports
+
+    return Scorer.from_config(config.models)
+
+
 class Service:
     """One running daemon. `start()`, then `wait()`; `stop()` is idempotent."""
 
-    def __init__(self, config: Config, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        clock: Clock | None = None,
+        scorer_factory: Callable[[], TextScorer] | None = None,
+    ) -> None:
         self.config = config
         self.clock = clock or SystemClock()
         self.metrics = Metrics()
@@ -57,6 +70,10 @@ class Service:
         )
         self.http = HttpClient(http_limits(config))
         self.pipeline = Pipeline(self.store, BrandMatcher(config.brands), self.clock)
+        self.scoring = ScoringStage(
+            self.store, scorer_factory or (lambda: load_scorer(config)), self.clock, self.metrics
+        )
+        self.pipeline.on_new_mentions(self.scoring.submit)
         self.runners: dict[str, SourceRunner] = {}
         self.scheduler: AsyncIOScheduler | None = None
         self.extra_routes: list[web.RouteDef] = []
@@ -69,12 +86,22 @@ class Service:
     async def start(self) -> None:
         """Open the store, build runners, start the scheduler and the HTTP server."""
         await self.store.open()
+        pushed = []
         for source in self.config.enabled_sources():
             connector = connector_class(source.kind)(source.name, source.options(), self.http)
+            if connector.push_only:
+                pushed.append(connector)
+                continue
             self.runners[source.name] = SourceRunner(
                 source, connector, self.store, self.pipeline, self.clock,
-                self.config.polling, self.metrics,
+                self.config.polling, self.metrics, engagement=self.config.engagement,
             )
+        if pushed:
+            from connectors.webhook import WebhookIntake
+
+            intake = WebhookIntake.from_connectors(pushed, self._submit_pushed, clock=self.clock)
+            self.extra_routes.extend(intake.routes())
+        await self.scoring.start()
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         rng = random.Random()
         for name, runner in self.runners.items():
@@ -88,6 +115,12 @@ class Service:
                 id=f"poll:{name}", name=f"poll {name}", max_instances=1, coalesce=True,
                 next_run_time=first, misfire_grace_time=int(interval),
             )
+            if runner.connector.supports_refresh:
+                self.scheduler.add_job(
+                    self._tracked(runner.refresh),
+                    IntervalTrigger(seconds=self.config.engagement.refresh_interval, jitter=30),
+                    id=f"refresh:{name}", name=f"refresh {name}", max_instances=1, coalesce=True,
+                )
         self.scheduler.add_job(
             self._tracked(self.prune), IntervalTrigger(seconds=self.config.storage.prune_interval),
             id="prune", name="retention prune", max_instances=1, coalesce=True,
@@ -118,6 +151,12 @@ class Service:
                 self._inflight.discard(task)
 
         return run
+
+    async def _submit_pushed(self, source: str, mentions: list[Any]) -> int:
+        report = await self.pipeline.ingest(source, mentions)
+        for brand, count in report.per_brand.items():
+            self.metrics.mentions.labels(source, brand).inc(count)
+        return report.stored
 
     async def prune(self) -> None:
         """Delete mentions older than the retention period."""
@@ -166,7 +205,8 @@ class Service:
             }
         ok = store_ok and scheduler_ok and not self._stopping
         body = {"status": "ok" if ok else "unhealthy", "store": store_ok,
-                "scheduler": scheduler_ok, "sources": sources}
+                "scheduler": scheduler_ok, "models": self.scoring.load_error or "ok",
+                "sources": sources}
         return ok, body
 
     async def _healthz(self, request: web.Request) -> web.Response:
@@ -175,6 +215,7 @@ class Service:
 
     async def _metrics(self, request: web.Request) -> web.Response:
         self.metrics.queue_depth.labels("store").set(self.store.pending)
+        self.metrics.queue_depth.labels("scoring").set(self.scoring.depth)
         return web.Response(body=self.metrics.render(), content_type="text/plain")
 
     def install_signal_handlers(self) -> None:
@@ -211,6 +252,7 @@ class Service:
                 await asyncio.wait(pending, timeout=2)
         if self._web is not None:
             await self._web.cleanup()
+        await self.scoring.stop()
         await self.http.close()
         await self.store.close()
         log.info("brand-monitor stopped")

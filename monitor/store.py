@@ -232,6 +232,23 @@ class Store:
         """Store engagement snapshots for known mentions; returns how many were stored."""
         return await self.transaction(_insert_engagement, list(updates))
 
+    async def refresh_candidates(self, source: str, since: datetime, limit: int) -> list[str]:
+        """External ids of a source's mentions to re-read: open-incident evidence first, then newest."""
+
+        def run(db: Database) -> list[str]:
+            rows = db.execute(
+                "SELECT m.external_id FROM mentions m LEFT JOIN ("
+                "  SELECT DISTINCT im.mention_id FROM incident_mentions im"
+                "  JOIN incidents i ON i.id = im.incident_id WHERE i.status != 'resolved'"
+                ") hot ON hot.mention_id = m.id "
+                "WHERE m.source = ? AND (hot.mention_id IS NOT NULL OR m.seen_at >= ?) "
+                "ORDER BY hot.mention_id IS NULL, m.seen_at DESC LIMIT ?",
+                [source, iso(since), limit],
+            ).fetchall()
+            return [r[0] for r in rows]
+
+        return await self.read(run)
+
     async def save_scores(self, scored: Sequence[tuple[Mention, Score]], at: datetime) -> None:
         """Store model scores and count negative mentions into the volume buckets."""
         await self.transaction(_insert_scores, list(scored), at)

@@ -159,7 +159,7 @@ class _Window:
     """What one window length has learned: the bulk's overdispersion and the tail beyond it."""
 
     # Priors, worth a few windows of evidence, keep early estimates cautious.
-    PRIOR_DISPERSION, PRIOR_EXCEED, PRIOR_INDEX, PRIOR_WEIGHT = 1.0, 0.01, 1.0, 3.0
+    PRIOR_DISPERSION, PRIOR_EXCEED, PRIOR_INDEX, PRIOR_WEIGHT = 1.0, 0.01, 4.0, 3.0
 
     __slots__ = ("spread", "size", "seen", "exceed", "tail_n", "tail_log")
 

@@ -14,6 +14,10 @@ Usage in a test (pytest-aiohttp's `aiohttp_server` fixture starts a real local s
 Each route answers its scripted replies in order; the last one repeats when `repeat_last` is
 True (the default is False: an unscripted call gets HTTP 599 and is listed in
 `replay.unscripted`, so a test notices a request it did not expect).
+
+With the `no_blocking` fixture (blockbuster) active, call `allow_fixture_reads(no_blocking)` so
+that `Reply.fixture` may read its file inside an async test: that is test setup, not the code
+under test.
 """
 
 from __future__ import annotations
@@ -24,13 +28,22 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from multidict import MultiDict
 
+if TYPE_CHECKING:
+    from blockbuster import BlockBuster
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 UNSCRIPTED_STATUS = 599
+
+
+def allow_fixture_reads(guard: BlockBuster) -> None:
+    """Let `Reply.fixture` read fixture files on the event loop while `guard` is active."""
+    for function in guard.functions.values():
+        function.can_block_in("tests/connectors/replay_server.py", "fixture")
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from blockbuster import BlockBuster
 from pydantic import ValidationError
 
 from connectors.base import AuthError, Cursor, RateLimited, SourceError, connector_class
 from connectors.bluesky import BlueskyConnector, BlueskyOptions
 from connectors.http import HttpClient, HttpLimits
 from monitor.clock import VirtualClock
-from tests.connectors.replay_server import ReplayServer, Reply
+from tests.connectors.replay_server import ReplayServer, Reply, allow_fixture_reads
 
 APP_PASSWORD = "abcd-efgh-ijkl-mnop"
 ACCESS_1 = "eyJ0eXAiOiJhdCtqd3QiLCJhbGciOiJFUzI1NksifQ.fake-access-1111.sig"
@@ -34,8 +35,11 @@ Build = Callable[..., Awaitable[BlueskyConnector]]
 
 
 @pytest.fixture
-async def build(aiohttp_server: Any, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Build]:
+async def build(
+    aiohttp_server: Any, no_blocking: BlockBuster, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Build]:
     """Start the replay server and build a connector whose services point at it."""
+    allow_fixture_reads(no_blocking)
     monkeypatch.setenv("BSKY_APP_PASSWORD", APP_PASSWORD)
     clients: list[HttpClient] = []
 

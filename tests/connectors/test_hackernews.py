@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from blockbuster import BlockBuster
 from pydantic import ValidationError
 
 from connectors.base import AuthError, Cursor, RateLimited, SourceError, connector_class
 from connectors.hackernews import HackerNewsConnector, HackerNewsOptions
 from connectors.http import HttpClient, HttpLimits
 from monitor.clock import VirtualClock
-from tests.connectors.replay_server import ReplayServer, Reply
+from tests.connectors.replay_server import ReplayServer, Reply, allow_fixture_reads
 
 NOW = datetime(2024, 11, 21, 15, 0, tzinfo=UTC)
 T = 1732200600  # created_at_i of the recall story, 2024-11-21T14:50:00Z
@@ -25,8 +26,11 @@ Build = Callable[..., Awaitable[HackerNewsConnector]]
 
 
 @pytest.fixture
-async def build(aiohttp_server: Any, no_blocking: Any) -> AsyncIterator[Build]:
+async def build(
+    aiohttp_server: Any, no_blocking: BlockBuster
+) -> AsyncIterator[Build]:
     """Start the replay server and build a connector pointed at it."""
+    allow_fixture_reads(no_blocking)
     clients: list[HttpClient] = []
 
     async def factory(

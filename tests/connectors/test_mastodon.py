@@ -10,13 +10,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from blockbuster import BlockBuster
 from pydantic import ValidationError
 
 from connectors.base import AuthError, Cursor, RateLimited, SourceError, connector_class
 from connectors.http import HttpClient, HttpLimits
 from connectors.mastodon import MastodonConnector, MastodonOptions
 from monitor.clock import VirtualClock
-from tests.connectors.replay_server import ReplayServer, Reply
+from tests.connectors.replay_server import ReplayServer, Reply, allow_fixture_reads
 
 TOKEN = "fake-mastodon-token-Qm9vX2Jhcl9iYXo"
 NOW = datetime(2024, 11, 21, 15, 0, tzinfo=UTC)
@@ -28,12 +29,15 @@ Build = Callable[..., Awaitable[MastodonConnector]]
 
 
 @pytest.fixture
-async def build(aiohttp_server: Any, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Build]:
+async def build(
+    aiohttp_server: Any, no_blocking: BlockBuster, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Build]:
     """Start the replay server and build a connector.
 
     In `instances`, "{base}" becomes the server's URL and "{alias}" the same server named
     "localhost", which stands for a second instance.
     """
+    allow_fixture_reads(no_blocking)
     monkeypatch.setenv("MASTODON_TOKEN", TOKEN)
     clients: list[HttpClient] = []
 

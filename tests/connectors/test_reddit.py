@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from blockbuster import BlockBuster
 from pydantic import ValidationError
 
 from connectors.base import AuthError, Cursor, RateLimited, SourceError, connector_class
 from connectors.http import HttpClient, HttpLimits
 from connectors.reddit import RedditConnector, RedditOptions
 from monitor.clock import VirtualClock
-from tests.connectors.replay_server import ReplayServer, Reply
+from tests.connectors.replay_server import ReplayServer, Reply, allow_fixture_reads
 
 CLIENT_ID = "fake-client-id-4d1f"
 CLIENT_SECRET = "fake-client-secret-Zq81xv"
@@ -32,9 +33,10 @@ Build = Callable[..., Awaitable[RedditConnector]]
 
 @pytest.fixture
 async def build(
-    aiohttp_server: Any, monkeypatch: pytest.MonkeyPatch
+    aiohttp_server: Any, no_blocking: BlockBuster, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Callable[..., Awaitable[RedditConnector]]]:
     """Start the replay server and build a connector pointed at it."""
+    allow_fixture_reads(no_blocking)
     monkeypatch.setenv("REDDIT_CLIENT_ID", CLIENT_ID)
     monkeypatch.setenv("REDDIT_CLIENT_SECRET", CLIENT_SECRET)
     clients: list[HttpClient] = []

@@ -470,8 +470,8 @@ async def test_unchanged_feed_does_not_repeat_entries(build: Build) -> None:
 
 
 async def test_max_items_leaves_the_rest_for_the_next_poll(build: Build) -> None:
-    feed = Reply.fixture("rss/rss20.xml", content_type=RSS)
-    server = ReplayServer(repeat_last=True).add(FEED, feed)
+    feed = Reply.fixture("rss/rss20.xml", content_type=RSS, headers={"ETag": '"v1"'})
+    server = ReplayServer().add(FEED, feed, feed, Reply(status=304, headers={"ETag": '"v1"'}))
     connector = await build(server, max_items=2)
 
     first = await connector.fetch(Cursor())
@@ -485,7 +485,11 @@ async def test_max_items_leaves_the_rest_for_the_next_poll(build: Build) -> None
     assert [m.title for m in second.mentions] == [
         "Reader mailbag: kettles, scales and a very loud blender"
     ]
-    assert third.mentions == []
+    assert third.not_modified and third.mentions == []
+    # The feed did not change, but the deferred entry must still come: no 304 for poll two.
+    after_first, after_second = server.requests_to(FEED)[1:]
+    assert "If-None-Match" not in after_first.headers
+    assert after_second.headers["If-None-Match"] == '"v1"'
 
 
 async def test_seen_ring_is_bounded_and_keeps_current_entries(build: Build) -> None:

@@ -352,3 +352,18 @@ async def test_units_of_a_failed_poll_still_count(replay, make):
     result = await connector.fetch(cursor)  # the runner retries with the old cursor
 
     assert result.cursor.position["quota_used"] == 1_000 + 101 + 100
+
+
+async def test_comments_on_listed_videos_continue_from_the_last_one(replay, make):
+    replay.add(f"{API}/search", fx("search_empty"), fx("search_empty"))
+    replay.add(f"{API}/commentThreads", fx("comment_threads"), fx("comment_threads_later"))
+    connector = await make(comment_video_ids=["dQw4w9WgXc1"])
+
+    first = await connector.fetch(Cursor())
+    second = await connector.fetch(first.cursor)
+
+    assert [m.external_id for m in first.mentions] == [
+        "UgzNewest0000000000000001", "UgzOlder00000000000000002",
+    ]
+    assert [m.external_id for m in second.mentions] == ["UgzLatest0000000000000003"]
+    assert second.cursor.position["comment_since"] == {"dQw4w9WgXc1": "2026-11-21T12:20:00Z"}

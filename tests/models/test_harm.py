@@ -44,7 +44,7 @@ CLAIMS = [
     ("Acme confirms data breach affecting 2 million users", "privacy_security", "data breach"),
     ("Acme's hiring policy is openly racist", "discrimination_ethics", "racist"),
     ("Acme app down for everyone?? can't log in since 8am", "outage", "can not log in"),
-    ("#BoycottAcme until they pay their drivers", "boycott", "#boycottacme"),
+    ("#BoycottAcme until they pay their drivers", "boycott", "boycottacme"),
     ("El flan de Acme me enfermó, fatal.", "health_safety", "me enfermo"),
     ("Acme es una ESTAFA total", "fraud_scam", "estafa"),
     ("Le plat Acme m'a rendu malade", "health_safety", "rendu malade"),

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -21,26 +18,12 @@ from pydantic import (
 
 from connectors.base import SourceOptions, connector_class
 from models.settings import ModelsConfig
+# Re-exported: connectors and the CLI import these from here.
+from monitor.configtypes import Duration as Duration
+from monitor.configtypes import EnvSecret as EnvSecret
+from monitor.configtypes import Strict as Strict
+from monitor.configtypes import parse_duration as parse_duration
 from monitor.matching import parse_query
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
-
-
-def parse_duration(value: Any) -> float:
-    """Seconds from a number or a string such as "90s", "5m", "2h", "7d"."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 30s, 5m, 2h or 7d")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            return float(match.group(1)) * _UNITS[match.group(2)]
-    raise ValueError(f"expected a duration such as 30s, 5m, 2h or 7d, got {value!r}")
-
-
-Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 class ConfigError(Exception):
@@ -50,44 +33,6 @@ class ConfigError(Exception):
         self.path = path
         self.problems = problems
         super().__init__(f"{path}: " + "; ".join(problems))
-
-
-class Strict(BaseModel):
-    """Base for config tables: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class EnvSecret(Strict):
-    """A secret given by reference, `{ env = "VAR" }`; the value never sits in the file or logs."""
-
-    env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _refuse_literal(cls, data: Any) -> Any:
-        if isinstance(data, str):
-            raise ValueError(
-                'secrets are references to environment variables: write { env = "VAR_NAME" } '
-                "and export VAR_NAME"
-            )
-        return data
-
-    def is_set(self) -> bool:
-        """True when the environment variable exists and is not empty."""
-        return bool(os.environ.get(self.env))
-
-    def reveal(self) -> str:
-        """The secret's value; raises ConfigError-friendly ValueError when unset."""
-        value = os.environ.get(self.env)
-        if not value:
-            raise ValueError(f"environment variable {self.env} is not set")
-        return value
-
-    def __repr__(self) -> str:
-        return f"EnvSecret(env={self.env!r})"
-
-    __str__ = __repr__
 
 
 class BrandConfig(Strict):

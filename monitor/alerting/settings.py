@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, TypeAdapter, field_validator, model_validator
 
-from monitor.config import Duration, EnvSecret, Strict
+from monitor.configtypes import Duration, EnvSecret, Strict
 
 # Deliberately loose: the SMTP server is the judge of an address; this catches typos such as a
 # missing domain or a stray comma that would otherwise surface only when an alert fails.

@@ -161,18 +161,21 @@ class _Window:
     # Priors, worth a few windows of evidence, keep early estimates cautious.
     PRIOR_DISPERSION, PRIOR_EXCEED, PRIOR_INDEX, PRIOR_WEIGHT = 1.0, 0.01, 4.0, 3.0
 
-    __slots__ = ("spread", "size", "seen", "exceed", "tail_n", "tail_log")
+    __slots__ = ("spread", "size", "seen", "exceed", "bulk_exceed", "tail_n", "tail_log")
 
     def __init__(self, values: list[float] | None = None) -> None:
         # spread/size: EWMAs of the clipped (sum - expected)^2 - expected and of expected^2;
-        # exceed: share of windows past the clip bound; tail_n/tail_log: weighted count and
-        # log excess ratio of those windows, for a Hill estimate of the tail index.
-        values = values or [self.PRIOR_DISPERSION, 1.0, 0.0, self.PRIOR_EXCEED, 0.0, 0.0]
-        self.spread, self.size, self.seen, self.exceed, self.tail_n, self.tail_log = values
+        # exceed: share of windows past the clip bound, bulk_exceed: the share the negative
+        # binomial alone predicts; tail_n/tail_log: weighted count and log excess ratio of
+        # those windows, for a Hill estimate of the power-law tail's index.
+        values = values or [self.PRIOR_DISPERSION, 1.0, 0.0, self.PRIOR_EXCEED, 0.0, 0.0, 0.0]
+        (self.spread, self.size, self.seen, self.exceed, self.bulk_exceed, self.tail_n,
+         self.tail_log) = values
 
     def values(self) -> list[float]:
         """The fields in constructor order, for saving."""
-        return [self.spread, self.size, self.seen, self.exceed, self.tail_n, self.tail_log]
+        return [self.spread, self.size, self.seen, self.exceed, self.bulk_exceed, self.tail_n,
+                self.tail_log]
 
     def dispersion(self) -> float:
         """Negative-binomial overdispersion of the bulk: variance = mean + dispersion * mean^2."""
@@ -187,13 +190,17 @@ class _Window:
         """Natural log of the chance of at least `total` mentions where `mean` are expected."""
         log_p = log_tail(total, mean, self.dispersion())
         bound = self._bound(mean, clip_sd)
-        if total > bound:
-            # Past the bound, bursts follow a power law rather than the negative binomial.
+        burst_share = self.exceed - self.bulk_exceed
+        if total > bound and burst_share > 1e-9:
+            # Windows past the bound that the negative binomial does not explain are bursts,
+            # whose sizes follow a power law: p = P_nb + share * (ratio past the bound)^-index.
             index = (self.tail_n + self.PRIOR_WEIGHT) / (
                 self.tail_log + self.PRIOR_WEIGHT / self.PRIOR_INDEX
             )
             excess = math.log((total + 1.0) / (bound + 1.0))
-            log_p = max(log_p, math.log(max(self.exceed, 1e-9)) - index * excess)
+            log_burst = math.log(burst_share) - index * excess
+            high, low = max(log_p, log_burst), min(log_p, log_burst)
+            log_p = min(0.0, high + math.log1p(math.exp(low - high)))
         return log_p
 
     def learn(
@@ -211,6 +218,8 @@ class _Window:
         self.size += rate * (mean * mean - self.size)
         tail_rate = max(1.0 / tail_memory, 1.0 / (self.seen + 100.0))
         self.exceed += tail_rate * (float(past) - self.exceed)
+        bulk = math.exp(log_tail(math.floor(bound) + 1, mean, self.dispersion()))
+        self.bulk_exceed += tail_rate * (bulk - self.bulk_exceed)
         decay = 1.0 - 1.0 / tail_memory
         self.tail_n = self.tail_n * decay + float(past)
         if past:

@@ -1,0 +1,60 @@
+"""The `[detection]` table: claim clustering, risk thresholds and incident lifecycle timing."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from monitor.config import Duration, Strict
+from monitor.records import SEVERITIES
+
+
+class SeverityThresholds(Strict):
+    """Lowest risk (0..1) at which an assessment gets each severity; below `info` it is none."""
+
+    info: float = Field(default=0.2, ge=0.0, le=1.0)
+    low: float = Field(default=0.35, ge=0.0, le=1.0)
+    medium: float = Field(default=0.5, ge=0.0, le=1.0)
+    high: float = Field(default=0.65, ge=0.0, le=1.0)
+    critical: float = Field(default=0.8, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _increasing(self) -> SeverityThresholds:
+        values = [getattr(self, name) for name in SEVERITIES]
+        if any(b <= a for a, b in zip(values, values[1:], strict=False)):
+            raise ValueError(
+                "severity thresholds must rise strictly from info to critical, got "
+                + ", ".join(f"{n}={v}" for n, v in zip(SEVERITIES, values, strict=True))
+            )
+        return self
+
+
+class DetectionConfig(Strict):
+    """Tuning of claim clusters, risk scoring and the incident lifecycle."""
+
+    # -- claim clusters
+    claim_window: Duration = Field(default=6 * 3600.0, gt=0)  # clusters idle longer are dropped
+    claim_similarity: float = Field(default=0.72, gt=0.0, le=1.0)  # cosine on sentence embeddings
+    near_duplicate_distance: int = Field(default=3, ge=0, le=3)  # SimHash slots that may differ
+    harm_min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)  # a non-negative harm claim
+    max_clusters: int = Field(default=5000, ge=1)
+    max_members: int = Field(default=2000, ge=10)  # per cluster; counts stay exact beyond it
+    # -- risk
+    burst_window: Duration = Field(default=3600.0, gt=0)  # "recent" for velocity and spread
+    spread_authors: int = Field(default=30, ge=2)  # distinct authors in a burst that saturate
+    velocity_per_hour: float = Field(default=10.0, gt=0)  # mentions/hour giving ~63% velocity
+    reach_floor: int = Field(default=100, ge=0)  # audiences below this count as no reach
+    reach_saturation: int = Field(default=1_000_000, ge=10)  # audience giving full reach
+    severity: SeverityThresholds = SeverityThresholds()
+    # -- incidents
+    group_wait: Duration = Field(default=60.0, ge=0)  # delay of the "opened" alert
+    quiet_period: Duration = Field(default=6 * 3600.0, gt=0)  # auto-resolve after no mentions
+    reopen_window: Duration = Field(default=24 * 3600.0, ge=0)  # a returning claim reopens
+
+    @model_validator(mode="after")
+    def _reach_range(self) -> DetectionConfig:
+        if self.reach_saturation <= self.reach_floor:
+            raise ValueError(
+                f"reach_saturation ({self.reach_saturation}) must be above reach_floor "
+                f"({self.reach_floor})"
+            )
+        return self

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from monitor.clock import Clock, SystemClock
 from monitor.records import EngagementUpdate, Mention
 
 if TYPE_CHECKING:
@@ -78,13 +79,14 @@ class Connector(ABC):
     Options: ClassVar[type[SourceOptions]] = SourceOptions
     supports_refresh: ClassVar[bool] = False
     push_only: ClassVar[bool] = False  # mentions arrive at the HTTP intake; never polled
-    # Push-only kinds (webhook) receive mentions over HTTP; the runner must not schedule polls.
-    push_only: ClassVar[bool] = False
 
-    def __init__(self, name: str, options: SourceOptions, http: HttpClient) -> None:
+    def __init__(
+        self, name: str, options: SourceOptions, http: HttpClient, *, clock: Clock | None = None
+    ) -> None:
         self.name = name
         self.options = options
         self.http = http
+        self.clock: Clock = clock or SystemClock()
 
     @abstractmethod
     async def fetch(self, cursor: Cursor) -> FetchResult:

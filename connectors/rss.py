@@ -24,6 +24,7 @@ from pydantic import Field, field_validator
 from connectors.base import Connector, Cursor, FetchResult, SourceError, SourceOptions
 from connectors.http import HttpClient, redact_url
 from connectors.textutil import charset_of, decode_xml, fold_whitespace, html_to_text, to_utc
+from monitor.clock import Clock
 from monitor.records import Mention
 
 logger = logging.getLogger(__name__)
@@ -240,10 +241,12 @@ class RssConnector(Connector):
     default_interval: ClassVar[float] = 300.0
     Options: ClassVar[type[SourceOptions]] = RssOptions
 
-    def __init__(self, name: str, options: SourceOptions, http: HttpClient) -> None:
+    def __init__(
+        self, name: str, options: SourceOptions, http: HttpClient, *, clock: Clock | None = None
+    ) -> None:
         if not isinstance(options, RssOptions):
             options = RssOptions.model_validate(options.model_dump())
-        super().__init__(name, options, http)
+        super().__init__(name, options, http, clock=clock)
         self.feed_options = options
 
     async def fetch(self, cursor: Cursor) -> FetchResult:

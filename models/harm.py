@@ -100,6 +100,7 @@ class _Language:
     negations: frozenset[str]
     negations_after: tuple[str, ...]
     clause_breaks: frozenset[str]
+    hedges: frozenset[str]
     window: int
     cues: dict[tuple[str, str], re.Pattern[str]]  # (tier, category) -> alternation
     idioms: dict[str, re.Pattern[str]]  # category -> alternation
@@ -137,6 +138,7 @@ def load_lexicons(directory: Path = LEXICON_DIR) -> list[_Language]:
             negations=frozenset(normalize(w).strip() for w in data.get("negations", [])),
             negations_after=tuple(normalize(w) for w in data.get("negations_after", [])),
             clause_breaks=frozenset(normalize(w).strip() for w in data.get("clause_breaks", [])),
+            hedges=frozenset(normalize(w).strip() for w in data.get("hedges", [])),
             window=int(data.get("negation_window", 3)),
             cues=cues,
             idioms=idioms,
@@ -152,16 +154,24 @@ def _is_question(text: str, start: int, end: int) -> bool:
     return bool(following and following.group().strip().startswith("?") and "!" not in following.group())
 
 
-def _negated(lang: _Language, text: str, start: int, end: int) -> bool:
-    """Whether a negator governs the cue at text[start:end] within its clause."""
-    clause_start = max((m.end() for m in _CLAUSE_MARK.finditer(text, 0, start)), default=0)
-    words = _WORD.findall(text[clause_start:start])
+def _after_break(lang: _Language, words: list[str]) -> list[str]:
+    """The words after the last clause-break word ("but"): a negation before it is spent."""
     for index in range(len(words) - 1, -1, -1):
         if words[index] in lang.clause_breaks:
-            words = words[index + 1 :]
-            break
+            return words[index + 1 :]
+    return words
+
+
+def _negated(lang: _Language, text: str, start: int, end: int) -> bool:
+    """Whether a negator governs the cue at text[start:end], or a hedge ("I thought") does."""
+    clause_start = max((m.end() for m in _CLAUSE_MARK.finditer(text, 0, start)), default=0)
+    words = _after_break(lang, _WORD.findall(text[clause_start:start]))
     if lang.negations.intersection(words[-lang.window :]):
         return True
+    if lang.hedges:
+        sentence_start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+        if lang.hedges.intersection(_after_break(lang, _WORD.findall(text[sentence_start:start]))):
+            return True
     if lang.negations_after:
         clause_end = _CLAUSE_MARK.search(text, end)
         after = text[end : clause_end.start() if clause_end else len(text)][:10]

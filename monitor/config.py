@@ -18,6 +18,9 @@ from pydantic import (
 
 from connectors.base import SourceOptions, connector_class
 from models.settings import ModelsConfig
+from monitor.alerting.config import AlertingConfig, RouteConfig, route_problems
+from monitor.alerting.settings import ChannelSettings, default_channels
+
 # Re-exported: connectors and the CLI import these from here.
 from monitor.configtypes import Duration as Duration
 from monitor.configtypes import EnvSecret as EnvSecret
@@ -149,6 +152,26 @@ class Config(Strict):
     models: ModelsConfig = ModelsConfig()
     logging: LoggingConfig = LoggingConfig()
     server: ServerConfig = ServerConfig()
+    alerting: AlertingConfig = AlertingConfig()
+    channels: list[ChannelSettings] = []
+    routes: list[RouteConfig] = []
+
+    @model_validator(mode="after")
+    def _alert_references(self) -> Config:
+        names: set[str] = set()
+        for i, channel in enumerate(self.channels):
+            if channel.name in names:
+                raise ValueError(f"channels[{i}].name: duplicate channel name {channel.name!r}")
+            names.add(channel.name)
+        known = [c.name for c in self.channels or default_channels()]
+        problems = route_problems(self.alerting, self.routes, known)
+        brand_names = {b.name for b in self.brands}
+        for i, route in enumerate(self.routes):
+            problems += [f"routes[{i}].brands: no brand named {b!r}"
+                         for b in route.brands if b not in brand_names]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:

@@ -88,7 +88,9 @@ class Service:
         await self.store.open()
         pushed = []
         for source in self.config.enabled_sources():
-            connector = connector_class(source.kind)(source.name, source.options(), self.http)
+            connector = connector_class(source.kind)(
+                source.name, source.options(), self.http, clock=self.clock
+            )
             if connector.push_only:
                 pushed.append(connector)
                 continue
@@ -153,7 +155,8 @@ class Service:
         return run
 
     async def _submit_pushed(self, source: str, mentions: list[Any]) -> int:
-        report = await self.pipeline.ingest(source, mentions)
+        allowed = next((s.brands for s in self.config.sources if s.name == source), [])
+        report = await self.pipeline.ingest(source, mentions, allowed)
         for brand, count in report.per_brand.items():
             self.metrics.mentions.labels(source, brand).inc(count)
         return report.stored

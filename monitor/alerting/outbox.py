@@ -68,7 +68,8 @@ def enqueue_alert(
     key = idempotency_key(incident_id, reason, severity)
     if reason in _REPEATING:
         row = db.execute(
-            "SELECT count(DISTINCT idempotency_key) FROM alerts WHERE incident_id = ? AND reason = ?",
+            "SELECT count(DISTINCT idempotency_key) FROM alerts "
+            "WHERE incident_id = ? AND reason = ?",
             [incident_id, reason],
         ).fetchone()
         key = f"{key}:r{int(row[0]) + 1}"
@@ -196,7 +197,9 @@ def mark_merged(
     )
 
 
-def mark_retry(db: Database, alert_id: int, at: datetime, detail: str, not_before: datetime) -> None:
+def mark_retry(
+    db: Database, alert_id: int, at: datetime, detail: str, not_before: datetime
+) -> None:
     """A retryable failure: back to pending until `not_before`."""
     db.execute(
         "UPDATE alerts SET status = 'pending', not_before = ?, last_error = ? WHERE id = ?",
@@ -259,7 +262,8 @@ def list_alerts(
     db: Database, *, status: str | None = None, incident_id: int | None = None, limit: int = 50
 ) -> list[AlertRow]:
     """Newest alert rows first, optionally filtered."""
-    where, args = [], []
+    where: list[str] = []
+    args: list[Any] = []
     if status:
         where.append("status = ?")
         args.append(status)

@@ -161,21 +161,23 @@ class _Window:
     # Priors, worth a few windows of evidence, keep early estimates cautious.
     PRIOR_DISPERSION, PRIOR_EXCEED, PRIOR_INDEX, PRIOR_WEIGHT = 1.0, 0.01, 4.0, 3.0
 
-    __slots__ = ("spread", "size", "seen", "exceed", "bulk_exceed", "tail_n", "tail_log")
+    __slots__ = ("spread", "size", "seen", "exceed", "bulk_exceed", "tail_n", "tail_log", "run")
 
     def __init__(self, values: list[float] | None = None) -> None:
         # spread/size: EWMAs of the clipped (sum - expected)^2 - expected and of expected^2;
-        # exceed: share of windows past the clip bound, bulk_exceed: the share the negative
-        # binomial alone predicts; tail_n/tail_log: weighted count and log excess ratio of
-        # those windows, for a Hill estimate of the power-law tail's index.
-        values = values or [self.PRIOR_DISPERSION, 1.0, 0.0, self.PRIOR_EXCEED, 0.0, 0.0, 0.0]
+        # exceed: share of windows where a run past the clip bound starts, bulk_exceed: the
+        # share the negative binomial alone predicts; tail_n/tail_log: decayed count and summed
+        # log peak excess of finished runs, a Hill estimate of the burst tail's index; run: the
+        # log peak excess of the run under way, -1 outside one. Counting runs, not windows,
+        # keeps one long burst from teaching the detector that bursts are common.
+        values = values or [self.PRIOR_DISPERSION, 1.0, 0.0, self.PRIOR_EXCEED, 0.0, 0, 0, -1]
         (self.spread, self.size, self.seen, self.exceed, self.bulk_exceed, self.tail_n,
-         self.tail_log) = values
+         self.tail_log, self.run) = values
 
     def values(self) -> list[float]:
         """The fields in constructor order, for saving."""
         return [self.spread, self.size, self.seen, self.exceed, self.bulk_exceed, self.tail_n,
-                self.tail_log]
+                self.tail_log, self.run]
 
     def dispersion(self) -> float:
         """Negative-binomial overdispersion of the bulk: variance = mean + dispersion * mean^2."""
@@ -217,15 +219,18 @@ class _Window:
         self.spread += rate * (resid * resid - mean - self.spread)
         self.size += rate * (mean * mean - self.size)
         tail_rate = max(1.0 / tail_memory, 1.0 / (self.seen + 100.0))
-        self.exceed += tail_rate * (float(past) - self.exceed)
+        self.exceed += tail_rate * (float(past and self.run < 0) - self.exceed)
         bulk = math.exp(log_tail(math.floor(bound) + 1, mean, self.dispersion()))
         self.bulk_exceed += tail_rate * (bulk - self.bulk_exceed)
         decay = 1.0 - 1.0 / tail_memory
-        self.tail_n = self.tail_n * decay + float(past)
+        self.tail_n *= decay
+        self.tail_log *= decay
         if past:
-            self.tail_log = self.tail_log * decay + math.log((total + 1.0) / (bound + 1.0))
-        else:
-            self.tail_log *= decay
+            self.run = max(self.run, math.log((total + 1.0) / (bound + 1.0)))
+        elif self.run >= 0:
+            self.tail_n += 1.0
+            self.tail_log += self.run
+            self.run = -1.0
 
 
 class VolumeDetector:

@@ -1,0 +1,471 @@
+"""The alert dispatcher: drains the outbox through the channels, with retries and silences.
+
+Alert rows are written by the incidents module inside the incident's own transaction. This task
+claims the due ones, marks them `sending` before the send (so a crash mid-send is visible at the
+next start), delivers them and records every attempt. Sends for one incident on one channel are
+serialised, so an incident never gets two Slack threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from monitor.alerting import outbox
+from monitor.alerting.channels.base import Channel
+from monitor.alerting.outbox import AlertRow
+from monitor.alerting.routing import Router
+from monitor.alerting.silences import matching_silence
+from monitor.clock import Clock, from_iso, iso
+from monitor.records import AlertMessage, Delivery, Engagement, Incident, Mention, RiskFactor
+from monitor.store import Store, bucket_start
+
+log = logging.getLogger(__name__)
+TOP_MENTIONS = 5
+CURVE_BUCKET_SECONDS = 300
+CURVE_BUCKETS = 24
+
+
+# -- reading an incident and its evidence ---------------------------------------------------
+
+
+def _json_list(text: str | None) -> list[Any]:
+    if not text:
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return []
+    return value if isinstance(value, list) else []
+
+
+def _factor(item: Any) -> RiskFactor | None:
+    if isinstance(item, dict) and "name" in item:
+        value = float(item.get("value", 0.0))
+        return RiskFactor(str(item["name"]), value, str(item.get("detail", "")))
+    if isinstance(item, list | tuple) and len(item) == 3:
+        return RiskFactor(str(item[0]), float(item[1]), str(item[2]))
+    return None
+
+
+def incident_from_row(row: Mapping[str, Any]) -> Incident:
+    """An Incident from an `incidents` row (factors and platforms are JSON lists)."""
+    factors = [f for f in (_factor(i) for i in _json_list(row["factors"])) if f is not None]
+    return Incident(
+        id=row["id"],
+        brand=row["brand"],
+        kind=row["kind"],
+        severity=row["severity"],
+        status=row["status"],
+        summary=row["summary"],
+        category=row["category"],
+        risk=row["risk"],
+        factors=factors,
+        opened_at=from_iso(row["opened_at"]),
+        updated_at=from_iso(row["updated_at"]),
+        resolved_at=from_iso(row["resolved_at"]),
+        mention_count=row["mention_count"],
+        author_count=row["author_count"],
+        platforms=[str(p) for p in _json_list(row["platforms"])],
+        acknowledged_by=row["acknowledged_by"],
+        projection=row["projection"],
+    )
+
+
+def load_incident(db: Database, incident_id: int) -> Incident | None:
+    """One incident by id."""
+    rows = list(db.query("SELECT * FROM incidents WHERE id = ?", [incident_id]))
+    return incident_from_row(rows[0]) if rows else None
+
+
+def top_mentions(db: Database, incident_id: int, limit: int = TOP_MENTIONS) -> list[Mention]:
+    """The incident's most engaged mentions, each with its latest engagement snapshot."""
+    rows = db.query(
+        "SELECT m.*, e.likes, e.shares, e.comments, e.views, e.extra AS e_extra, "
+        "e.id AS e_id FROM incident_mentions im JOIN mentions m ON m.id = im.mention_id "
+        "LEFT JOIN engagement e ON e.id = (SELECT id FROM engagement WHERE mention_id = m.id "
+        "  ORDER BY observed_at DESC, id DESC LIMIT 1) "
+        "WHERE im.incident_id = ? "
+        "ORDER BY coalesce(e.likes, 0) + coalesce(e.shares, 0) + coalesce(e.comments, 0) DESC, "
+        "coalesce(m.author_reach, 0) DESC, m.id LIMIT ?",
+        [incident_id, limit],
+    )
+    mentions = []
+    for row in rows:
+        engagement = None
+        if row["e_id"] is not None:
+            extra = json.loads(row["e_extra"]) if row["e_extra"] else {}
+            engagement = Engagement(
+                likes=row["likes"], shares=row["shares"], comments=row["comments"],
+                views=row["views"], extra=extra,
+            )
+        mentions.append(
+            Mention(
+                id=row["id"], platform=row["platform"], external_id=row["external_id"],
+                text=row["text"], url=row["url"], title=row["title"], author=row["author"],
+                author_reach=row["author_reach"], published_at=from_iso(row["published_at"]),
+                lang=row["lang"], parent_id=row["parent_id"], engagement=engagement,
+                source=row["source"], brands=tuple(json.loads(row["brands"])),
+                canonical_url=row["canonical_url"], fetched_at=from_iso(row["fetched_at"]),
+            )
+        )
+    return mentions
+
+
+def mention_curve(
+    db: Database, incident_id: int, now: datetime, buckets: int = CURVE_BUCKETS
+) -> list[tuple[datetime, int]]:
+    """Mentions per 5-minute bucket for the incident's latest `buckets` buckets, oldest first."""
+    seen = [
+        from_iso(r[0])
+        for r in db.execute(
+            "SELECT m.seen_at FROM incident_mentions im JOIN mentions m ON m.id = im.mention_id "
+            "WHERE im.incident_id = ?",
+            [incident_id],
+        ).fetchall()
+    ]
+    times = [t for t in seen if t is not None and t <= now]
+    if not times:
+        return []
+    last = bucket_start(max(times), CURVE_BUCKET_SECONDS)
+    first = max(
+        bucket_start(min(times), CURVE_BUCKET_SECONDS),
+        last - timedelta(seconds=CURVE_BUCKET_SECONDS * (buckets - 1)),
+    )
+    counts: dict[datetime, int] = {}
+    for t in times:
+        b = bucket_start(t, CURVE_BUCKET_SECONDS)
+        if b >= first:
+            counts[b] = counts.get(b, 0) + 1
+    out = []
+    at = first
+    while at <= last:
+        out.append((at, counts.get(at, 0)))
+        at += timedelta(seconds=CURVE_BUCKET_SECONDS)
+    return out
+
+
+@dataclass(slots=True)
+class _Work:
+    """What one send needs, read in one go on the store thread."""
+
+    incident: Incident | None
+    mentions: list[Mention] = field(default_factory=list)
+    curve: list[tuple[datetime, int]] = field(default_factory=list)
+    thread_ref: str | None = None
+    silence: str | None = None
+    delivered_before: bool = False
+
+
+def _read_work(db: Database, incident_id: int | None, channel: str, now: datetime) -> _Work:
+    if incident_id is None:
+        return _Work(incident=None)
+    incident = load_incident(db, incident_id)
+    if incident is None:
+        return _Work(incident=None)
+    silence = matching_silence(db, incident, now)
+    if silence is not None:
+        return _Work(
+            incident=incident,
+            silence=f"silenced by silence {silence.id} until {iso(silence.ends_at)}: "
+            f"{silence.reason}",
+        )
+    delivered = db.execute(
+        "SELECT 1 FROM alerts WHERE incident_id = ? AND channel = ? AND status IN "
+        "('sent', 'merged') LIMIT 1",
+        [incident_id, channel],
+    ).fetchone()
+    return _Work(
+        incident=incident,
+        mentions=top_mentions(db, incident_id),
+        curve=mention_curve(db, incident_id, now),
+        thread_ref=outbox.thread_ref(db, incident_id, channel),
+        delivered_before=delivered is not None,
+    )
+
+
+def primary_row(rows: list[AlertRow], delivered_before: bool) -> AlertRow:
+    """Which of several due rows for one incident and channel the single message speaks for.
+
+    The newest change, except that the first message about an incident says "opened" even when
+    its severity rose during the group wait.
+    """
+    newest = rows[-1]
+    if not delivered_before and newest.reason in ("escalated", "reminder"):
+        for row in rows:
+            if row.reason == "opened":
+                return row
+    return newest
+
+
+# -- the dispatcher --------------------------------------------------------------------------
+
+
+class AlertDispatcher:
+    """Delivers due outbox rows through their channels; one asyncio task."""
+
+    def __init__(
+        self,
+        store: Store,
+        router: Router,
+        channels: Mapping[str, Channel],
+        *,
+        clock: Clock,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.router = router
+        self.settings = router.alerting
+        self.channels = dict(channels)
+        self.clock = clock
+        self._rng = rng or random.Random()
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._semaphore = asyncio.Semaphore(self.settings.max_concurrent_sends)
+        self.sent = 0
+        self.failed = 0
+
+    async def recover(self) -> int:
+        """Put rows a crash left `sending` back to pending; returns how many."""
+        count = await self.store.transaction(outbox.release_in_flight)
+        if count:
+            log.warning(
+                "%d alert(s) were being sent when the daemon stopped; sending them again "
+                "(receivers can drop a repeat by its idempotency key)",
+                count,
+            )
+        return count
+
+    async def start(self) -> None:
+        """Recover interrupted sends and start the background loop."""
+        if self._task is not None:
+            return
+        await self.recover()
+        self._stopping = False
+        self._task = asyncio.create_task(self._loop(), name="alert-dispatcher")
+
+    def wake(self) -> None:
+        """Look for due alerts now instead of at the next poll."""
+        self._wake.set()
+
+    async def stop(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - a shutdown budget
+        """Finish in-flight sends (up to `timeout` seconds), then stop; safe to call twice."""
+        self._stopping = True
+        self._wake.set()
+        task, self._task = self._task, None
+        if task is not None:
+            try:
+                await asyncio.wait_for(task, timeout)
+            except TimeoutError:
+                # The task was cancelled by wait_for; its rows stay `sending` and are re-sent
+                # at the next start (at most one duplicate).
+                log.warning("alert dispatcher did not finish within %gs; stopped it", timeout)
+        for channel in self.channels.values():
+            await channel.close()
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            try:
+                handled = await self.run_once()
+            except Exception:
+                log.exception("alert dispatcher failed a round; trying again shortly")
+                handled = 0
+            if handled or self._stopping:
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def run_once(self, limit: int = 100) -> int:
+        """Claim due rows and deliver them; returns how many rows were handled."""
+        now = self.clock.now()
+        rows = await self.store.transaction(outbox.claim_due, now, limit)
+        if not rows:
+            return 0
+        groups: dict[tuple[int | None, str], list[AlertRow]] = {}
+        for row in rows:
+            # Rows without an incident cannot be merged with anything: their own group.
+            key = (row.incident_id, row.channel) if row.incident_id is not None else (-row.id, "")
+            groups.setdefault(key, []).append(row)
+        await asyncio.gather(*(self._deliver_group(group) for group in groups.values()))
+        return len(rows)
+
+    async def _deliver_group(self, rows: list[AlertRow]) -> None:
+        async with self._semaphore:
+            try:
+                await self._deliver(rows)
+            except Exception as exc:
+                # A bug or a store problem: keep the rows retryable rather than stuck `sending`.
+                log.exception("could not process alert(s) %s", [r.id for r in rows])
+                now = self.clock.now()
+                detail = f"internal error while sending: {type(exc).__name__}: {exc}"
+                await self.store.transaction(self._record_failure, rows, now, detail, True, None)
+
+    async def _deliver(self, rows: list[AlertRow]) -> None:
+        channel_name = rows[0].channel
+        now = self.clock.now()
+        work = await self.store.read(_read_work, rows[0].incident_id, channel_name, now)
+        if work.incident is None:
+            await self.store.transaction(
+                self._record_failure, rows, now,
+                "the incident no longer exists (deleted or pruned); nothing to send", False, None,
+            )
+            return
+        if work.silence is not None:
+            silence_detail = work.silence
+
+            def silence_all(db: Database) -> None:
+                for row in rows:
+                    outbox.mark_silenced(db, row.id, silence_detail)
+
+            await self.store.transaction(silence_all)
+            log.info("alert(s) %s for incident %s %s", [r.id for r in rows],
+                     work.incident.id, work.silence)
+            return
+        quiet = self.router.quiet_until(work.incident, channel_name, now)
+        if quiet is not None:
+            why = f"quiet hours: held until {iso(quiet)}"
+
+            def hold_all(db: Database) -> None:
+                for row in rows:
+                    outbox.postpone(db, row.id, quiet, why)
+
+            await self.store.transaction(hold_all)
+            return
+        channel = self.channels.get(channel_name)
+        if channel is None:
+            await self.store.transaction(
+                self._record_failure, rows, now,
+                f"channel {channel_name!r} is not configured any more; add it back to "
+                "[[channels]] and run `brand-monitor alerts retry ID`", False, None,
+            )
+            return
+        primary = primary_row(rows, work.delivered_before)
+        message = AlertMessage(
+            alert_id=primary.id,
+            idempotency_key=primary.idempotency_key,
+            reason=primary.reason,
+            incident=work.incident,
+            top_mentions=work.mentions,
+            curve=work.curve,
+            created_at=primary.created_at,
+        )
+        try:
+            delivery = await channel.send(message, thread_ref=work.thread_ref)
+        except Exception as exc:  # the contract says channels never raise; be safe anyway
+            log.exception("channel %s raised instead of returning a Delivery", channel_name)
+            delivery = Delivery(channel_name, False, f"channel error: {type(exc).__name__}: {exc}")
+        done = self.clock.now()
+        if delivery.ok:
+            self.sent += 1
+
+            def confirm(db: Database) -> None:
+                outbox.mark_sent(db, primary.id, done, delivery.detail, delivery.external_ref)
+                for row in rows:
+                    if row.id != primary.id:
+                        outbox.mark_merged(db, row.id, primary.id, done, delivery.external_ref)
+
+            await self.store.transaction(confirm)
+            return
+        await self.store.transaction(
+            self._record_failure, rows, done, delivery.detail, delivery.retryable,
+            delivery.retry_after,
+        )
+
+    def backoff(self, attempts: int, retry_after: float | None = None) -> float:
+        """Seconds before the next attempt: doubling from retry_initial to retry_max, jittered."""
+        base = min(
+            self.settings.retry_max, self.settings.retry_initial * 2 ** max(attempts - 1, 0)
+        )
+        # Jitter spreads retries of many alerts so a recovering receiver is not hit at once.
+        delay: float = base * self._rng.uniform(0.5, 1.0)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        return delay
+
+    def _record_failure(
+        self,
+        db: Database,
+        rows: list[AlertRow],
+        now: datetime,
+        detail: str,
+        retryable: bool,
+        retry_after: float | None,
+    ) -> None:
+        give_up = timedelta(seconds=self.settings.give_up_after)
+        for row in rows:
+            if not retryable:
+                outbox.mark_failed(db, row.id, now, detail)
+                self.failed += 1
+            elif now - row.give_up_from() >= give_up:
+                outbox.mark_failed(
+                    db, row.id, now,
+                    f"{detail} (gave up after {row.attempts} attempts over "
+                    f"{self.settings.give_up_after / 3600:g}h; "
+                    f"retry with `brand-monitor alerts retry {row.id}`)",
+                )
+                self.failed += 1
+            else:
+                wait = self.backoff(row.attempts, retry_after)
+                outbox.mark_retry(db, row.id, now, detail, now + timedelta(seconds=wait))
+
+
+# -- periodic checks: reminders and escalation ------------------------------------------------
+
+
+def _open_unacknowledged(db: Database) -> list[Incident]:
+    rows = db.query("SELECT * FROM incidents WHERE status = 'open' AND acknowledged_by IS NULL")
+    return [incident_from_row(r) for r in rows]
+
+
+def _enqueue_due(db: Database, router: Router, now: datetime) -> list[int]:
+    created: list[int] = []
+    escalation_after = router.alerting.escalation_after
+    for incident in _open_unacknowledged(db):
+        interval = router.alerting.repeat_interval.for_severity(incident.severity)
+        if interval is not None:
+            last = outbox.last_alert_at(db, incident.id) or incident.opened_at
+            if last is not None and (now - last).total_seconds() >= interval:
+                channels = router.route(incident, "reminder")
+                if channels:
+                    created += outbox.enqueue_alert(
+                        db, incident_id=incident.id, reason="reminder",
+                        severity=incident.severity, channels=channels, now=now,
+                    )
+        if escalation_after is not None and incident.severity == "critical":
+            since = db.execute(
+                "SELECT min(created_at) FROM alerts "
+                "WHERE incident_id = ? AND severity = 'critical'",
+                [incident.id],
+            ).fetchone()[0]
+            start = from_iso(since) or incident.opened_at
+            if start is not None and (now - start).total_seconds() >= escalation_after:
+                # A fixed key: INSERT OR IGNORE makes the escalation happen once per incident.
+                created += outbox.insert_alert_rows(
+                    db, incident_id=incident.id,
+                    key=f"{outbox.idempotency_key(incident.id, 'escalated', 'critical')}:page",
+                    reason="escalated", severity="critical",
+                    channels=router.escalation_channels(), now=now, not_before=now,
+                )
+    return created
+
+
+async def due_reminders(store: Store, router: Router, now: datetime) -> list[int]:
+    """Enqueue reminders and escalations that are due (the daemon calls this each minute).
+
+    Reminders: open, unacknowledged incidents whose newest alert is older than the severity's
+    repeat interval. Escalation: critical incidents unacknowledged for `escalation_after` since
+    they became critical are sent once to `escalation_channels`. Returns the new row ids.
+    """
+    return await store.transaction(_enqueue_due, router, now)

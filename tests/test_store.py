@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from monitor.records import Engagement, EngagementUpdate, Mention, Score
+from monitor.schema import MIGRATIONS
 from monitor.store import SourceState, Store, StoreError
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -36,7 +37,7 @@ async def test_migrations_are_recorded_once(tmp_path: Path) -> None:
         s = await Store(path).open()
         await s.close()
     rows = sqlite3.connect(path).execute("SELECT version, name FROM schema_migrations").fetchall()
-    assert rows == [(1, "initial schema")]
+    assert rows == [(version, name) for version, name, _ in MIGRATIONS]
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 

@@ -61,7 +61,7 @@ class ClaimCluster:
     mention_count: int = 0
     authors: dict[str, int] = field(default_factory=dict)  # author -> largest reach seen
     platforms: Counter[str] = field(default_factory=Counter)
-    categories: Counter[str] = field(default_factory=Counter)  # harm category -> confidence sum
+    categories: dict[str, float] = field(default_factory=dict)  # harm category -> confidence sum
     links: set[str] = field(default_factory=set)
     centroid: np.ndarray | None = None  # running mean of member embeddings (not normalised)
     embedded: int = 0
@@ -207,7 +207,8 @@ class ClaimIndex:
             norm = float(np.linalg.norm(cluster.centroid))
             similarity = float(cluster.centroid @ vector) / norm if norm else 0.0
             # Ties go to the older cluster (smaller key order is insertion order here).
-            if similarity >= self.settings.claim_similarity and (best is None or similarity > best[0]):
+            closer = best is None or similarity > best[0]
+            if similarity >= self.settings.claim_similarity and closer:
                 best = (similarity, cluster.key)
         return self._clusters[best[1]] if best else None
 
@@ -249,7 +250,9 @@ class ClaimIndex:
         cluster.mention_count += 1
         cluster.authors[author] = max(cluster.authors.get(author, 0), reach)
         cluster.platforms[mention.platform] += 1
-        cluster.categories[score.harm_category] += score.harm_confidence
+        cluster.categories[score.harm_category] = (
+            cluster.categories.get(score.harm_category, 0.0) + score.harm_confidence
+        )
         cluster.first_seen = min(cluster.first_seen, at)
         cluster.last_seen = max(cluster.last_seen, at)
         for link in links:

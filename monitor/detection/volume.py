@@ -42,8 +42,8 @@ class VolumeSettings:
     # A sparse brand's three posts at 3 a.m. are unlikely, but nobody should be paged for them.
     min_excess: float = 4.0
     # Memories, in buckets, of the exponentially weighted estimates.
-    level_memory: float = BUCKETS_PER_DAY
-    daily_memory: float = 7 * BUCKETS_PER_DAY
+    level_memory: float = 3 * BUCKETS_PER_DAY
+    daily_memory: float = 14 * BUCKETS_PER_DAY
     weekly_memory: float = 28 * BUCKETS_PER_DAY
     dispersion_memory: float = 7 * BUCKETS_PER_DAY
     # Counts beyond expected +- clip_sd standard deviations update the model as the bound itself.

@@ -105,7 +105,8 @@ def test_brands_never_share_a_cluster() -> None:
     index.add(
         [
             (mention(1, SICK, brand="acme"), score(), claim_vector(0, 1)),
-            (mention(2, SICK.replace("Acme", "Globex"), brand="globex"), score(), claim_vector(0, 2)),
+            (mention(2, SICK.replace("Acme", "Globex"), brand="globex"), score(),
+             claim_vector(0, 2)),
         ],
         now=at(1),
     )

@@ -93,7 +93,8 @@ def test_product_launch_spike_of_positive_posts_is_at_most_info() -> None:
 def test_negative_volume_spike_is_a_sentiment_shift_incident() -> None:
     verdict = assess_volume(
         "acme", volume_score=0.9, volume_detail="180 mentions in 15 min, ~10 expected",
-        negative_share=0.8, mentions=180, mention_ids=[1, 2], authors=150, platforms=["x", "reddit"],
+        negative_share=0.8, mentions=180, mention_ids=[1, 2], authors=150,
+        platforms=["x", "reddit"],
         now=at(0), settings=SETTINGS,
     )
     assert verdict.kind == "sentiment_shift" and verdict.key == "volume:acme"

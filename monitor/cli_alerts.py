@@ -1,0 +1,292 @@
+"""CLI for alerts: `alerts list|retry`, `silence add|list|remove`, `test-alert`.
+
+Mounted by `monitor.cli` (one line each):
+    app.add_typer(alerts_app, name="alerts")
+    app.add_typer(silence_app, name="silence")
+    app.command("test-alert")(test_alert)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from monitor.alerting import outbox, silences
+from monitor.alerting.sanitize import one_line
+from monitor.clock import iso
+from monitor.config import Config, ConfigError, load_config, parse_duration
+
+T = TypeVar("T")
+alerts_app = typer.Typer(help="Outgoing alerts: list deliveries, re-send failed ones.",
+                         no_args_is_help=True)
+silence_app = typer.Typer(help="Mute alerts about a brand for a while.", no_args_is_help=True)
+
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+DEFAULT_CONFIG = os.environ.get("BRAND_MONITOR_CONFIG", "config.toml")
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", help="Config file (env BRAND_MONITOR_CONFIG).")
+]
+DbOption = Annotated[
+    Path | None, typer.Option("--db", help="Database file (default: [storage] path in config).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {Text(message).markup}", markup=True)
+    return typer.Exit(code)
+
+
+def _plain(text: str | None, width: int | None = None) -> Text:
+    line = one_line(text or "")
+    return Text(line[:width] if width else line)
+
+
+def _config(path: Path) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        err.print(f"{exc.path}: {len(exc.problems)} problem(s)", markup=False)
+        for problem in exc.problems:
+            err.print(f"  - {problem}", markup=False)
+        raise typer.Exit(2) from None
+
+
+def _with_db(config: Path, db: Path | None, fn: Callable[..., T], *args: Any) -> T:
+    """Run `fn(db, *args)` in one write transaction on the configured database."""
+    from monitor.store import Store, StoreError
+
+    path = db if db is not None else _config(config).storage.path
+    if not path.exists():
+        raise _fail(f"no database at {path}; start the daemon once (`brand-monitor run`) or "
+                    "pass --db")
+
+    async def run() -> T:
+        store = await Store(path).open()
+        try:
+            return await store.transaction(fn, *args)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(run())
+    except StoreError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+# -- alerts -----------------------------------------------------------------------------------
+
+
+@alerts_app.command("list")
+def alerts_list(
+    status: Annotated[
+        str | None, typer.Option("--status", help="pending, sending, sent, failed, silenced...")
+    ] = None,
+    incident: Annotated[int | None, typer.Option("--incident", help="Only this incident.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10000)] = 50,
+    as_json: JsonOption = False,
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    db: DbOption = None,
+) -> None:
+    """Show recent alerts, newest first, with their delivery status and last error."""
+    if status is not None and status not in outbox.STATUSES:
+        raise _fail(f"--status {status!r}: use one of {', '.join(outbox.STATUSES)}")
+    rows = _with_db(
+        config, db,
+        lambda d: outbox.list_alerts(d, status=status, incident_id=incident, limit=limit),
+    )
+    if as_json:
+        out.print_json(json.dumps([
+            {
+                "id": r.id, "incident_id": r.incident_id, "channel": r.channel,
+                "reason": r.reason, "severity": r.severity, "status": r.status,
+                "idempotency_key": r.idempotency_key, "attempts": r.attempts,
+                "created_at": iso(r.created_at), "not_before": iso(r.not_before),
+                "sent_at": iso(r.sent_at), "last_error": r.last_error,
+            }
+            for r in rows
+        ]))
+        return
+    if not rows:
+        out.print("no alerts" + (f" with status {status}" if status else ""))
+        return
+    table = Table("id", "incident", "channel", "reason", "severity", "status", "tries",
+                  "created", "last error")
+    colours = {"sent": "green", "failed": "red", "pending": "yellow", "silenced": "dim"}
+    for r in rows:
+        table.add_row(
+            str(r.id), str(r.incident_id or ""), _plain(r.channel), r.reason, r.severity,
+            Text(r.status, style=colours.get(r.status, "")), str(r.attempts),
+            _when(r.created_at), _plain(r.last_error, 90),
+        )
+    out.print(table)
+
+
+@alerts_app.command("retry")
+def alerts_retry(
+    alert_id: Annotated[int, typer.Argument(help="Alert id from `alerts list`.")],
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    db: DbOption = None,
+) -> None:
+    """Re-queue a failed (or silenced) alert; the running daemon sends it within seconds."""
+
+    def run(d: Any) -> outbox.AlertRow | str:
+        try:
+            return outbox.requeue(d, alert_id, datetime.now(UTC))
+        except ValueError as exc:
+            return str(exc)
+
+    row = _with_db(config, db, run)
+    if isinstance(row, str):
+        raise _fail(row)
+    out.print(f"alert {row.id} ({row.channel}, {row.reason}) is queued again; "
+              "the running daemon sends it at its next poll")
+
+
+# -- silences ---------------------------------------------------------------------------------
+
+
+@silence_app.command("add")
+def silence_add(
+    brand: Annotated[str, typer.Option("--brand", "-b", help="Brand to mute.")],
+    duration: Annotated[str, typer.Option("--for", help="How long, e.g. 30m, 2h, 1d.")],
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why, for colleagues.")],
+    category: Annotated[
+        str | None, typer.Option("--category", help="Only this harm category.")
+    ] = None,
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    db: DbOption = None,
+) -> None:
+    """Mute alerts about a brand (optionally one harm category) from now for a duration."""
+    try:
+        seconds = parse_duration(duration)
+    except ValueError as exc:
+        raise _fail(f"--for: {exc}") from None
+    now = datetime.now(UTC)
+
+    def run(d: Any) -> silences.Silence | str:
+        try:
+            return silences.add_silence(
+                d, brand=brand, category=category, starts_at=now,
+                ends_at=now + timedelta(seconds=seconds), reason=reason,
+                created_by=getpass.getuser(),
+            )
+        except ValueError as exc:
+            return str(exc)
+
+    silence = _with_db(config, db, run)
+    if isinstance(silence, str):
+        raise _fail(silence)
+    scope = f"{brand}" + (f" / {category}" if category else "")
+    out.print(f"silence {silence.id}: alerts about {scope} muted until "
+              f"{_when(silence.ends_at)}", markup=False)
+
+
+@silence_app.command("list")
+def silence_list(
+    include_expired: Annotated[bool, typer.Option("--all", help="Include ended silences.")] = False,
+    as_json: JsonOption = False,
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    db: DbOption = None,
+) -> None:
+    """Active and upcoming silences."""
+    now = datetime.now(UTC)
+    rows = _with_db(
+        config, db, lambda d: silences.list_silences(d, now, include_expired=include_expired)
+    )
+    if as_json:
+        out.print_json(json.dumps([
+            {"id": s.id, "brand": s.brand, "category": s.category,
+             "starts_at": iso(s.starts_at), "ends_at": iso(s.ends_at), "reason": s.reason,
+             "created_by": s.created_by, "active": s.active(now)}
+            for s in rows
+        ]))
+        return
+    if not rows:
+        out.print("no active silences")
+        return
+    table = Table("id", "brand", "category", "until", "by", "reason")
+    for s in rows:
+        table.add_row(str(s.id), _plain(s.brand or "(all)"), _plain(s.category or "(all)"),
+                      _when(s.ends_at), _plain(s.created_by), _plain(s.reason, 80))
+    out.print(table)
+
+
+@silence_app.command("remove")
+def silence_remove(
+    silence_id: Annotated[int, typer.Argument(help="Silence id from `silence list`.")],
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    db: DbOption = None,
+) -> None:
+    """End a silence now; alerts that arrive from now on are sent again."""
+    now = datetime.now(UTC)
+
+    def run(d: Any) -> silences.Silence | str:
+        try:
+            return silences.end_silence(d, silence_id, now)
+        except ValueError as exc:
+            return str(exc)
+
+    silence = _with_db(config, db, run)
+    if isinstance(silence, str):
+        raise _fail(silence)
+    out.print(f"silence {silence.id} ended")
+
+
+# -- test alert -------------------------------------------------------------------------------
+
+
+def test_alert(
+    channel: Annotated[str, typer.Option("--channel", help="Channel name from [[channels]].")],
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+) -> None:
+    """Send a clearly marked test alert through one channel and report the exact result."""
+    from monitor.alerting.channels import build_channel
+    from monitor.alerting.settings import default_channels
+    from monitor.records import AlertMessage, Incident
+
+    cfg = _config(config)
+    configured = list(cfg.channels) or default_channels()
+    settings = next((c for c in configured if c.name == channel), None)
+    if settings is None:
+        names = ", ".join(c.name for c in configured)
+        raise _fail(f"no channel named {channel!r} in {config} (configured: {names})")
+    now = datetime.now(UTC)
+    incident = Incident(
+        id=0, brand=cfg.brands[0].name, kind="viral_claim", severity="info", status="open",
+        summary="TEST ALERT from brand-monitor: checking this channel works. No action needed.",
+        opened_at=now, updated_at=now,
+    )
+    message = AlertMessage(
+        alert_id=0, idempotency_key=f"test-{int(now.timestamp())}", reason="test",
+        incident=incident, created_at=now,
+    )
+
+    async def send() -> tuple[bool, str]:
+        sender = build_channel(settings)
+        try:
+            delivery = await sender.send(message)
+        finally:
+            await sender.close()
+        return delivery.ok, delivery.detail
+
+    ok, detail = asyncio.run(send())
+    if not ok:
+        raise _fail(f"test alert to {channel} failed: {detail}")
+    out.print(f"test alert sent to {channel}: {detail}", markup=False)

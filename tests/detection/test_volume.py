@@ -1,0 +1,222 @@
+"""Volume-spike detector on series generated here: rhythms, bursts, sparse brands, restarts."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from monitor.detection.volume import (
+    BUCKETS_PER_DAY,
+    VolumeDetector,
+    VolumeReading,
+    VolumeSettings,
+    detect_csv,
+    log_tail,
+)
+
+MONDAY = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def bucket(i: int) -> datetime:
+    return MONDAY + timedelta(minutes=5 * i)
+
+
+def rhythm(days: int, base: float, weekend: float = 1.0) -> np.ndarray:
+    """Expected mentions per bucket: a daily swing peaking mid-afternoon, optional weekend factor."""
+    t = np.arange(days * BUCKETS_PER_DAY)
+    hours = (t % BUCKETS_PER_DAY) / 12.0
+    rate = base * (1 + 0.6 * np.sin(2 * np.pi * (hours - 9) / 24))
+    weekday = (t // BUCKETS_PER_DAY) % 7
+    return np.asarray(rate * np.where(weekday >= 5, weekend, 1.0))
+
+
+def feed(counts: np.ndarray, detector: VolumeDetector | None = None, start: int = 0) -> list[
+    VolumeReading
+]:
+    detector = detector or VolumeDetector()
+    return [detector.update(bucket(start + i), int(c)) for i, c in enumerate(counts)]
+
+
+def alerts(readings: list[VolumeReading], start: int = 0) -> list[int]:
+    return [start + i for i, r in enumerate(readings) if r.alert]
+
+
+def test_spikes_on_a_daily_rhythm_alert_once_each_and_nothing_else() -> None:
+    rng = np.random.default_rng(1)
+    rate = rhythm(10, 20)
+    counts = rng.poisson(rate)
+    spikes = [1500, 2100, 2600]  # day 5 morning, day 7 evening, day 9 morning
+    for s in spikes:
+        counts[s : s + 6] += rng.poisson(rate[s : s + 6] * 4)
+    readings = feed(counts)
+    assert alerts(readings) == spikes
+    assert all(0.0 <= r.score <= 1.0 for r in readings)
+    assert readings[spikes[0]].score >= 0.5
+    quiet = [r.score for i, r in enumerate(readings[400:], 400) if min(abs(i - s) for s in spikes) > 30]
+    assert max(quiet) < 0.5
+
+
+def test_sparse_brand_alerts_on_a_burst_but_not_on_its_usual_zero_to_two() -> None:
+    rng = np.random.default_rng(2)
+    counts = rng.poisson(0.2, size=7 * BUCKETS_PER_DAY)
+    assert counts.max() <= 3
+    counts[1500] += 8
+    counts[1501] += 7
+    readings = feed(counts)
+    assert alerts(readings) == [1500]
+    assert "mentions in" in readings[1500].detail
+    assert readings[1500].expected < 1.0
+    # A lone 2 on a brand that averages 0.2 is not news.
+    twos = [r.score for i, r in enumerate(readings[400:1400], 400) if counts[i] == 2]
+    assert twos and max(twos) < 0.5
+
+
+def test_a_learned_weekly_pattern_does_not_alert() -> None:
+    rng = np.random.default_rng(3)
+    for weekend in (0.3, 3.0):
+        counts = rng.poisson(rhythm(35, 20, weekend=weekend))
+        readings = feed(counts)
+        # Week one may be surprised by its first weekend; after that the rhythm is known.
+        assert alerts(readings)[1:] == [] or min(alerts(readings)[1:]) < 14 * BUCKETS_PER_DAY
+        assert alerts(readings, 0)[-1:] < [14 * BUCKETS_PER_DAY]
+        late = readings[21 * BUCKETS_PER_DAY :]
+        assert max(r.score for r in late) < 0.5, weekend
+
+
+def test_a_long_spike_alerts_once_and_does_not_poison_the_baseline() -> None:
+    rng = np.random.default_rng(4)
+    rate = rhythm(8, 20)
+    counts = rng.poisson(rate)
+    counts[1500:1572] = rng.poisson(rate[1500:1572] * 8)  # six hours at eight times normal
+    counts[1900:1906] = rng.poisson(rate[1900:1906] * 5)  # a second, shorter spike a day later
+    readings = feed(counts)
+    assert alerts(readings) == [1500, 1900]
+    # Two hours after the spike the expectation is back within 20% of the true rate.
+    later = 1572 + 24
+    assert readings[later].expected == pytest.approx(rate[later], rel=0.2)
+
+
+def test_restored_state_gives_identical_scores() -> None:
+    rng = np.random.default_rng(5)
+    rate = rhythm(6, 12)
+    counts = rng.poisson(rate)
+    counts[1200:1203] += 60
+    counts[1600:1605] += 80
+    original = VolumeDetector()
+    feed(counts[:1000], original)
+    saved = json.dumps(original.state())
+    assert len(saved) < 10_000  # bounded: a few hundred numbers whatever the history
+    restored = VolumeDetector.from_state(json.loads(saved))
+    after_original = feed(counts[1000:], original, start=1000)
+    after_restore = feed(counts[1000:], restored, start=1000)
+    assert after_restore == after_original
+    assert alerts(after_restore, 1000) == [1200, 1600]
+
+
+def test_state_from_another_version_is_refused_with_advice() -> None:
+    state = VolumeDetector().state() | {"version": 99}
+    with pytest.raises(ValueError, match="start a fresh detector"):
+        VolumeDetector.from_state(state)
+
+
+def test_scores_only_use_the_past(tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    counts = rng.poisson(rhythm(3, 15))
+    head = tmp_path / "head.csv"
+    full = tmp_path / "full.csv"
+    future = np.concatenate([counts, rng.poisson(40, size=300)])  # a wild future
+    for path, series in ((head, counts), (full, future)):
+        path.write_text(
+            "timestamp,value\n"
+            + "".join(f"{bucket(i):%Y-%m-%d %H:%M:%S},{c}\n" for i, c in enumerate(series))
+        )
+    assert detect_csv(head, tmp_path / "head.out") == len(counts)
+    assert detect_csv(full, tmp_path / "full.out") == len(future)
+    head_rows = (tmp_path / "head.out").read_text().splitlines()
+    full_rows = (tmp_path / "full.out").read_text().splitlines()
+    assert head_rows[0] == "timestamp,value,anomaly_score,alert"
+    assert full_rows[: len(head_rows)] == head_rows
+
+
+def test_detect_csv_writes_scores_and_alerts(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    counts = rng.poisson(rhythm(3, 10))
+    counts[700] += 150
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "timestamp,value\n"
+        + "".join(f"{bucket(i).isoformat()},{c}\n" for i, c in enumerate(counts))
+    )
+    detect_csv(source, tmp_path / "out.csv")
+    lines = (tmp_path / "out.csv").read_text().splitlines()[1:]
+    flagged = [i for i, line in enumerate(lines) if line.endswith(",1")]
+    assert flagged == [700]
+    stamp, value, score, alert = lines[700].split(",")
+    assert (stamp, int(value), int(alert)) == (bucket(700).isoformat(), counts[700], 1)
+    assert 0.5 <= float(score) <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("timestamp,value\n2024-01-01 00:05:00,3\n2024-01-01 00:00:00,4\n", "line 3.*time order"),
+        ("timestamp,value\n2024-01-01 00:00:00,many\n", "line 2"),
+        ("timestamp,value\n2024-01-01 00:00:00,-2\n", "line 2.*not a mention count"),
+        ("time,count\n2024-01-01 00:00:00,1\n", "missing timestamp, value"),
+    ],
+)
+def test_detect_csv_rejects_bad_rows_naming_the_line(
+    tmp_path: Path, body: str, message: str
+) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(body)
+    with pytest.raises(ValueError, match=message):
+        detect_csv(source, tmp_path / "out.csv")
+
+
+def test_buckets_must_arrive_in_order() -> None:
+    detector = VolumeDetector()
+    detector.update(bucket(10), 3)
+    with pytest.raises(ValueError, match="time order"):
+        detector.update(bucket(10), 3)
+
+
+def _exact_tail(observed: int, mean: float, dispersion: float) -> float:
+    """P(X >= observed) summed term by term (Poisson when dispersion is 0)."""
+    below = 0.0
+    for j in range(observed):
+        if dispersion == 0:
+            below += math.exp(-mean + j * math.log(mean) - math.lgamma(j + 1))
+        else:
+            k = 1 / dispersion
+            p = k / (k + mean)
+            below += math.exp(
+                math.lgamma(j + k) - math.lgamma(k) - math.lgamma(j + 1)
+                + k * math.log(p) + j * math.log1p(-p)
+            )
+    return 1 - below
+
+
+@pytest.mark.parametrize(
+    ("observed", "mean", "dispersion"),
+    [(5, 0.3, 0.0), (2, 0.01, 0.0), (15, 10.0, 0.0), (8, 10.0, 0.0), (3, 0.3, 0.5),
+     (20, 10.0, 0.1), (60, 47.0, 0.1), (40, 47.0, 0.1), (200, 47.0, 0.1), (1, 0.5, 0.2)],
+)
+def test_tail_probability_matches_exact_sums(observed: int, mean: float, dispersion: float) -> None:
+    exact = _exact_tail(observed, mean, dispersion)
+    assert math.exp(log_tail(observed, mean, dispersion)) == pytest.approx(exact, rel=1e-6)
+
+
+def test_tail_probability_stays_finite_far_out() -> None:
+    # 13,000 mentions where 47 are expected: far below float range, still a usable log.
+    assert -1e5 < log_tail(13_000, 47.0, 0.1) < -1000
+
+
+def test_settings_need_positive_windows() -> None:
+    with pytest.raises(ValueError, match="scales"):
+        VolumeDetector(VolumeSettings(scales=()))

@@ -135,8 +135,14 @@ def project(
     method = "linear"
     eta_hours = (target - intercept) / slope if slope > 0 else math.inf
     if len(recent) >= 3 and min(values) > 0:
-        log_slope, log_intercept, _ = _fit(hours, [math.log(v) for v in values])
-        log_slope = min(log_slope, math.log(max_hourly_factor))
+        logs = [math.log(v) for v in values]
+        log_slope, log_intercept, _ = _fit(hours, logs)
+        if log_slope > math.log(max_hourly_factor):
+            # Capped: refit the intercept for the capped rate so the curve still meets the data.
+            log_slope = math.log(max_hourly_factor)
+            log_intercept = sum(y - log_slope * h for h, y in zip(hours, logs, strict=True)) / len(
+                hours
+            )
         predicted = [math.exp(log_intercept + log_slope * h) for h in hours]
         rss_log = sum((v - p) ** 2 for v, p in zip(values, predicted, strict=True))
         if log_slope > 0 and rss_log < rss_linear:

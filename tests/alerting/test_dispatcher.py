@@ -111,7 +111,9 @@ async def rows(store: Store, **filters: Any) -> list[outbox.AlertRow]:
     return list(reversed(await store.read(lambda db: outbox.list_alerts(db, **filters))))
 
 
-async def test_enqueue_is_idempotent_per_change_and_channel(store: Store, clock: VirtualClock) -> None:
+async def test_enqueue_is_idempotent_per_change_and_channel(
+    store: Store, clock: VirtualClock
+) -> None:
     incident = await new_incident(store, clock)
     first = await enqueue(store, incident, "opened", "high", clock.now(), 30, ("a", "b"))
     again = await enqueue(store, incident, "opened", "high", clock.now(), 30, ("a", "b"))
@@ -223,7 +225,9 @@ async def test_pending_rows_survive_a_restart_and_sending_rows_are_resent(
     await enqueue(store, second, "opened", "high", clock.now())
     # A crash after claiming the second row: it is stuck in `sending`.
     await store.transaction(
-        lambda db: db.execute("UPDATE alerts SET status = 'sending' WHERE incident_id = ?", [second])
+        lambda db: db.execute(
+            "UPDATE alerts SET status = 'sending' WHERE incident_id = ?", [second]
+        )
     )
     await store.close()
 

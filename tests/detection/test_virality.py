@@ -17,7 +17,9 @@ from monitor.detection.virality import (
 from tests.detection.factory import T0, at
 
 
-def snap(mention_id: int, minutes: float, shares: int | None = None, **kw: int) -> EngagementSnapshot:
+def snap(
+    mention_id: int, minutes: float, shares: int | None = None, **kw: int
+) -> EngagementSnapshot:
     return EngagementSnapshot(mention_id, at(minutes), shares=shares, **kw)  # type: ignore[arg-type]
 
 
@@ -58,11 +60,11 @@ def test_linear_curve_projects_the_next_milestone() -> None:
 
 
 def test_exponential_curve_uses_log_linear_fit_with_a_capped_rate() -> None:
-    # Doubling every 30 minutes from 200: 400, 800, 1600 -> 10k after log2(50)=5.64 halves.
-    snaps = [snap(1, 30 * i, 200 * 2**i) for i in range(4)]
-    projection = project(totals_over_time(snaps, "shares"), "shares", now=at(90))
+    # Doubling every hour from 200: 400, 800, 1600 -> 10k after log2(50) = 5.64 hours.
+    snaps = [snap(1, 60 * i, 200 * 2**i) for i in range(4)]
+    projection = project(totals_over_time(snaps, "shares"), "shares", now=at(180))
     assert projection is not None and projection.method == "log-linear"
-    assert projection.eta == pytest.approx(at(30 * 5.643856), abs=timedelta(seconds=60))
+    assert projection.eta == pytest.approx(at(60 * 5.643856), abs=timedelta(seconds=60))
     # The same doubling every 5 minutes is capped at x3 per hour, so the ETA comes later.
     fast = [EngagementSnapshot(1, T0 + timedelta(minutes=5 * i), shares=200 * 2**i)
             for i in range(4)]

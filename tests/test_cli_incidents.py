@@ -20,7 +20,7 @@ from monitor.records import Assessment, Engagement, EngagementUpdate, Incident, 
 from monitor.store import Store
 from tests.detection.factory import at, mention
 
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "250"})
 EVIL = "Acme made us sick \x1b]8;;http://evil.example\x07click\x1b]8;;\x07 \x1b[2J[bold]boom[/]"
 
 
@@ -119,8 +119,12 @@ def test_ack_note_resolve_are_recorded_with_names(db: Path) -> None:
     code, output = invoke(db, "ack", "1", "--by", "lee")
     assert code == 1 and "already acknowledged by dana" in output
     assert invoke(db, "note", "1", "press office informed", "--by", "lee")[0] == 0
-    code, output = invoke(db, "resolve", "1", "--by", "dana")
-    assert code == 0 and "resolved" in output
+    # Resolve routes like the daemon: this config asks for resolved alerts.
+    config = db.parent / "config.toml"
+    config.write_text(f'[[brands]]\nname = "acme"\n[alerting]\nsend_resolved = true\n'
+                      f'[storage]\npath = "{db}"\n')
+    result = runner.invoke(app, ["resolve", "1", "--by", "dana", "--config", str(config)])
+    assert result.exit_code == 0 and "resolved" in result.output
     with sqlite3.connect(db) as conn:
         events = conn.execute(
             "SELECT kind, actor FROM incident_events WHERE incident_id = 1 ORDER BY id"

@@ -64,7 +64,7 @@ class QuietHours(Strict):
 class RouteConfig(Strict):
     """A `[[routes]]` table: which incidents go to which channels, and how."""
 
-    name: str | None = None  # for logs and digests; default "route-<n>"
+    name: str | None = None  # for logs; default "route-<n>"
     brands: list[str] = []  # empty matches every brand
     categories: list[str] = []  # harm categories; empty matches all
     kinds: list[str] = []  # incident kinds; empty matches all
@@ -75,7 +75,6 @@ class RouteConfig(Strict):
     send_resolved: bool = False
     quiet_hours: QuietHours | None = None
     critical_overrides_quiet: bool = False
-    digest: Duration | None = None  # collect matches and send one summary per period instead
 
     @field_validator("categories")
     @classmethod
@@ -91,13 +90,6 @@ class RouteConfig(Strict):
         bad = [k for k in value if k not in INCIDENT_KINDS]
         if bad:
             raise ValueError(f"unknown kinds {bad}; known: {', '.join(INCIDENT_KINDS)}")
-        return value
-
-    @field_validator("digest")
-    @classmethod
-    def _sane_digest(cls, value: float | None) -> float | None:
-        if value is not None and value < 300:
-            raise ValueError("digest period must be at least 5m")
         return value
 
 

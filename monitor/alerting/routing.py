@@ -95,7 +95,7 @@ class Router:
     def route(self, incident: Incident, reason: str) -> list[str]:
         """Channel names to alert now for this change (reason: opened/escalated/reminder/resolved).
 
-        Digest routes collect instead of alerting; resolved alerts go only where asked for.
+        Resolved alerts go only where a route asks for them (`send_resolved`).
         """
         enabled = set(self.channel_names)
         if not self.routes:
@@ -112,8 +112,6 @@ class Router:
         out: list[str] = []
         for i in matched:
             route = self.routes[i]
-            if route.digest is not None:
-                continue
             if reason == "resolved" and not route.send_resolved:
                 continue
             out.extend(n for n in route.channels if n in enabled and n not in out)
@@ -128,7 +126,7 @@ class Router:
         ends: list[datetime] = []
         for i in self.matching_routes(incident):
             route = self.routes[i]
-            if channel not in route.channels or route.digest is not None:
+            if channel not in route.channels:
                 continue
             if route.quiet_hours is None:
                 return None
@@ -146,7 +144,3 @@ class Router:
             return []
         enabled = set(self.channel_names)
         return [n for n in self.alerting.escalation_channels if n in enabled]
-
-    def digest_routes(self) -> list[int]:
-        """Indexes of routes that collect incidents into a periodic digest."""
-        return [i for i, r in enumerate(self.routes) if r.digest is not None]

@@ -186,7 +186,7 @@ class _Window:
         return max(self.spread / self.size, 1e-6)
 
     def _bound(self, mean: float, clip_sd: float) -> float:
-        return mean + clip_sd * math.sqrt(mean + self.dispersion() * mean * mean)
+        return mean + clip_sd * math.sqrt(mean + self.dispersion() * mean * mean) + 2.0
 
     def log_p(self, total: int, mean: float, clip_sd: float) -> float:
         """Natural log of the chance of at least `total` mentions where `mean` are expected."""

@@ -1,4 +1,4 @@
-"""Routes: first match unless `continue`, resolved/digest handling, quiet hours, config errors."""
+"""Routes: first match unless `continue`, resolved handling, quiet hours, config errors."""
 
 from __future__ import annotations
 
@@ -59,12 +59,6 @@ def test_unmatched_incidents_and_no_routes() -> None:
     assert router([]).route(globex, "opened") == list(NAMES)
     assert router([]).route(globex, "resolved") == []
     assert router([], send_resolved=True).route(globex, "resolved") == list(NAMES)
-
-
-def test_digest_routes_collect_instead_of_alerting() -> None:
-    r = router([{"brands": ["Acme"], "channels": ["digest"], "digest": "24h"}])
-    assert r.route(make_incident(severity="low"), "opened") == []
-    assert r.digest_routes() == [0]
 
 
 def test_group_wait_applies_to_open_only() -> None:

@@ -236,6 +236,20 @@ def mentions_search(
     out.print(table)
 
 
+def _mount_subcommands() -> None:
+    """Sub-apps live in their own modules; imported here (cheap: no models, no torch)."""
+    from monitor.cli_alerts import alerts_app, silence_app, test_alert
+    from monitor.cli_incidents import app as incidents_app
+
+    app.add_typer(incidents_app, name="incidents")
+    app.add_typer(alerts_app, name="alerts")
+    app.add_typer(silence_app, name="silence")
+    app.command("test-alert")(test_alert)
+
+
+_mount_subcommands()
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -189,24 +189,30 @@ def scan(languages: Sequence[_Language], raw_text: str) -> _Scan:
                 result.vetoed.setdefault(category, []).append(match.group())
                 # Blank the idiom so that its words cannot fire as cues ("to die for").
                 text = text[: match.start()] + " " * (match.end() - match.start()) + text[match.end() :]
-    taken: dict[str, list[tuple[int, int]]] = {}
-    # Strong cues first, so that a weak cue inside a strong one ("sick" in "made me sick") is
-    # not counted twice.
-    for tier in CUE_WEIGHTS:
-        for lang in languages:
-            for (cue_tier, category), pattern in lang.cues.items():
-                if cue_tier != tier:
-                    continue
-                for match in pattern.finditer(text):
-                    start, end = match.span()
-                    spans = taken.setdefault(category, [])
-                    if any(start < e and s < end for s, e in spans):
-                        continue
-                    spans.append((start, end))
-                    if _negated(lang, text, start, end) or _is_question(text, start, end):
-                        result.vetoed.setdefault(category, []).append(match.group())
-                    else:
-                        result.hits.setdefault(category, []).append((match.group(), CUE_WEIGHTS[tier]))
+    found: dict[str, list[tuple[int, int, int, str, bool]]] = {}
+    for lang in languages:
+        for (tier, category), pattern in lang.cues.items():
+            rank = list(CUE_WEIGHTS).index(tier)
+            for match in pattern.finditer(text):
+                start, end = match.span()
+                vetoed = _negated(lang, text, start, end) or _is_question(text, start, end)
+                found.setdefault(category, []).append((rank, start, end, match.group(), vetoed))
+    for category, matches in found.items():
+        kept: dict[tuple[int, int], tuple[int, str, bool]] = {}
+        # Strong and longer cues first: a weak cue inside a strong one ("sick" in "made me
+        # sick") is not counted twice. The same span found by two languages' lexicons ("down"
+        # is English and German slang) is vetoed if either language's negation applies.
+        for rank, start, end, cue, vetoed in sorted(matches, key=lambda m: (m[0], m[1] - m[2])):
+            if (start, end) in kept:
+                old_rank, old_cue, old_vetoed = kept[(start, end)]
+                kept[(start, end)] = (old_rank, old_cue, old_vetoed or vetoed)
+            elif not any(start < e and s < end for s, e in kept):
+                kept[(start, end)] = (rank, cue, vetoed)
+        for (rank, cue, vetoed) in kept.values():
+            if vetoed:
+                result.vetoed.setdefault(category, []).append(cue)
+            else:
+                result.hits.setdefault(category, []).append((cue, list(CUE_WEIGHTS.values())[rank]))
     return result
 
 
@@ -240,10 +246,17 @@ class PrototypeSemantics:
 
     def scores(self, texts: Sequence[str], embeddings: np.ndarray | None) -> np.ndarray:
         """(n, 7) probability-like score per harm category (softmax over the 8 labels)."""
+        from monitor.language import detect_language
+
         logits = self.similarities(texts, embeddings) / PROTOTYPE_TEMPERATURE
         logits -= logits.max(axis=1, keepdims=True)
         probs = np.exp(logits)
         probs /= probs.sum(axis=1, keepdims=True)
+        # all-MiniLM-L6-v2 is an English model: its similarities for other languages are noise
+        # (measured: false alarms on French/German praise), so only English or undetectable
+        # (short) texts get a semantic score; the lexicons cover the other languages.
+        foreign = [detect_language(t) not in (None, "en") for t in texts]
+        probs[np.array(foreign, dtype=bool)] = 0.0
         return probs[:, : len(CLAIMS)]
 
 

@@ -54,14 +54,28 @@ class SentimentSettings(ModelsTable):
 class ComplaintSettings(ModelsTable):
     """`[models.complaint]`: the complaint head on the shared embeddings."""
 
-    enabled: bool = True
     weights: Path | None = None  # default: the shipped head
 
 
 class HarmSettings(ModelsTable):
-    """`[models.harm]`: the harm-claim classifier."""
+    """`[models.harm]`: the harm-claim classifier (lexicon cues plus a semantic score)."""
 
-    enabled: bool = True
+    # prototypes: cues + similarity to example claims on the shared embeddings (default);
+    # lexicon: cues only; zero-shot: cues + any NLI model named by `model`.
+    backend: Literal["prototypes", "lexicon", "zero-shot"] = "prototypes"
+    model: str | None = None
+    hypothesis_template: str = "This text claims {}."
+    device: str = "cpu"
+    batch_size: int = Field(default=16, ge=1, le=4096)
+    max_length: int = Field(default=256, ge=8, le=8192)
+
+    @model_validator(mode="after")
+    def _model_for_zero_shot(self) -> HarmSettings:
+        if self.backend == "zero-shot" and not self.model:
+            raise ValueError('backend = "zero-shot" needs model = "<NLI model id or local directory>"')
+        if self.backend != "zero-shot" and self.model is not None:
+            raise ValueError('model applies to backend = "zero-shot" only')
+        return self
 
 
 class ModelsConfig(ModelsTable):

@@ -20,6 +20,7 @@ from connectors.base import SourceOptions, connector_class
 from models.settings import ModelsConfig
 from monitor.alerting.config import AlertingConfig, RouteConfig, route_problems
 from monitor.alerting.settings import ChannelSettings, default_channels
+from monitor.alerting.settings import secret_problems as channel_secret_problems
 
 # Re-exported: connectors and the CLI import these from here.
 from monitor.configtypes import Duration as Duration
@@ -252,6 +253,9 @@ def parse_config(data: dict[str, Any], path: str = "<config>") -> Config:
             continue
         if source.enabled:
             problems.extend(_secret_problems(options, f"sources[{i}]"))
+    for i, channel in enumerate(config.channels):
+        if channel.enabled:
+            problems.extend(f"channels[{i}].{p}" for p in channel_secret_problems(channel))
     if problems:
         raise ConfigError(path, problems)
     return config

@@ -22,6 +22,10 @@ from monitor.config import Config
 from monitor.matching import BrandMatcher
 from monitor.metrics import Metrics
 from monitor.pipeline import Pipeline
+from monitor.alerting.channels import Channel, build_channel
+from monitor.alerting.dispatcher import AlertDispatcher, due_reminders
+from monitor.alerting.routing import Router
+from monitor.alerting.settings import default_channels
 from monitor.runner import SourceRunner, health_of
 from monitor.scoring import ScoringStage, TextScorer
 from monitor.store import Store, retention_cutoff
@@ -74,6 +78,11 @@ class Service:
             self.store, scorer_factory or (lambda: load_scorer(config)), self.clock, self.metrics
         )
         self.pipeline.on_new_mentions(self.scoring.submit)
+        self.router = Router(config)
+        self.channels: dict[str, Channel] = {
+            c.name: build_channel(c) for c in (config.channels or default_channels()) if c.enabled
+        }
+        self.dispatcher = AlertDispatcher(self.store, self.router, self.channels, clock=self.clock)
         self.runners: dict[str, SourceRunner] = {}
         self.scheduler: AsyncIOScheduler | None = None
         self.extra_routes: list[web.RouteDef] = []
@@ -104,6 +113,8 @@ class Service:
             intake = WebhookIntake.from_connectors(pushed, self._submit_pushed, clock=self.clock)
             self.extra_routes.extend(intake.routes())
         await self.scoring.start()
+        await self.dispatcher.recover()
+        await self.dispatcher.start()
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         rng = random.Random()
         for name, runner in self.runners.items():
@@ -123,6 +134,10 @@ class Service:
                     IntervalTrigger(seconds=self.config.engagement.refresh_interval, jitter=30),
                     id=f"refresh:{name}", name=f"refresh {name}", max_instances=1, coalesce=True,
                 )
+        self.scheduler.add_job(
+            self._tracked(self.remind), IntervalTrigger(seconds=60),
+            id="reminders", name="alert reminders and escalation", max_instances=1, coalesce=True,
+        )
         self.scheduler.add_job(
             self._tracked(self.prune), IntervalTrigger(seconds=self.config.storage.prune_interval),
             id="prune", name="retention prune", max_instances=1, coalesce=True,
@@ -160,6 +175,11 @@ class Service:
         for brand, count in report.per_brand.items():
             self.metrics.mentions.labels(source, brand).inc(count)
         return report.stored
+
+    async def remind(self) -> None:
+        """Queue reminders for unacknowledged incidents and escalate unacknowledged critical ones."""
+        if await due_reminders(self.store, self.router, self.clock.now()):
+            self.dispatcher.wake()
 
     async def prune(self) -> None:
         """Delete mentions older than the retention period."""
@@ -256,6 +276,9 @@ class Service:
         if self._web is not None:
             await self._web.cleanup()
         await self.scoring.stop()
+        await self.dispatcher.stop()
+        for channel in self.channels.values():
+            await channel.close()
         await self.http.close()
         await self.store.close()
         log.info("brand-monitor stopped")

@@ -55,7 +55,10 @@ async def test_health_metrics_and_graceful_stop(
     service = Service(parse_config(config_for(tmp_path, str(feed.make_url("/feed.xml")))))
     await service.start()
     try:
-        await wait_for(lambda: all(r.state and r.state.polls for r in service.runners.values()))
+        await wait_for(lambda: all(
+            r.state and (r.state.last_success or r.state.consecutive_failures)
+            for r in service.runners.values()
+        ))
         base = f"http://127.0.0.1:{service.http_port}"
         async with aiohttp.ClientSession() as session:
             async with session.get(f"{base}/healthz") as resp:

@@ -32,7 +32,7 @@ class VolumeSettings:
     """Tuning of the volume-spike detector; the defaults are what the daemon uses."""
 
     # An alert needs p < 10**-alert_surprise after a Bonferroni correction over the window lengths.
-    alert_surprise: float = 6.0
+    alert_surprise: float = 5.0
     # Window lengths in 5-minute buckets: 5 min, 15 min, 1 h.
     scales: tuple[int, ...] = (1, 3, 12)
     # After a bucket crosses the alert level, the next alert waits for this many quiet buckets.
@@ -159,7 +159,7 @@ class _Window:
     """What one window length has learned: the bulk's overdispersion and the tail beyond it."""
 
     # Priors, worth a few windows of evidence, keep early estimates cautious.
-    PRIOR_DISPERSION, PRIOR_EXCEED, PRIOR_INDEX, PRIOR_WEIGHT = 1.0, 0.01, 4.0, 3.0
+    PRIOR_DISPERSION, PRIOR_EXCEED, PRIOR_INDEX, PRIOR_WEIGHT = 1.0, 0.003, 8.0, 10.0
 
     __slots__ = ("spread", "size", "seen", "exceed", "bulk_exceed", "tail_n", "tail_log", "run")
 
@@ -205,20 +205,21 @@ class _Window:
             log_p = min(0.0, high + math.log1p(math.exp(low - high)))
         return log_p
 
-    def learn(
-        self, total: int, mean: float, clip_sd: float, memory: float, tail_memory: float
-    ) -> None:
+    def learn(self, total: int, mean: float, settings: VolumeSettings, tail_seen: int) -> None:
         """Fold in one window; sums past the bound count toward the tail, not the bulk."""
-        bound = self._bound(mean, clip_sd)
+        bound = self._bound(mean, settings.clip_sd)
         past = total > bound
         resid = min(max(total - mean, mean - bound), bound - mean)
         self.seen += 1.0
         if self.seen == 1.0:
             self.spread, self.size = self.PRIOR_DISPERSION * mean * mean, mean * mean
-        rate = max(1.0 / memory, 1.0 / (self.seen + 1.0))
+        rate = max(1.0 / settings.dispersion_memory, 1.0 / (self.seen + 1.0))
         self.spread += rate * (resid * resid - mean - self.spread)
         self.size += rate * (mean * mean - self.size)
-        tail_rate = max(1.0 / tail_memory, 1.0 / (self.seen + 100.0))
+        if tail_seen <= 0:  # in warm-up, misses are the baseline's, not bursts
+            return
+        tail_memory = settings.tail_memory
+        tail_rate = max(1.0 / tail_memory, 1.0 / (tail_seen + 100.0))
         self.exceed += tail_rate * (float(past and self.run < 0) - self.exceed)
         bulk = math.exp(log_tail(math.floor(bound) + 1, mean, self.dispersion()))
         self.bulk_exceed += tail_rate * (bulk - self.bulk_exceed)
@@ -311,7 +312,7 @@ class VolumeDetector:
         for scale in s.scales:
             if len(self._counts) >= scale:
                 window = self._windows.setdefault(scale, _Window())
-                window.learn(*self._sums(scale), s.clip_sd, s.dispersion_memory, s.tail_memory)
+                window.learn(*self._sums(scale), s, self._seen - s.warmup_buckets)
 
     def _sums(self, scale: int) -> tuple[int, float]:
         """Mentions observed and expected over the last `scale` buckets."""

@@ -1,0 +1,245 @@
+"""`brand-monitor models ...`: show, evaluate and retrain the models (also `python -m models.cli`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(help="Show, evaluate and retrain the sentiment and complaint models.",
+                  no_args_is_help=True)
+eval_app = typer.Typer(help="Measure a model on labelled data.", no_args_is_help=True)
+train_app = typer.Typer(help="Retrain a shipped head (reproduces models/weights).",
+                        no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+app.add_typer(train_app, name="train")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="TOML file whose [models] table to use (default: built-in)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+QuantizeOption = Annotated[
+    bool, typer.Option("--quantize", help="Dynamic int8 encoder (as [models] quantize = true).")
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code=2)
+
+
+def _models_config(path: Path | None, quantize: bool = False) -> Any:
+    """The [models] table of a config file (or defaults), validated."""
+    from pydantic import ValidationError
+
+    from models.settings import ModelsConfig
+
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = dict(tomllib.loads(path.read_text(encoding="utf-8")).get("models", {}))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise _fail(f"cannot read {path}: {exc}") from None
+    if quantize:
+        data["quantize"] = True
+    try:
+        return ModelsConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            "models." + ".".join(str(p) for p in err["loc"]) + ": "
+            + err["msg"].removeprefix("Value error, ")
+            for err in exc.errors()
+        )
+        raise _fail(f"{path or 'defaults'}: {problems}") from None
+
+
+def _print(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, sort_keys=True))
+        return
+    width = max(len(k) for k in result)
+    for key, value in result.items():
+        shown = f"{value:.4f}" if isinstance(value, float) else value
+        typer.echo(f"{key:<{width}}  {shown}")
+
+
+@app.command()
+def info(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Load the configured models and show what is loaded, from where, and load times."""
+    from models.scorer import Scorer
+
+    models_config = _models_config(config)
+    try:
+        scorer = Scorer.from_config(models_config)
+    except (RuntimeError, ValueError) as exc:
+        raise _fail(f"loading models: {exc}") from None
+    details = scorer.info()
+    if as_json:
+        typer.echo(json.dumps(details, indent=2, sort_keys=True, default=str))
+        return
+    typer.echo(f"model id      {details['model_id']}")
+    typer.echo(f"device        {details['device']} ({details['torch_threads']} torch threads)"
+               + (", int8 encoder" if details["quantize"] else ""))
+    typer.echo(f"encoder       {details['encoder']['name']}  from {details['encoder']['source']}")
+    sentiment = details["sentiment"]
+    where = sentiment.get("weights") or sentiment["name"]
+    typer.echo(f"sentiment     {sentiment['name']} ({sentiment['backend']})  from {where}")
+    complaint = details["complaint"]
+    typer.echo(f"complaint     {complaint['name']}  from {complaint['weights']}")
+    typer.echo(f"harm          {details['harm']['name']} ({details['harm']['backend']})")
+    load = details["load_seconds"]
+    typer.echo("load seconds  " + ", ".join(f"{k} {v:.2f}" for k, v in load.items())
+               + f"; total {sum(load.values()):.2f}")
+    for part in ("sentiment", "complaint"):
+        trained = details[part].get("trained") or {}
+        figures = {k: v for k, v in trained.items() if isinstance(v, float)}
+        if figures:
+            typer.echo(f"{part} trained: " + ", ".join(f"{k} {v:.4f}" for k, v in figures.items()))
+
+
+@eval_app.command("sentiment")
+def eval_sentiment(
+    data: Annotated[Path, typer.Option("--data", help="TweetEval-format folder.")],
+    split: Annotated[str, typer.Option("--split", help="Reads <split>_text/_labels.txt.")] = "test",
+    config: ConfigOption = None,
+    quantize: QuantizeOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Macro recall (TweetEval's metric), accuracy, macro-F1 and per-class recall."""
+    from models.encoder import DEFAULT_ENCODER, SentenceEncoder
+    from models.sentiment import SENTIMENT_LABELS, load_sentiment
+    from models.train import classification_report, load_tweeteval
+
+    models_config = _models_config(config, quantize)
+    try:
+        texts, labels = load_tweeteval(data, split)
+    except (OSError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    try:
+        encoder = None
+        if models_config.sentiment.backend == "embedded":
+            encoder = SentenceEncoder(
+                DEFAULT_ENCODER, device=models_config.device, max_length=models_config.max_length,
+                quantize=models_config.quantize, threads=models_config.threads,
+            )
+        model = load_sentiment(models_config.sentiment, encoder)
+    except (RuntimeError, ValueError) as exc:
+        raise _fail(f"loading the sentiment model: {exc}") from None
+    started = time.perf_counter()
+    probs = model.predict_proba(texts)
+    elapsed = time.perf_counter() - started
+    report = classification_report(labels, probs.argmax(axis=1), 3)
+    result: dict[str, Any] = {
+        "model": model.name,
+        "data": f"{data} ({split})",
+        "count": len(texts),
+        "macro_recall": report["macro_recall"],
+        "accuracy": report["accuracy"],
+        "macro_f1": report["macro_f1"],
+    }
+    for index, label in enumerate(SENTIMENT_LABELS):
+        result[f"recall_{label}"] = report[f"recall_{index}"]
+    result["texts_per_second"] = len(texts) / elapsed if elapsed > 0 else 0.0
+    _print(result, as_json)
+
+
+@eval_app.command("complaint")
+def eval_complaint(
+    data: Annotated[Path, typer.Option("--data", help="CSV file with text and label columns.")],
+    config: ConfigOption = None,
+    quantize: QuantizeOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """F1 of the complaint class and macro-F1 at the head's decision threshold."""
+    from models.complaint import ComplaintModel
+    from models.encoder import DEFAULT_ENCODER, SentenceEncoder
+    from models.train import classification_report, load_labelled_csv
+
+    models_config = _models_config(config, quantize)
+    try:
+        texts, labels = load_labelled_csv(data)
+    except (OSError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    try:
+        encoder = SentenceEncoder(
+            DEFAULT_ENCODER, device=models_config.device, max_length=models_config.max_length,
+            quantize=models_config.quantize, threads=models_config.threads,
+        )
+        model = ComplaintModel(encoder, models_config.complaint.weights)
+    except (RuntimeError, ValueError) as exc:
+        raise _fail(f"loading the complaint model: {exc}") from None
+    started = time.perf_counter()
+    import numpy as np
+
+    probs = np.asarray(model.predict(texts))
+    elapsed = time.perf_counter() - started
+    report = classification_report(labels, (probs >= model.threshold).astype(int), 2)
+    result: dict[str, Any] = {
+        "model": model.name,
+        "data": str(data),
+        "count": len(texts),
+        "f1_complaint": report["f1_1"],
+        "macro_f1": report["macro_f1"],
+        "accuracy": report["accuracy"],
+        "threshold": model.threshold,
+        "texts_per_second": len(texts) / elapsed if elapsed > 0 else 0.0,
+    }
+    _print(result, as_json)
+
+
+CacheOption = Annotated[
+    Path | None,
+    typer.Option("--cache", help="Folder caching encoder output between runs (gitignored)."),
+]
+
+
+@train_app.command("sentiment")
+def train_sentiment(
+    data: Annotated[Path, typer.Option("--data", help="TweetEval-format folder (train + val).")],
+    out: Annotated[Path | None, typer.Option("--out", help="Where to write the head.")] = None,
+    cache: CacheOption = Path(".cache/features"),
+    as_json: JsonOption = False,
+) -> None:
+    """Retrain the sentiment head on <data>/train and report it on <data>/val."""
+    from models.sentiment import DEFAULT_SENTIMENT_WEIGHTS
+    from models.train import train_sentiment_head
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    target = out or DEFAULT_SENTIMENT_WEIGHTS
+    try:
+        head = train_sentiment_head(data, cache_dir=cache)
+    except (OSError, ValueError) as exc:
+        raise _fail(f"training the sentiment head: {exc}") from None
+    head.save(target)
+    _print({"written": str(target), "bytes": target.stat().st_size, **head.info}, as_json)
+
+
+@train_app.command("complaint")
+def train_complaint(
+    data: Annotated[Path, typer.Option("--data", help="CSV file with text and label columns.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Where to write the head.")] = None,
+    cache: CacheOption = Path(".cache/features"),
+    as_json: JsonOption = False,
+) -> None:
+    """Retrain the complaint head on a stratified 80% split and report it on the other 20%."""
+    from models.complaint import DEFAULT_COMPLAINT_WEIGHTS
+    from models.train import train_complaint_head
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    target = out or DEFAULT_COMPLAINT_WEIGHTS
+    try:
+        head = train_complaint_head(data, cache_dir=cache)
+    except (OSError, ValueError) as exc:
+        raise _fail(f"training the complaint head: {exc}") from None
+    head.save(target)
+    _print({"written": str(target), "bytes": target.stat().st_size, **head.info}, as_json)
+
+
+if __name__ == "__main__":
+    app()

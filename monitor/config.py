@@ -18,6 +18,7 @@ from pydantic import (
 
 from connectors.base import SourceOptions, connector_class
 from models.settings import ModelsConfig
+from monitor.detection.settings import DetectionConfig
 from monitor.alerting.config import AlertingConfig, RouteConfig, route_problems
 from monitor.alerting.settings import ChannelSettings, default_channels
 from monitor.alerting.settings import secret_problems as channel_secret_problems
@@ -151,6 +152,7 @@ class Config(Strict):
     polling: PollingConfig = PollingConfig()
     engagement: EngagementConfig = EngagementConfig()
     models: ModelsConfig = ModelsConfig()
+    detection: DetectionConfig = DetectionConfig()
     logging: LoggingConfig = LoggingConfig()
     server: ServerConfig = ServerConfig()
     alerting: AlertingConfig = AlertingConfig()

@@ -26,6 +26,8 @@ from monitor.alerting.channels import Channel, build_channel
 from monitor.alerting.dispatcher import AlertDispatcher, due_reminders
 from monitor.alerting.routing import Router
 from monitor.alerting.settings import default_channels
+from monitor.detection.engine import DetectionEngine
+from monitor.incidents import IncidentBook
 from monitor.runner import SourceRunner, health_of
 from monitor.scoring import ScoringStage, TextScorer
 from monitor.store import Store, retention_cutoff
@@ -83,6 +85,9 @@ class Service:
             c.name: build_channel(c) for c in (config.channels or default_channels()) if c.enabled
         }
         self.dispatcher = AlertDispatcher(self.store, self.router, self.channels, clock=self.clock)
+        self.incidents = IncidentBook(self.store, self.router.route, self.clock, config.detection)
+        self.detection = DetectionEngine(self.store, self.incidents, self.clock, config.detection)
+        self.scoring.on_scored(self._on_scored)
         self.runners: dict[str, SourceRunner] = {}
         self.scheduler: AsyncIOScheduler | None = None
         self.extra_routes: list[web.RouteDef] = []
@@ -176,8 +181,13 @@ class Service:
             self.metrics.mentions.labels(source, brand).inc(count)
         return report.stored
 
+    async def _on_scored(self, scored: list[Any]) -> None:
+        await self.detection.on_scored(scored)
+        self.dispatcher.wake()
+
     async def remind(self) -> None:
         """Queue reminders for unacknowledged incidents and escalate unacknowledged critical ones."""
+        await self.detection.tick()
         if await due_reminders(self.store, self.router, self.clock.now()):
             self.dispatcher.wake()
 

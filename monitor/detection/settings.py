@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from monitor.config import Duration, Strict
+from monitor.configtypes import Duration, Strict
 from monitor.records import SEVERITIES
 
 

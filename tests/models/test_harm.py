@@ -251,8 +251,9 @@ def test_eval_set_is_large_multilingual_and_has_a_held_out_split() -> None:
     assert sum(r["split"] == "test" for r in rows) >= len(rows) // 4
 
 
-# Measured floors (see models/README.md): macro-F1 minus a margin of about 0.03.
-FLOORS = {("lexicon", "train"): 0.0, ("lexicon", "test"): 0.0, ("prototypes", "test"): 0.0}
+# Measured macro-F1 (see models/README.md): lexicon 0.990 train, 0.931 test; default 0.937
+# test. The floors leave a margin of about 0.03 for deliberate lexicon edits.
+FLOORS = {("lexicon", "train"): 0.96, ("lexicon", "test"): 0.90, ("prototypes", "test"): 0.90}
 
 
 @pytest.mark.parametrize("split", ["train", "test"])

@@ -1,0 +1,72 @@
+"""The detection glue on the live path: stored, scored mentions -> incidents and outbox rows."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from monitor.alerting.routing import Router
+from monitor.clock import VirtualClock
+from monitor.config import parse_config
+from monitor.detection.engine import DetectionEngine
+from monitor.incidents import IncidentBook
+from monitor.store import Store
+from tests.detection.factory import T0, mention, score
+
+CLAIM = "Acme cola made my whole family sick, food poisoning, see {url}"
+LINK = "https://news.example/acme-cola-poisoning"
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[tuple[DetectionEngine, Store, VirtualClock]]:
+    config = parse_config({"brands": [{"name": "acme"}]})
+    store = await Store(tmp_path / "bm.db").open()
+    clock = VirtualClock(T0)
+    book = IncidentBook(store, Router(config).route, clock, config.detection)
+    yield DetectionEngine(store, book, clock, config.detection), store, clock
+    await store.close()
+
+
+async def feed(engine: DetectionEngine, store: Store, clock: VirtualClock, batch: list) -> None:
+    saved = await store.save_mentions([m for m, _ in batch])
+    by_id = {m.external_id: s for m, s in batch}
+    scored = [(m, by_id[m.external_id]) for m in saved]
+    await store.save_scores(scored, clock.now())
+    await engine.on_scored(scored)
+
+
+async def test_spreading_harm_claim_opens_one_high_incident_with_alerts(
+    rig: tuple[DetectionEngine, Store, VirtualClock],
+) -> None:
+    engine, store, clock = rig
+    platforms = ["x", "reddit", "mastodon"]
+    for minute in range(0, 50, 5):  # ten batches of three posts, three platforms, one link
+        clock.set(T0.replace(minute=minute))
+        batch = []
+        for k in range(3):
+            n = minute * 10 + k + 1
+            m = mention(n, CLAIM.format(url=LINK), minutes=minute, platform=platforms[k],
+                        reach=2000, url=f"https://{platforms[k]}.example/{n}")
+            m.id = None  # the store assigns ids
+            batch.append((m, score(harm="health_safety", harm_confidence=0.9)))
+        await feed(engine, store, clock, batch)
+    incidents = await engine.book.list()
+    assert len(incidents) == 1
+    incident = incidents[0]
+    assert incident.kind == "viral_claim" and incident.category == "health_safety"
+    assert incident.severity in ("high", "critical")
+    assert incident.author_count >= 20 and len(incident.platforms) == 3
+    rows = await store.read(lambda db: db.execute("SELECT reason FROM alerts").fetchall())
+    assert ("opened",) in rows  # the outbox row was written with the incident
+
+
+async def test_single_angry_post_from_small_account_is_no_incident(
+    rig: tuple[DetectionEngine, Store, VirtualClock],
+) -> None:
+    engine, store, clock = rig
+    m = mention(1, "Acme support is useless, I am furious", reach=40)
+    m.id = None
+    await feed(engine, store, clock, [(m, score(complaint=0.95))])
+    assert await engine.book.list() == []

@@ -1,11 +1,12 @@
 """Score the volume-spike detector on NAB's realTweets series with NAB's scorer.
 
     .venv/bin/python benchmarks/eval_nab.py [--data ../shared/data/nab-realtweets]
-        [--scorer ../shared/eval/nab_score.py] [--out /tmp/nab-volume]
+        [--scorer ../shared/eval/nab_score.py] [--out /tmp/nab-volume] [--sweep 3,4,5,6]
 
 Writes two result folders under --out: `scores/` (the detector's anomaly score for every row,
 scored at NAB's best threshold) and `alerts/` (the default alert decisions as 0/1, scored at 0.5),
-runs the scorer on both and prints its lines plus the detector's speed.
+runs the scorer on both and prints its lines plus the detector's speed. `--sweep` also scores the
+alert decisions made with other `alert_surprise` settings (tuning on NAB: not the default).
 """
 
 from __future__ import annotations
@@ -54,10 +55,18 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared/data/nab-realtweets")
     ap.add_argument("--scorer", type=Path, default=ROOT.parent / "shared/eval/nab_score.py")
     ap.add_argument("--out", type=Path, default=Path("/tmp/nab-volume"))
+    ap.add_argument("--sweep", default="", help="comma-separated alert_surprise values")
     args = ap.parse_args()
     if not args.data.is_dir():
         raise SystemExit(f"NAB data not found at {args.data}; pass --data PATH to realTweets")
-    settings = VolumeSettings()
+    evaluate(args, VolumeSettings(), "", full=True)
+    for value in filter(None, args.sweep.split(",")):
+        print(f"== alerts with alert_surprise={value}")
+        evaluate(args, VolumeSettings(alert_surprise=float(value)), f"-{value}", full=False)
+
+
+def evaluate(args: argparse.Namespace, settings: VolumeSettings, suffix: str, full: bool) -> None:
+    """Detector over every series, then the scorer: anomaly scores (if full) and alerts."""
     buckets, seconds, alerts = 0, 0.0, 0
     for ticker in SERIES:
         name = f"Twitter_volume_{ticker}.csv"
@@ -65,13 +74,14 @@ def main() -> None:
         buckets, seconds = buckets + len(rows), seconds + spent
         alerts += sum(r[3] == "1" for r in rows)
         write(args.out / "scores", name, rows, 2)
-        write(args.out / "alerts", name, rows, 3)
+        write(args.out / f"alerts{suffix}", name, rows, 3)
     windows = str(args.data / "windows.json")
-    print(f"{buckets} buckets in {seconds:.2f} s: {buckets / seconds:,.0f} buckets/s; {alerts} alerts")
-    for label, folder, extra in (
-        ("anomaly score, best threshold", "scores", []),
-        ("default alerts (0/1 at 0.5)", "alerts", ["--threshold", "0.5"]),
-    ):
+    speed = buckets / seconds
+    print(f"{buckets} buckets in {seconds:.2f} s: {speed:,.0f} buckets/s; {alerts} alerts")
+    runs = [("alerts (0/1 at 0.5)", f"alerts{suffix}", ["--threshold", "0.5"])]
+    if full:
+        runs.insert(0, ("anomaly score, best threshold", "scores", []))
+    for label, folder, extra in runs:
         print(f"== {label}")
         command = [sys.executable, str(args.scorer), str(args.out / folder), "--windows", windows]
         subprocess.run(command + extra, check=True)

@@ -39,7 +39,9 @@ PROTOTYPE_TEMPERATURE = 0.05
 
 Backend = Literal["lexicon", "prototypes", "zero-shot"]
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u1100-\u11ff\uff66-\uff9f]")
+_CJK = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u1100-\u11ff\uff66-\uff9f]"
+)
 _SENTENCE_END = re.compile(r"[.!?。\n]+")
 _CLAUSE_MARK = re.compile(r"[,;:()\"…—–、,.!?。\n]")
 _WORD = re.compile(r"\w+")
@@ -123,26 +125,34 @@ def load_lexicons(directory: Path = LEXICON_DIR) -> list[_Language]:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ValueError(f"cannot read harm lexicon {path}: {exc}; fix or remove the file") from None
+            raise ValueError(
+                f"cannot read harm lexicon {path}: {exc}; fix or remove the file"
+            ) from None
         cues: dict[tuple[str, str], re.Pattern[str]] = {}
         for tier in CUE_WEIGHTS:
             for category, phrases in data.get(tier, {}).items():
                 if category not in CLAIMS:
-                    raise ValueError(f"harm lexicon {path}: [{tier}] names unknown category {category!r}")
+                    raise ValueError(
+                        f"harm lexicon {path}: [{tier}] names unknown category {category!r}"
+                    )
                 pattern = _alternation(phrases)
                 if pattern is not None:
                     cues[(tier, category)] = pattern
         idioms = {c: p for c, ph in data.get("idioms", {}).items() if (p := _alternation(ph))}
-        languages.append(_Language(
-            code=str(data.get("language", path.stem)),
-            negations=frozenset(normalize(w).strip() for w in data.get("negations", [])),
-            negations_after=tuple(normalize(w) for w in data.get("negations_after", [])),
-            clause_breaks=frozenset(normalize(w).strip() for w in data.get("clause_breaks", [])),
-            hedges=frozenset(normalize(w).strip() for w in data.get("hedges", [])),
-            window=int(data.get("negation_window", 3)),
-            cues=cues,
-            idioms=idioms,
-        ))
+        languages.append(
+            _Language(
+                code=str(data.get("language", path.stem)),
+                negations=frozenset(normalize(w).strip() for w in data.get("negations", [])),
+                negations_after=tuple(normalize(w) for w in data.get("negations_after", [])),
+                clause_breaks=frozenset(
+                    normalize(w).strip() for w in data.get("clause_breaks", [])
+                ),
+                hedges=frozenset(normalize(w).strip() for w in data.get("hedges", [])),
+                window=int(data.get("negation_window", 3)),
+                cues=cues,
+                idioms=idioms,
+            )
+        )
     if not languages:
         raise ValueError(f"no harm lexicons (*.toml) found in {directory}")
     return languages
@@ -151,7 +161,9 @@ def load_lexicons(directory: Path = LEXICON_DIR) -> list[_Language]:
 def _is_question(text: str, start: int, end: int) -> bool:
     """Whether the sentence holding text[start:end] is a plain question ("is this a scam?")."""
     following = _SENTENCE_END.search(text, end)
-    return bool(following and following.group().strip().startswith("?") and "!" not in following.group())
+    return bool(
+        following and following.group().strip().startswith("?") and "!" not in following.group()
+    )
 
 
 def _after_break(lang: _Language, words: list[str]) -> list[str]:
@@ -188,7 +200,11 @@ def scan(languages: Sequence[_Language], raw_text: str) -> _Scan:
             for match in pattern.finditer(text):
                 result.vetoed.setdefault(category, []).append(match.group())
                 # Blank the idiom so that its words cannot fire as cues ("to die for").
-                text = text[: match.start()] + " " * (match.end() - match.start()) + text[match.end() :]
+                text = (
+                    text[: match.start()]
+                    + " " * (match.end() - match.start())
+                    + text[match.end() :]
+                )
     found: dict[str, list[tuple[int, int, int, str, bool]]] = {}
     for lang in languages:
         for (tier, category), pattern in lang.cues.items():
@@ -208,7 +224,7 @@ def scan(languages: Sequence[_Language], raw_text: str) -> _Scan:
                 kept[(start, end)] = (old_rank, old_cue, old_vetoed or vetoed)
             elif not any(start < e and s < end for s, e in kept):
                 kept[(start, end)] = (rank, cue, vetoed)
-        for (rank, cue, vetoed) in kept.values():
+        for rank, cue, vetoed in kept.values():
             if vetoed:
                 result.vetoed.setdefault(category, []).append(cue)
             else:
@@ -223,7 +239,9 @@ class _Semantics(Protocol):
 class PrototypeSemantics:
     """Cosine similarity of encoder embeddings to short prototype sentences per label."""
 
-    def __init__(self, encoder: SentenceEncoder, path: Path = LEXICON_DIR / "prototypes.toml") -> None:
+    def __init__(
+        self, encoder: SentenceEncoder, path: Path = LEXICON_DIR / "prototypes.toml"
+    ) -> None:
         data = tomllib.loads(path.read_text(encoding="utf-8"))["prototypes"]
         self.encoder = encoder
         self.labels = [*CLAIMS, "none"]
@@ -232,11 +250,14 @@ class PrototypeSemantics:
 
     def similarities(self, texts: Sequence[str], embeddings: np.ndarray | None) -> np.ndarray:
         """(n, 8): the best cosine similarity of each text to each label's prototypes."""
-        emb = self.encoder.encode(texts) if embeddings is None else np.asarray(embeddings, np.float32)
+        emb = (
+            self.encoder.encode(texts) if embeddings is None else np.asarray(embeddings, np.float32)
+        )
         if emb.shape != (len(texts), self._prototypes.shape[1]):
             raise ValueError(
                 f"embeddings have shape {emb.shape} but {len(texts)} texts of the encoder's "
-                f"dimension {self._prototypes.shape[1]} were expected; pass embeddings from the same encoder"
+                f"dimension {self._prototypes.shape[1]} were expected; pass embeddings from "
+                "the same encoder"
             )
         sims = emb @ self._prototypes.T
         best = np.full((len(texts), len(self.labels)), -1.0, dtype=np.float32)
@@ -261,23 +282,32 @@ class PrototypeSemantics:
 
 
 class ZeroShotSemantics:
-    """Any Hugging Face NLI model scoring "This text claims <category description>." per category."""
+    """Any Hugging Face NLI model scoring "This text claims <description>." per category."""
 
     def __init__(
-        self, model: str, *, template: str = DEFAULT_TEMPLATE, device: str = "cpu",
-        batch_size: int = 16, max_length: int = 256,
+        self,
+        model: str,
+        *,
+        template: str = DEFAULT_TEMPLATE,
+        device: str = "cpu",
+        batch_size: int = 16,
+        max_length: int = 256,
         path: Path = LEXICON_DIR / "prototypes.toml",
     ) -> None:
         import torch  # noqa: F401  (imported here so the lexicon backend never pays for torch)
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         if "{}" not in template:
-            raise ValueError(f"hypothesis template {template!r} needs a {{}} where the category goes")
+            raise ValueError(
+                f"hypothesis template {template!r} needs a {{}} where the category goes"
+            )
         local = Path(model).expanduser().is_dir()
         offline = local or os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
         try:
             self.tokenizer: Any = AutoTokenizer.from_pretrained(model, local_files_only=offline)
-            net: Any = AutoModelForSequenceClassification.from_pretrained(model, local_files_only=offline)
+            net: Any = AutoModelForSequenceClassification.from_pretrained(
+                model, local_files_only=offline
+            )
         except (OSError, ValueError) as exc:
             raise RuntimeError(
                 f"cannot load zero-shot harm model {model!r} ({type(exc).__name__}); give a local "
@@ -297,7 +327,7 @@ class ZeroShotSemantics:
         self.device, self.batch_size, self.max_length = device, batch_size, max_length
 
     def scores(self, texts: Sequence[str], embeddings: np.ndarray | None = None) -> np.ndarray:
-        """(n, 7) entailment probability (entailment vs contradiction) of each category's hypothesis."""
+        """(n, 7) entailment probability (vs contradiction) of each category's hypothesis."""
         import torch
 
         pairs = [(t, h) for t in texts for h in self.hypotheses]
@@ -306,8 +336,12 @@ class ZeroShotSemantics:
             for start in range(0, len(pairs), self.batch_size):
                 batch = pairs[start : start + self.batch_size]
                 tokens = self.tokenizer(
-                    [p for p, _ in batch], [h for _, h in batch], padding=True,
-                    truncation="only_first", max_length=self.max_length, return_tensors="pt",
+                    [p for p, _ in batch],
+                    [h for _, h in batch],
+                    padding=True,
+                    truncation="only_first",
+                    max_length=self.max_length,
+                    return_tensors="pt",
                 ).to(self.device)
                 logits = self.model(**tokens).logits.float()[:, [self.contra, self.entail]]
                 out[start : start + len(batch)] = torch.softmax(logits, dim=-1)[:, 1].cpu().numpy()
@@ -321,8 +355,8 @@ class HarmClassifier:
     (strong cue w=0.8, weak w=0.3) and semantic evidence S in [0, 1] (prototype softmax or
     NLI entailment) combine as noisy-OR: score = 1 - (1 - L)(1 - k*S), k = 0.6 for prototypes,
     0.75 for zero-shot. A category whose cue was negated, asked as a question or matched an
-    idiom gets S = 0, so the paraphrase signal cannot undo a veto. The best category wins if its score
-    reaches 0.4; otherwise "none" with confidence 1 - best score.
+    idiom gets S = 0, so the paraphrase signal cannot undo a veto. The best category wins if
+    its score reaches 0.4; otherwise "none" with confidence 1 - best score.
     """
 
     def __init__(
@@ -346,15 +380,27 @@ class HarmClassifier:
             self.semantics = PrototypeSemantics(encoder, lexicon_dir / "prototypes.toml")
         elif self.backend == "zero-shot":
             if not model:
-                raise ValueError('harm backend "zero-shot" needs model = "<NLI model id or directory>"')
+                raise ValueError(
+                    'harm backend "zero-shot" needs model = "<NLI model id or directory>"'
+                )
             self.semantics = ZeroShotSemantics(
-                model, template=hypothesis_template, device=device, batch_size=batch_size,
-                max_length=max_length, path=lexicon_dir / "prototypes.toml",
+                model,
+                template=hypothesis_template,
+                device=device,
+                batch_size=batch_size,
+                max_length=max_length,
+                path=lexicon_dir / "prototypes.toml",
             )
         self.version = VERSION if self.backend != "zero-shot" else f"{VERSION}+nli:{model}"
         self._weight = SEMANTIC_WEIGHT.get(self.backend, 0.0)
+        log.debug(
+            "harm classifier %s: backend %s, lexicons %s",
+            self.version, self.backend, ",".join(lang.code for lang in self.languages),
+        )
 
-    def predict(self, texts: Sequence[str], embeddings: np.ndarray | None = None) -> list[HarmResult]:
+    def predict(
+        self, texts: Sequence[str], embeddings: np.ndarray | None = None
+    ) -> list[HarmResult]:
         """Classify each text; `embeddings` (from the shared encoder) avoid encoding twice."""
         if not texts:
             return []
@@ -376,6 +422,8 @@ class HarmClassifier:
         if scores[best] < THRESHOLD:
             return HarmResult("none", round(1.0 - float(scores[best]), 4), vetoed=vetoed)
         evidence = tuple(dict.fromkeys(w for w, _ in found.hits.get(category, [])))
-        semantic_part = self._weight * float(semantic[best]) >= 0.05 and category not in found.vetoed
+        semantic_part = (
+            self._weight * float(semantic[best]) >= 0.05 and category not in found.vetoed
+        )
         basis = "+".join(b for b, on in (("lexicon", evidence), ("semantic", semantic_part)) if on)
         return HarmResult(category, round(float(scores[best]), 4), evidence, basis, vetoed)

@@ -158,7 +158,7 @@ def _describe_p(p: float) -> str:
 class _Window:
     """What one window length has learned: the bulk's overdispersion and the tail beyond it."""
 
-    # Priors, worth a few windows of evidence, keep early estimates cautious.
+    # Priors: wide dispersion until data say otherwise; few, light-tailed bursts until seen.
     PRIOR_DISPERSION, PRIOR_EXCEED, PRIOR_INDEX, PRIOR_WEIGHT = 1.0, 0.003, 8.0, 10.0
 
     __slots__ = ("spread", "size", "seen", "exceed", "bulk_exceed", "tail_n", "tail_log", "run")
@@ -171,13 +171,29 @@ class _Window:
         # log peak excess of the run under way, -1 outside one. Counting runs, not windows,
         # keeps one long burst from teaching the detector that bursts are common.
         values = values or [self.PRIOR_DISPERSION, 1.0, 0.0, self.PRIOR_EXCEED, 0.0, 0, 0, -1]
-        (self.spread, self.size, self.seen, self.exceed, self.bulk_exceed, self.tail_n,
-         self.tail_log, self.run) = values
+        (
+            self.spread,
+            self.size,
+            self.seen,
+            self.exceed,
+            self.bulk_exceed,
+            self.tail_n,
+            self.tail_log,
+            self.run,
+        ) = values
 
     def values(self) -> list[float]:
         """The fields in constructor order, for saving."""
-        return [self.spread, self.size, self.seen, self.exceed, self.bulk_exceed, self.tail_n,
-                self.tail_log, self.run]
+        return [
+            self.spread,
+            self.size,
+            self.seen,
+            self.exceed,
+            self.bulk_exceed,
+            self.tail_n,
+            self.tail_log,
+            self.run,
+        ]
 
     def dispersion(self) -> float:
         """Negative-binomial overdispersion of the bulk: variance = mean + dispersion * mean^2."""
@@ -185,13 +201,14 @@ class _Window:
             return self.PRIOR_DISPERSION
         return max(self.spread / self.size, 1e-6)
 
-    def _bound(self, mean: float, clip_sd: float) -> float:
+    def bound(self, mean: float, clip_sd: float) -> float:
+        """Upper edge of ordinary counts; two extra mentions keep sparse brands' 2s ordinary."""
         return mean + clip_sd * math.sqrt(mean + self.dispersion() * mean * mean) + 2.0
 
     def log_p(self, total: int, mean: float, clip_sd: float) -> float:
         """Natural log of the chance of at least `total` mentions where `mean` are expected."""
         log_p = log_tail(total, mean, self.dispersion())
-        bound = self._bound(mean, clip_sd)
+        bound = self.bound(mean, clip_sd)
         burst_share = self.exceed - self.bulk_exceed
         if total > bound and burst_share > 1e-9:
             # Windows past the bound that the negative binomial does not explain are bursts,
@@ -207,7 +224,7 @@ class _Window:
 
     def learn(self, total: int, mean: float, settings: VolumeSettings, tail_seen: int) -> None:
         """Fold in one window; sums past the bound count toward the tail, not the bulk."""
-        bound = self._bound(mean, settings.clip_sd)
+        bound = self.bound(mean, settings.clip_sd)
         past = total > bound
         resid = min(max(total - mean, mean - bound), bound - mean)
         self.seen += 1.0
@@ -235,13 +252,13 @@ class _Window:
 
 
 class VolumeDetector:
-    """Scores each 5-minute count of one brand stream against its learned daily and weekly rhythm."""
+    """Scores each 5-minute count of one brand stream against its learned daily, weekly rhythm."""
 
     def __init__(self, settings: VolumeSettings | None = None) -> None:
         self.settings = settings or VolumeSettings()
         s = self.settings
         if not s.scales or min(s.scales) < 1:
-            raise ValueError(f"volume detector scales must be positive bucket counts, got {s.scales}")
+            raise ValueError(f"volume scales must be positive bucket counts, got {s.scales}")
         self._span = max(s.scales)
         self._level: float | None = None
         self._daily = [1.0] * 24
@@ -285,7 +302,7 @@ class VolumeDetector:
             return
         window = self._windows.get(1) or _Window()
         sd = math.sqrt(mean + window.dispersion() * mean * mean)
-        clipped = min(max(float(count), mean - s.clip_sd * sd), mean + s.clip_sd * sd)
+        clipped = min(max(float(count), mean - s.clip_sd * sd), window.bound(mean, s.clip_sd))
         seasonal = self._seasonal(hours, day)
         ratio = clipped / max(self._level * seasonal, 1e-3)  # observed / expected, robustly
         self._level += max(1.0 / s.level_memory, 1.0 / self._seen) * (ratio - 1.0) * self._level
@@ -365,7 +382,7 @@ class VolumeDetector:
         self._hot.append(crossed)
         self._learn(bucket, count, mean)
         self._learn_windows()
-        p_value = 10.0 ** -surprise
+        p_value = 10.0**-surprise
         detail = (
             f"{total} mentions in {scale * 5} min, ~{window_mean:.3g} expected at this hour "
             f"({_describe_p(p_value)})"

@@ -37,7 +37,11 @@ def semantic(harm_encoder: SentenceEncoder) -> HarmClassifier:
 
 # (text, category, a cue that must be in the evidence) – one or more per language.
 CLAIMS = [
-    ("The Acme soup gave me food poisoning, I was up all night.", "health_safety", "food poisoning"),
+    (
+        "The Acme soup gave me food poisoning, I was up all night.",
+        "health_safety",
+        "food poisoning",
+    ),
     ("Their new kettle caught fire on the counter!!", "health_safety", "caught fire"),
     ("Acme Pay is a SCAM, they emptied my account", "fraud_scam", "scam"),
     ("Acme is recalling 40k baby car seats", "legal_regulatory", "recalling"),
@@ -124,7 +128,12 @@ def test_idioms_and_praise_are_not_claims(lexical: HarmClassifier, text: str) ->
     assert result.category == "none", result
 
 
-QUESTIONS = ["Is Acme a scam?", "¿Acme es una estafa?", "Acmeって詐欺なの？", "Has Acme ever had a recall?"]
+QUESTIONS = [
+    "Is Acme a scam?",
+    "¿Acme es una estafa?",
+    "Acmeって詐欺なの？",
+    "Has Acme ever had a recall?",
+]
 
 
 @pytest.mark.parametrize("text", QUESTIONS)
@@ -195,10 +204,12 @@ def test_a_broken_lexicon_file_is_reported_with_its_path(tmp_path: Path) -> None
 def test_a_paraphrase_without_any_cue_gets_a_lower_confidence_category(
     semantic: HarmClassifier,
 ) -> None:
-    paraphrase, explicit = semantic.predict([
-        "After dinner at Acme I spent the whole night on the bathroom floor",
-        "The Acme pasta gave me food poisoning",
-    ])
+    paraphrase, explicit = semantic.predict(
+        [
+            "After dinner at Acme I spent the whole night on the bathroom floor",
+            "The Acme pasta gave me food poisoning",
+        ]
+    )
     assert paraphrase.category == "health_safety"
     assert paraphrase.basis == "semantic" and paraphrase.evidence == ()
     assert explicit.category == "health_safety"
@@ -285,8 +296,13 @@ def tiny_nli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     torch.manual_seed(0)
     labels = {0: "ENTAILMENT", 1: "NEUTRAL", 2: "CONTRADICTION"}
     config = BertConfig(
-        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=37, max_position_embeddings=64, id2label=labels,
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=64,
+        id2label=labels,
         label2id={v: k for k, v in labels.items()},
     )
     model_dir = root / "model"
@@ -306,7 +322,9 @@ def test_zero_shot_backend_runs_a_local_nli_model(tiny_nli: Path) -> None:
     assert classifier.version.startswith("harm-v1+nli:")
 
 
-def test_zero_shot_backend_refuses_a_model_without_nli_labels(tmp_path: Path, tiny_nli: Path) -> None:
+def test_zero_shot_backend_refuses_a_model_without_nli_labels(
+    tmp_path: Path, tiny_nli: Path
+) -> None:
     from transformers import AutoConfig
 
     odd = tmp_path / "odd"

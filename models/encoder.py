@@ -44,6 +44,9 @@ class SentenceEncoder:
         # Imported here so `brand-monitor --help` does not pay for torch.
         import torch
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a daemon's log is no place for progress bars
 
         if threads:
             torch.set_num_threads(threads)

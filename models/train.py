@@ -179,8 +179,8 @@ SENTIMENT_RECIPE: dict[str, Any] = {
     "weight_decay": 0.05, "dropout": 0.3, "input_dropout": 0.2, "batch_size": 256, "seed": 13,
 }
 COMPLAINT_RECIPE: dict[str, Any] = {
-    "feature_set": "mean+max", "hidden": (), "epochs": 30, "lr": 1e-3,
-    "weight_decay": 0.1, "dropout": 0.3, "input_dropout": 0.2, "batch_size": 64, "seed": 13,
+    "feature_set": "layers", "hidden": (64,), "epochs": 30, "lr": 1e-3,
+    "weight_decay": 0.01, "dropout": 0.3, "input_dropout": 0.2, "batch_size": 64, "seed": 13,
 }
 COMPLAINT_HOLDOUT = 0.2
 COMPLAINT_SPLIT_SEED = 2019

@@ -25,6 +25,8 @@ app = typer.Typer(
 )
 mentions_app = typer.Typer(help="Query stored mentions.", no_args_is_help=True)
 app.add_typer(mentions_app, name="mentions")
+detect_app = typer.Typer(help="Run detectors offline over your own data.", no_args_is_help=True)
+app.add_typer(detect_app, name="detect")
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
@@ -234,6 +236,21 @@ def mentions_search(
             plain(row["url"]),
         )
     out.print(table)
+
+
+@detect_app.command("volume")
+def detect_volume(
+    input_csv: Annotated[Path, typer.Option("--input", help="CSV with timestamp,value rows.")],
+    output_csv: Annotated[Path, typer.Option("--output", help="Where to write the scores.")],
+) -> None:
+    """Score a mention-count series in order: timestamp,value,anomaly_score,alert (defaults)."""
+    from monitor.detection.volume import detect_csv
+
+    try:
+        rows = detect_csv(input_csv, output_csv)
+    except (OSError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    out.print(f"{rows} rows scored -> {output_csv}", markup=False)
 
 
 def _mount_subcommands() -> None:

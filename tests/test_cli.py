@@ -107,3 +107,21 @@ def test_sources_shows_health(tmp_path: Path) -> None:
     assert rows["news"]["health"] == "failing"
     assert rows["news"]["last_error"].startswith("HTTP 500")
     assert rows["blog"]["health"] == "disabled"
+
+
+def test_detect_volume_writes_scores_and_alerts(tmp_path: Path) -> None:
+    rows = ["timestamp,value"]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for i in range(3 * 288):  # three quiet days, then a burst
+        rows.append(f"{(start + timedelta(minutes=5 * i)).isoformat()},{2 if i % 3 else 1}")
+    rows.append(f"{(start + timedelta(minutes=5 * 3 * 288)).isoformat()},60")
+    source = tmp_path / "in.csv"
+    source.write_text("\n".join(rows) + "\n")
+    result = cli.invoke(app, ["detect", "volume", "--input", str(source),
+                              "--output", str(tmp_path / "out.csv")])
+    assert result.exit_code == 0, result.output
+    lines = (tmp_path / "out.csv").read_text().splitlines()
+    assert lines[0] == "timestamp,value,anomaly_score,alert"
+    alerts = [line for line in lines[1:] if line.endswith(",1")]
+    assert alerts and alerts[-1].split(",")[1] == "60"  # the burst, and only the burst at the end
+    assert len(alerts) == 1

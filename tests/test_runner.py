@@ -144,3 +144,36 @@ async def test_auth_error_parks_until_config_changes(rig: tuple[Rig, ReplayServe
     assert await r.runner().poll() == "parked"  # a restart with the same config stays parked
     assert len(replay.requests_to("/feed.xml")) == 1
     assert await r.runner(interval="15m").poll() == "ok"  # config changed: try again
+
+
+async def test_engagement_refresh_stores_snapshots_within_budget(
+    store: Store, aiohttp_server: Callable[..., Any]
+) -> None:
+    replay = ReplayServer()
+    replay.add(
+        "/search_by_date", Reply.fixture("hackernews/search_page1.json"),
+    ).add("/search", Reply.fixture("hackernews/refresh_stories.json"))
+    server = await aiohttp_server(replay.app())
+    r = Rig(store, "")
+    source = SourceConfig.model_validate({
+        "kind": "hackernews", "name": "hn", "search": ["acme"],
+        "base_url": str(server.make_url("")).rstrip("/"),
+    })
+    connector = connector_class("hackernews")(source.name, source.options(), r.http, clock=r.clock)
+    from monitor.config import EngagementConfig
+
+    runner = SourceRunner(source, connector, store, r.pipeline, r.clock, PollingConfig(),
+                          r.metrics, engagement=EngagementConfig(max_per_run=2, max_age="3650d"))
+    try:
+        assert await runner.poll() == "ok"
+        r.clock.advance(900)
+        assert await runner.refresh() == 2
+        asked = replay.requests_to("/search")[0].query["tags"]
+        assert asked.count("story_") == 2  # never more than max_per_run ids per run
+        rows = await store.read(lambda db: db.execute(
+            "SELECT m.external_id, e.likes, e.comments FROM engagement e "
+            "JOIN mentions m ON m.id = e.mention_id ORDER BY e.id"
+        ).fetchall())
+        assert ("42210001", 872, 455) in rows  # the re-read counters, beside the first snapshot
+    finally:
+        await r.http.close()

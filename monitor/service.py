@@ -167,6 +167,11 @@ class Service:
             self._inflight.add(task)
             try:
                 await job()
+            except asyncio.CancelledError:
+                if not self._stopping:
+                    raise
+                # Shutdown ran out of grace time: the job's work is retried on the next start.
+                log.warning("a running job was stopped by shutdown before it finished")
             except Exception:
                 log.exception("scheduled job failed")
             finally:

@@ -126,7 +126,7 @@ def test_sigterm_stops_cleanly_and_second_daemon_is_refused(tmp_path: Path) -> N
         first.send_signal(signal.SIGTERM)
         rest = _wait_for_line(first, "brand-monitor stopped", timeout=30)
         assert first.wait(timeout=30) == 0
-        assert not any("Traceback" in line for line in rest)
+        assert not any("Traceback" in line for line in rest), "".join(rest)
     finally:
         if first.poll() is None:
             first.kill()

@@ -11,6 +11,7 @@ import pytest
 from models.complaint import ComplaintModel
 from models.encoder import SentenceEncoder
 from models.harm import HarmClassifier
+from models.heads import normalize_text
 from models.hf import TransformersSentiment
 from models.scorer import Scorer
 from models.sentiment import EmbeddedSentiment
@@ -80,7 +81,10 @@ def test_sharing_embeddings_gives_the_same_scores_as_each_model_alone(scorer: Sc
     assert isinstance(scorer.sentiment, EmbeddedSentiment)
     alone = scorer.sentiment.predict(MENTIONS)
     complaint = scorer.complaint.predict(MENTIONS)
-    harm = scorer.harm.predict(MENTIONS)
+    # The harm classifier reads the raw text for its cues and the shared embedding of the
+    # normalised text (handles -> @user) for its semantic score.
+    shared = scorer.encoder.encode([normalize_text(m) for m in MENTIONS])
+    harm = scorer.harm.predict(MENTIONS, embeddings=shared)
     for score, s, c, h in zip(scores, alone, complaint, harm, strict=True):
         assert score.sentiment == s.label
         assert score.p_negative == pytest.approx(s.p_negative, abs=1e-4)

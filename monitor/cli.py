@@ -256,9 +256,11 @@ def detect_volume(
 def _mount_subcommands() -> None:
     """Sub-apps live in their own modules; imported here (cheap: no models, no torch)."""
     from monitor.cli_alerts import alerts_app, silence_app, test_alert
+    from models.cli import app as models_app
     from monitor.cli_incidents import app as incidents_app
 
     app.add_typer(incidents_app, name="incidents")
+    app.add_typer(models_app, name="models")
     app.add_typer(alerts_app, name="alerts")
     app.add_typer(silence_app, name="silence")
     app.command("test-alert")(test_alert)

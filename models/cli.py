@@ -1,4 +1,4 @@
-"""`brand-monitor models ...`: show, evaluate and retrain the models (also `python -m models.cli`)."""
+"""`brand-monitor models ...`: show, evaluate and retrain the models (or `python -m models.cli`)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ app.add_typer(train_app, name="train")
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="TOML file whose [models] table to use (default: built-in)."),
+    typer.Option("--config", "-c", help="TOML file whose [models] table to use (default: none)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 QuantizeOption = Annotated[
@@ -111,10 +111,12 @@ def eval_sentiment(
     quantize: QuantizeOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Macro recall (TweetEval's metric), accuracy, macro-F1 and per-class recall."""
+    """Macro recall (TweetEval's metric), accuracy, macro-F1, per-class recall, calibration."""
+    import numpy as np
+
     from models.encoder import DEFAULT_ENCODER, SentenceEncoder
     from models.sentiment import SENTIMENT_LABELS, load_sentiment
-    from models.train import classification_report, load_tweeteval
+    from models.train import calibration_error, classification_report, load_tweeteval
 
     models_config = _models_config(config, quantize)
     try:
@@ -145,6 +147,12 @@ def eval_sentiment(
     }
     for index, label in enumerate(SENTIMENT_LABELS):
         result[f"recall_{label}"] = report[f"recall_{index}"]
+    for index, label in enumerate(SENTIMENT_LABELS):
+        # Average predicted probability vs the share of the class: the class-balanced heads
+        # lean towards the rarer classes, which matters where p_negative is read as a level.
+        result[f"mean_p_{label}"] = float(probs[:, index].mean())
+        result[f"share_{label}"] = float(np.mean(labels == index))
+    result["calibration_error"] = calibration_error(labels, probs)
     result["texts_per_second"] = len(texts) / elapsed if elapsed > 0 else 0.0
     _print(result, as_json)
 
@@ -197,6 +205,22 @@ CacheOption = Annotated[
     Path | None,
     typer.Option("--cache", help="Folder caching encoder output between runs (gitignored)."),
 ]
+RecipeOption = Annotated[
+    str | None,
+    typer.Option("--recipe", help='JSON replacing recipe keys, e.g. \'{"hidden": [32]}\'.'),
+]
+
+
+def _overrides(recipe: str | None) -> dict[str, Any] | None:
+    if recipe is None:
+        return None
+    try:
+        overrides = json.loads(recipe)
+    except json.JSONDecodeError as exc:
+        raise _fail(f"--recipe is not valid JSON ({exc})") from None
+    if not isinstance(overrides, dict):
+        raise _fail('--recipe must be a JSON object such as {"epochs": 5}')
+    return overrides
 
 
 @train_app.command("sentiment")
@@ -204,6 +228,7 @@ def train_sentiment(
     data: Annotated[Path, typer.Option("--data", help="TweetEval-format folder (train + val).")],
     out: Annotated[Path | None, typer.Option("--out", help="Where to write the head.")] = None,
     cache: CacheOption = Path(".cache/features"),
+    recipe: RecipeOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Retrain the sentiment head on <data>/train and report it on <data>/val."""
@@ -213,7 +238,7 @@ def train_sentiment(
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     target = out or DEFAULT_SENTIMENT_WEIGHTS
     try:
-        head = train_sentiment_head(data, cache_dir=cache)
+        head = train_sentiment_head(data, cache_dir=cache, overrides=_overrides(recipe))
     except (OSError, ValueError) as exc:
         raise _fail(f"training the sentiment head: {exc}") from None
     head.save(target)
@@ -225,6 +250,8 @@ def train_complaint(
     data: Annotated[Path, typer.Option("--data", help="CSV file with text and label columns.")],
     out: Annotated[Path | None, typer.Option("--out", help="Where to write the head.")] = None,
     cache: CacheOption = Path(".cache/features"),
+    recipe: RecipeOption = None,
+    cv: Annotated[int, typer.Option("--cv", help="Also report k-fold CV F1 inside the 80%.")] = 0,
     as_json: JsonOption = False,
 ) -> None:
     """Retrain the complaint head on a stratified 80% split and report it on the other 20%."""
@@ -234,7 +261,9 @@ def train_complaint(
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     target = out or DEFAULT_COMPLAINT_WEIGHTS
     try:
-        head = train_complaint_head(data, cache_dir=cache)
+        head = train_complaint_head(
+            data, cache_dir=cache, overrides=_overrides(recipe), folds=cv
+        )
     except (OSError, ValueError) as exc:
         raise _fail(f"training the complaint head: {exc}") from None
     head.save(target)

@@ -1,10 +1,10 @@
-"""Small trainable heads on frozen encoder features, shared by the sentiment and complaint models."""
+"""Small trainable heads on frozen encoder features, shared by sentiment and complaint."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,7 +86,8 @@ class Head:
         logits = (hidden @ weight + bias) / self.temperature
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
-        return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+        probs: np.ndarray = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+        return probs
 
     def size_bytes(self) -> int:
         """Number of bytes of parameters (what the weights file mostly holds)."""
@@ -126,7 +127,7 @@ class Head:
         try:
             with safe_open(str(path), framework="numpy") as handle:
                 metadata: Mapping[str, str] = handle.metadata() or {}
-                tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
+                tensors = {key: handle.get_tensor(key) for key in handle.keys()}
         except Exception as exc:  # safetensors raises its own error types for corrupt files
             raise HeadFormatError(f"cannot read head weights {path}: {exc}") from None
         if metadata.get("format") != "brand-monitor-head/1":

@@ -1,4 +1,4 @@
-"""Any Hugging Face sequence-classification model as a sentiment backend, with label normalisation."""
+"""Any Hugging Face sequence classifier as a sentiment backend, with label normalisation."""
 
 from __future__ import annotations
 

@@ -133,7 +133,8 @@ class Scorer:
         import torch
 
         encoder_source = (
-            str(embedded_encoder_dir()) if self.encoder.name == DEFAULT_ENCODER else self.encoder.name
+            str(embedded_encoder_dir()) if self.encoder.name == DEFAULT_ENCODER
+            else self.encoder.name
         )
         sentiment: dict[str, Any]
         if isinstance(self.sentiment, EmbeddedSentiment):

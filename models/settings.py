@@ -1,4 +1,4 @@
-"""The `[models]` configuration table: which sentiment, complaint and harm models to run, and how."""
+"""The `[models]` configuration table: which sentiment, complaint and harm models run, and how."""
 
 from __future__ import annotations
 
@@ -72,7 +72,9 @@ class HarmSettings(ModelsTable):
     @model_validator(mode="after")
     def _model_for_zero_shot(self) -> HarmSettings:
         if self.backend == "zero-shot" and not self.model:
-            raise ValueError('backend = "zero-shot" needs model = "<NLI model id or local directory>"')
+            raise ValueError(
+                'backend = "zero-shot" needs model = "<NLI model id or local directory>"'
+            )
         if self.backend != "zero-shot" and self.model is not None:
             raise ValueError('model applies to backend = "zero-shot" only')
         return self
@@ -82,10 +84,12 @@ class ModelsConfig(ModelsTable):
     """`[models]`: the shared encoder and the models that read its embeddings."""
 
     device: str = "cpu"
-    threads: int | None = Field(default=None, ge=1, le=256)  # torch CPU threads; None: torch's default
+    # torch CPU threads; None leaves torch's default.
+    threads: int | None = Field(default=None, ge=1, le=256)
     batch_size: int = Field(default=64, ge=1, le=4096)
     max_length: int = Field(default=128, ge=8, le=512)
-    # Dynamic int8 quantisation of the encoder's Linear layers (CPU only): faster, slightly less accurate.
+    # Dynamic int8 quantisation of the encoder's Linear layers (CPU only): faster on CPUs with
+    # int8 dot-product instructions, slightly less accurate.
     quantize: bool = False
     sentiment: SentimentSettings = SentimentSettings()
     complaint: ComplaintSettings = ComplaintSettings()

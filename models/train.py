@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from models.encoder import PooledOutput, SentenceEncoder
-from models.heads import Head, build_features, normalize_text
+from models.heads import FEATURE_SETS, Head, build_features, normalize_text
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,9 @@ def load_tweeteval(folder: Path, split: str) -> tuple[list[str], np.ndarray]:
     for path in (text_path, label_path):
         if not path.is_file():
             raise FileNotFoundError(
-                f"{path} not found while reading the {split!r} split of {folder}; a TweetEval-format "
-                f"folder holds {split}_text.txt and {split}_labels.txt, one line per text"
+                f"{path} not found while reading the {split!r} split of {folder}; a "
+                f"TweetEval-format folder holds {split}_text.txt and {split}_labels.txt, "
+                "one line per text"
             )
     texts = text_path.read_text(encoding="utf-8").splitlines()
     labels = [int(line) for line in label_path.read_text(encoding="utf-8").split()]
@@ -151,7 +152,9 @@ def fit_head(
     )
 
 
-def classification_report(truth: np.ndarray, predicted: np.ndarray, classes: int) -> dict[str, float]:
+def classification_report(
+    truth: np.ndarray, predicted: np.ndarray, classes: int
+) -> dict[str, float]:
     """Macro recall, macro F1, accuracy and per-class recall/F1 (in [0, 1])."""
     report: dict[str, float] = {"count": float(len(truth))}
     recalls, f1s = [], []
@@ -186,31 +189,56 @@ COMPLAINT_HOLDOUT = 0.2
 COMPLAINT_SPLIT_SEED = 2019
 
 
-def _recipe_args(recipe: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in recipe.items() if k != "feature_set"}
+RECIPE_KEYS = frozenset(SENTIMENT_RECIPE)
+
+
+def make_recipe(base: dict[str, Any], overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """The base recipe with some keys replaced (for `--recipe` comparisons); unknown keys fail."""
+    unknown = set(overrides or {}) - RECIPE_KEYS
+    if unknown:
+        raise ValueError(f"unknown recipe key(s) {sorted(unknown)}; known: {sorted(RECIPE_KEYS)}")
+    recipe = {**base, **(overrides or {})}
+    if recipe["feature_set"] not in FEATURE_SETS:
+        raise ValueError(
+            f"feature_set must be one of {FEATURE_SETS}, not {recipe['feature_set']!r}"
+        )
+    recipe["hidden"] = tuple(int(size) for size in recipe["hidden"])
+    return recipe
+
+
+def _fit(
+    features: np.ndarray, labels: np.ndarray, recipe: dict[str, Any], **names: Any
+) -> Head:
+    args = {k: v for k, v in recipe.items() if k != "feature_set"}
+    return fit_head(features, labels, feature_set=recipe["feature_set"], **names, **args)
 
 
 def train_sentiment_head(
-    folder: Path, *, cache_dir: Path | None = CACHE_DIR, encoder: SentenceEncoder | None = None
+    folder: Path,
+    *,
+    cache_dir: Path | None = CACHE_DIR,
+    encoder: SentenceEncoder | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> Head:
     """Fit the sentiment head on `<folder>/train` and record its `<folder>/val` figures."""
     from models.sentiment import SENTIMENT_LABELS
 
+    recipe = make_recipe(SENTIMENT_RECIPE, overrides)
     train_texts, train_labels = load_tweeteval(folder, "train")
     val_texts, val_labels = load_tweeteval(folder, "val")
     encoder = encoder or SentenceEncoder()
-    feature_set = SENTIMENT_RECIPE["feature_set"]
+    feature_set = recipe["feature_set"]
     train_x = build_features(cached_pooled(encoder, train_texts, cache_dir=cache_dir), feature_set)
     val_x = build_features(cached_pooled(encoder, val_texts, cache_dir=cache_dir), feature_set)
-    head = fit_head(
-        train_x, train_labels, label_names=SENTIMENT_LABELS, name="sent-head-v1",
-        feature_set=feature_set, encoder=encoder.name, **_recipe_args(SENTIMENT_RECIPE),
+    head = _fit(
+        train_x, train_labels, recipe, label_names=SENTIMENT_LABELS, name="sent-head-v1",
+        encoder=encoder.name,
     )
     report = classification_report(val_labels, head.predict_proba(val_x).argmax(axis=1), 3)
     head.info = {
         "data": f"TweetEval sentiment: {len(train_texts)} train, {len(val_texts)} val",
         "command": "brand-monitor models train sentiment --data DIR",
-        "recipe": json.dumps(SENTIMENT_RECIPE),
+        "recipe": json.dumps(recipe),
         "val_macro_recall": round(report["macro_recall"], 4),
         "val_accuracy": round(report["accuracy"], 4),
         "val_macro_f1": round(report["macro_f1"], 4),
@@ -234,31 +262,79 @@ def stratified_split(
 
 
 def train_complaint_head(
-    csv_path: Path, *, cache_dir: Path | None = CACHE_DIR, encoder: SentenceEncoder | None = None
+    csv_path: Path,
+    *,
+    cache_dir: Path | None = CACHE_DIR,
+    encoder: SentenceEncoder | None = None,
+    overrides: dict[str, Any] | None = None,
+    folds: int = 0,
 ) -> Head:
-    """Fit the complaint head on a stratified 80% of the CSV; record figures on the other 20%."""
+    """Fit the complaint head on a stratified 80% of the CSV; record figures on the other 20%.
+
+    With `folds` > 1, also record the mean k-fold cross-validated F1 inside the 80% (how the
+    recipe was chosen without looking at the hold-out).
+    """
     from models.complaint import COMPLAINT_LABELS
 
+    recipe = make_recipe(COMPLAINT_RECIPE, overrides)
     texts, labels = load_labelled_csv(csv_path)
     encoder = encoder or SentenceEncoder()
-    feature_set = COMPLAINT_RECIPE["feature_set"]
-    features = build_features(cached_pooled(encoder, texts, cache_dir=cache_dir), feature_set)
-    train, holdout = stratified_split(labels, COMPLAINT_HOLDOUT, COMPLAINT_SPLIT_SEED)
-    head = fit_head(
-        features[train], labels[train], label_names=COMPLAINT_LABELS, name="complaint-v1",
-        feature_set=feature_set, encoder=encoder.name, **_recipe_args(COMPLAINT_RECIPE),
+    features = build_features(
+        cached_pooled(encoder, texts, cache_dir=cache_dir), recipe["feature_set"]
     )
+    train, holdout = stratified_split(labels, COMPLAINT_HOLDOUT, COMPLAINT_SPLIT_SEED)
+    names = {"label_names": COMPLAINT_LABELS, "name": "complaint-v1", "encoder": encoder.name}
+    cv_f1: list[float] = []
+    if folds > 1:
+        x, y = features[train], labels[train]
+        for fold_train, fold_test in stratified_folds(y, folds, COMPLAINT_SPLIT_SEED):
+            fold_head = _fit(x[fold_train], y[fold_train], recipe, **names)
+            guess = (fold_head.predict_proba(x[fold_test])[:, 1] >= 0.5).astype(int)
+            cv_f1.append(classification_report(y[fold_test], guess, 2)["f1_1"])
+    head = _fit(features[train], labels[train], recipe, **names)
     predicted = (head.predict_proba(features[holdout])[:, 1] >= 0.5).astype(int)
     report = classification_report(labels[holdout], predicted, 2)
     head.info = {
         "data": f"{csv_path.name}: {len(train)} train, {len(holdout)} held out "
                 f"(stratified, seed {COMPLAINT_SPLIT_SEED})",
         "command": "brand-monitor models train complaint --data FILE.csv",
-        "recipe": json.dumps(COMPLAINT_RECIPE),
+        "recipe": json.dumps(recipe),
         "threshold": 0.5,
         "holdout_f1_complaint": round(report["f1_1"], 4),
         "holdout_macro_f1": round(report["macro_f1"], 4),
         "holdout_accuracy": round(report["accuracy"], 4),
     }
+    if cv_f1:
+        head.info[f"cv{folds}_f1_complaint"] = round(float(np.mean(cv_f1)), 4)
     log.info("complaint head: hold-out F1 %.4f, macro-F1 %.4f", report["f1_1"], report["macro_f1"])
     return head
+
+
+def stratified_folds(
+    labels: np.ndarray, folds: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, test) index pairs of a stratified k-fold split."""
+    rng = np.random.default_rng(seed)
+    assignment = np.zeros(len(labels), dtype=np.int64)
+    for value in np.unique(labels):
+        rows = np.flatnonzero(labels == value)
+        rng.shuffle(rows)
+        assignment[rows] = np.arange(len(rows)) % folds
+    return [
+        (np.flatnonzero(assignment != k), np.flatnonzero(assignment == k)) for k in range(folds)
+    ]
+
+
+def calibration_error(truth: np.ndarray, probs: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error: |accuracy - confidence| averaged over confidence bins."""
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == truth
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    error = 0.0
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
+        inside = (confidence > low) & (confidence <= high)
+        if inside.any():
+            error += float(inside.mean()) * abs(
+                float(correct[inside].mean()) - float(confidence[inside].mean())
+            )
+    return error

@@ -71,7 +71,7 @@ def test_eval_sentiment_prints_the_tweeteval_metrics(tmp_path: Path) -> None:
     report = json.loads(result.output)
     assert report["count"] == len(SENTIMENT)
     for key in ("macro_recall", "accuracy", "macro_f1", "recall_negative", "recall_neutral",
-                "recall_positive", "texts_per_second"):
+                "recall_positive", "texts_per_second", "calibration_error"):
         assert key in report
     # Plain sentences like these are easy: the shipped head gets most of them.
     assert report["accuracy"] >= 7 / 9

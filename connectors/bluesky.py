@@ -22,7 +22,7 @@ from connectors.base import (
 )
 from connectors.http import DEFAULT_RETRY_AFTER, HttpClient, HttpResponse, parse_retry_after
 from connectors.textutil import fold_whitespace, parse_date
-from monitor.clock import Clock, SystemClock
+from monitor.clock import Clock
 from monitor.config import EnvSecret
 from monitor.records import Engagement, EngagementUpdate, Mention
 
@@ -97,10 +97,9 @@ class BlueskyConnector(Connector):
     def __init__(
         self, name: str, options: SourceOptions, http: HttpClient, *, clock: Clock | None = None
     ) -> None:
-        super().__init__(name, options, http)
+        super().__init__(name, options, http, clock=clock)
         assert isinstance(options, BlueskyOptions)
         self.opts = options
-        self.clock = clock or SystemClock()
         self._access: str | None = None
         self._refresh: str | None = None
         self._budget: RateBudget | None = None

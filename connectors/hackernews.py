@@ -20,7 +20,7 @@ from connectors.base import (
 )
 from connectors.http import HttpClient, HttpResponse
 from connectors.textutil import fold_whitespace, html_to_text
-from monitor.clock import Clock, SystemClock
+from monitor.clock import Clock
 from monitor.records import Engagement, EngagementUpdate, Mention
 
 log = logging.getLogger(__name__)
@@ -76,10 +76,9 @@ class HackerNewsConnector(Connector):
     def __init__(
         self, name: str, options: SourceOptions, http: HttpClient, *, clock: Clock | None = None
     ) -> None:
-        super().__init__(name, options, http)
+        super().__init__(name, options, http, clock=clock)
         assert isinstance(options, HackerNewsOptions)
         self.opts = options
-        self.clock = clock or SystemClock()
 
     def search_terms(self) -> list[str]:
         """The configured search queries."""

@@ -38,7 +38,7 @@ from connectors.base import (
 )
 from connectors.http import DEFAULT_RETRY_AFTER, HttpClient, HttpResponse, parse_retry_after
 from connectors.textutil import fold_whitespace, html_to_text, parse_date
-from monitor.clock import Clock, SystemClock
+from monitor.clock import Clock
 from monitor.config import EnvSecret
 from monitor.records import Engagement, Mention
 
@@ -278,10 +278,9 @@ class JsonApiConnector(Connector):
         *,
         clock: Clock | None = None,
     ) -> None:
-        super().__init__(name, options, http)
+        super().__init__(name, options, http, clock=clock)
         assert isinstance(options, JsonApiOptions)
         self.opts = options
-        self.clock: Clock = clock or SystemClock()
         self.label = options.platform or name  # Mention.platform: ids are unique per API
 
     def _reveal(self, value: HeaderSecret) -> str:

@@ -23,7 +23,7 @@ from connectors.base import (
 )
 from connectors.http import HttpClient, HttpResponse
 from connectors.textutil import fold_whitespace, html_to_text, parse_date
-from monitor.clock import Clock, SystemClock
+from monitor.clock import Clock
 from monitor.config import EnvSecret
 from monitor.records import Engagement, EngagementUpdate, Mention
 
@@ -125,10 +125,9 @@ class MastodonConnector(Connector):
     def __init__(
         self, name: str, options: SourceOptions, http: HttpClient, *, clock: Clock | None = None
     ) -> None:
-        super().__init__(name, options, http)
+        super().__init__(name, options, http, clock=clock)
         assert isinstance(options, MastodonOptions)
         self.opts = options
-        self.clock = clock or SystemClock()
         self._budgets: dict[str, RateBudget] = {}  # per instance url
         self._known: dict[str, tuple[str, str]] = {}  # status uri -> (instance url, local id)
 

@@ -23,7 +23,7 @@ from connectors.base import (
 )
 from connectors.http import DEFAULT_RETRY_AFTER, HttpClient, HttpResponse, parse_retry_after
 from connectors.textutil import fold_whitespace
-from monitor.clock import Clock, SystemClock
+from monitor.clock import Clock
 from monitor.config import EnvSecret
 from monitor.records import Engagement, EngagementUpdate, Mention
 
@@ -118,10 +118,9 @@ class RedditConnector(Connector):
     def __init__(
         self, name: str, options: SourceOptions, http: HttpClient, *, clock: Clock | None = None
     ) -> None:
-        super().__init__(name, options, http)
+        super().__init__(name, options, http, clock=clock)
         assert isinstance(options, RedditOptions)
         self.opts = options
-        self.clock = clock or SystemClock()
         self._token: str | None = None
         self._token_expires: datetime | None = None
         self._budget: RateBudget | None = None

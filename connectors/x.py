@@ -27,7 +27,7 @@ from connectors.base import (
 )
 from connectors.http import DEFAULT_RETRY_AFTER, HttpClient, HttpResponse, parse_retry_after
 from connectors.textutil import fold_whitespace, parse_date
-from monitor.clock import Clock, SystemClock
+from monitor.clock import Clock
 from monitor.config import Duration, EnvSecret
 from monitor.records import Engagement, EngagementUpdate, Mention
 
@@ -163,10 +163,9 @@ class XConnector(Connector):
         *,
         clock: Clock | None = None,
     ) -> None:
-        super().__init__(name, options, http)
+        super().__init__(name, options, http, clock=clock)
         assert isinstance(options, XOptions)
         self.opts = options
-        self.clock: Clock = clock or SystemClock()
         self.base_url = options.base_url.rstrip("/")
         # Posts read but not yet in a returned cursor (refreshes, failed polls), per month,
         # and the count the last returned cursor held.

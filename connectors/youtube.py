@@ -30,7 +30,7 @@ from connectors.base import (
 )
 from connectors.http import HttpClient, HttpResponse, redact_url
 from connectors.textutil import fold_whitespace, parse_date
-from monitor.clock import Clock, SystemClock
+from monitor.clock import Clock
 from monitor.config import Duration, EnvSecret
 from monitor.records import Engagement, EngagementUpdate, Mention
 
@@ -180,10 +180,9 @@ class YouTubeConnector(Connector):
         *,
         clock: Clock | None = None,
     ) -> None:
-        super().__init__(name, options, http)
+        super().__init__(name, options, http, clock=clock)
         assert isinstance(options, YouTubeOptions)
         self.opts = options
-        self.clock: Clock = clock or SystemClock()
         self.base_url = options.base_url.rstrip("/")
         # Units spent but not yet in a returned cursor (refreshes, failed polls), and the
         # spend the last returned cursor held; both count against today's quota.

@@ -113,7 +113,9 @@ class Scorer:
         harm = self.harm.predict(texts, embeddings=pooled.embedding)
         model_id = self.model_id
         out = []
-        for probs, p_complaint, claim in zip(sentiment, complaint, harm, strict=True):
+        for index, (probs, p_complaint, claim) in enumerate(
+            zip(sentiment, complaint, harm, strict=True)
+        ):
             extra: dict[str, Any] = {}
             if claim.evidence:
                 extra["harm_evidence"] = list(claim.evidence)
@@ -124,7 +126,7 @@ class Scorer:
                 p_negative=float(probs[0]), p_neutral=float(probs[1]), p_positive=float(probs[2]),
                 complaint=float(p_complaint),
                 harm_category=claim.category, harm_confidence=float(claim.confidence),
-                model=model_id, extra=extra,
+                model=model_id, extra=extra, embedding=pooled.embedding[index],
             ))
         return out
 

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-
-from monitor.alerting.sanitize import one_line
-from monitor.config import Config, ConfigError, load_config, parse_duration
 
 app = typer.Typer(
     help="Watch public feeds for damaging claims about your brands and alert the right people.",
@@ -28,59 +23,17 @@ app.add_typer(mentions_app, name="mentions")
 detect_app = typer.Typer(help="Run detectors offline over your own data.", no_args_is_help=True)
 app.add_typer(detect_app, name="detect")
 
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
-
-DEFAULT_CONFIG = os.environ.get("BRAND_MONITOR_CONFIG", "config.toml")
-ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", help="Config file (env BRAND_MONITOR_CONFIG).")
-]
-DbOption = Annotated[
-    Path | None, typer.Option("--db", help="Database file (default: [storage] path in config).")
-]
-
-
-def plain(text: str | None, width: int | None = None) -> Text:
-    """Untrusted text as one inert line: no terminal escapes, no rich markup."""
-    line = one_line(text or "")
-    return Text(line[:width] if width else line)
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print an error line and return the Exit to raise."""
-    err.print(f"[bold red]error:[/] {message}", markup=True)
-    return typer.Exit(code)
-
-
-def _load(path: Path) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        err.print(f"[bold red]{exc.path}[/]: {len(exc.problems)} problem(s)")
-        for problem in exc.problems:
-            err.print(f"  - {problem}", markup=False)
-        raise typer.Exit(2) from None
-
-
-def _db_path(config_path: Path, db: Path | None) -> Path:
-    if db is not None:
-        return db
-    return _load(config_path).storage.path
-
-
-def parse_since(value: str | None) -> datetime | None:
-    """A relative duration ("24h", "7d") or an ISO date/time, as a UTC datetime."""
-    if not value:
-        return None
-    try:
-        return datetime.now(UTC) - timedelta(seconds=parse_duration(value))
-    except ValueError:
-        pass
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        raise fail(f"--since {value!r}: use a duration such as 24h or 7d, or an ISO date") from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+from monitor.cli_common import (  # noqa: E402 - re-exported for sub-commands and tests
+    DEFAULT_CONFIG,
+    ConfigOption,
+    DbOption,
+    _db_path,
+    _load,
+    fail,
+    out,
+    parse_since,
+    plain,
+)
 
 
 @app.command()
@@ -255,15 +208,18 @@ def detect_volume(
 
 def _mount_subcommands() -> None:
     """Sub-apps live in their own modules; imported here (cheap: no models, no torch)."""
-    from monitor.cli_alerts import alerts_app, silence_app, test_alert
     from models.cli import app as models_app
+    from monitor.cli_alerts import alerts_app, silence_app, test_alert
     from monitor.cli_incidents import app as incidents_app
+    from monitor.cli_replay import backtest_command, replay_command
 
     app.add_typer(incidents_app, name="incidents")
     app.add_typer(models_app, name="models")
     app.add_typer(alerts_app, name="alerts")
     app.add_typer(silence_app, name="silence")
     app.command("test-alert")(test_alert)
+    app.command("replay")(replay_command)
+    app.command("backtest")(backtest_command)
 
 
 _mount_subcommands()

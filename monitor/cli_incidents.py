@@ -21,7 +21,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from monitor import cli as base
+from monitor import cli_common as base
 from monitor.records import Incident
 
 app = typer.Typer(help="List, inspect, acknowledge and resolve incidents.", no_args_is_help=True)
@@ -68,7 +68,10 @@ def _run_book(
     async def go() -> T:
         store = await Store(db).open()
         try:
-            book = IncidentBook(store, router.route, SystemClock(), settings)
+            book = IncidentBook(
+                store, router.route, SystemClock(), settings,
+                group_wait=getattr(getattr(plan, "alerting", None), "group_wait", 30.0),
+            )
             return await work(book)
         finally:
             await store.close()

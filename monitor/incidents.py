@@ -69,8 +69,11 @@ class IncidentBook:
         router: Router,
         clock: Clock,
         settings: DetectionConfig | None = None,
+        *,
+        group_wait: float = 30.0,
     ) -> None:
         self.store = store
+        self.group_wait = group_wait  # [alerting] group_wait: the "opened" alert waits this long
         self.router = router
         self.clock = clock
         self.settings = settings or DetectionConfig()
@@ -162,7 +165,7 @@ class IncidentBook:
             "severity": a.severity, "risk": round(a.risk, 3), "mentions": added, "key": a.key,
         })
         incident = _require(db, incident_id)
-        self._alert(db, incident, "opened", now, delay=self.settings.group_wait)
+        self._alert(db, incident, "opened", now, delay=self.group_wait)
         log.info("opened incident %d (%s, %s) for %s", incident_id, a.severity, a.kind, a.brand)
         return incident
 
@@ -181,7 +184,7 @@ class IncidentBook:
             "resolved_at": iso(old.resolved_at),
         })
         incident = _require(db, old.id)
-        self._alert(db, incident, "opened", now, delay=self.settings.group_wait)
+        self._alert(db, incident, "opened", now, delay=self.group_wait)
         log.info("reopened incident %d (%s) for %s", old.id, severity, a.brand)
         return incident
 
@@ -427,6 +430,7 @@ def _incident(row: dict[str, Any]) -> Incident:
         platforms=json.loads(row["platforms"] or "[]"),
         acknowledged_by=row["acknowledged_by"],
         projection=row["projection"],
+        cluster_key=row["cluster_key"],
     )
 
 

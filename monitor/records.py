@@ -69,6 +69,8 @@ class Score:
     harm_confidence: float
     model: str  # model id and version that produced it
     extra: dict[str, Any] = field(default_factory=dict)
+    # The sentence embedding (numpy vector) for claim clustering; in memory only, never stored.
+    embedding: Any = field(default=None, compare=False, repr=False)
 
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
@@ -115,20 +117,37 @@ class Incident:
     platforms: list[str] = field(default_factory=list)
     acknowledged_by: str | None = None
     projection: str | None = None  # e.g. "on this curve, 10k shares by 15:00"
+    cluster_key: str | None = None  # the claim cluster or anomaly it tracks (Assessment.key)
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """The incidents a digest route collected over one period, for one message."""
+
+    route: str  # the route's name
+    period_start: datetime  # UTC, inclusive
+    period_end: datetime  # UTC, exclusive
+    incidents: list[Incident]  # most severe first; state as of sending
+    muted: int = 0  # incidents left out because a silence covered them at sending time
 
 
 @dataclass(slots=True)
 class AlertMessage:
-    """What a channel sends: one alert about one incident change, with its evidence."""
+    """What a channel sends: one alert about one incident change, with its evidence.
+
+    A digest (reason "digest") carries `digest`; its `incident` is the digest's first entry,
+    so a channel that knows nothing of digests still sends something true.
+    """
 
     alert_id: int
     idempotency_key: str  # incident:reason:severity; receivers drop repeats
-    reason: str  # opened / escalated / reminder / resolved / test
+    reason: str  # opened / escalated / reminder / resolved / digest / test
     incident: Incident
     top_mentions: list[Mention] = field(default_factory=list)
     # Mentions (or engagement) per time bucket, oldest first, for the growth sparkline.
     curve: list[tuple[datetime, int]] = field(default_factory=list)
     created_at: datetime | None = None
+    digest: Digest | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -177,6 +177,20 @@ class ScoringStage:
             await listener(scored)
         return scored
 
+    async def flush(self) -> int:
+        """Score everything queued, in batches, on the caller's task (virtual-time drivers)."""
+        scored = 0
+        while not self._queue.empty():
+            batch: list[Mention] = []
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                scored += len(await self.score_batch(batch))
+            finally:
+                for mention in batch:
+                    self._queued_ids.discard(mention.id or -1)
+        return scored
+
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait until the queue is empty (used by replay and shutdown)."""
         with contextlib.suppress(TimeoutError):

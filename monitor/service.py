@@ -17,17 +17,17 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from connectors.base import connector_class
 from connectors.http import HttpClient, HttpLimits
-from monitor.clock import Clock, SystemClock
-from monitor.config import Config
-from monitor.matching import BrandMatcher
-from monitor.metrics import Metrics
-from monitor.pipeline import Pipeline
 from monitor.alerting.channels import Channel, build_channel
 from monitor.alerting.dispatcher import AlertDispatcher, due_reminders
 from monitor.alerting.routing import Router
 from monitor.alerting.settings import default_channels
+from monitor.clock import Clock, SystemClock
+from monitor.config import Config
 from monitor.detection.engine import DetectionEngine
 from monitor.incidents import IncidentBook
+from monitor.matching import BrandMatcher
+from monitor.metrics import Metrics
+from monitor.pipeline import Pipeline
 from monitor.runner import SourceRunner, health_of
 from monitor.scoring import ScoringStage, TextScorer
 from monitor.store import Store, retention_cutoff
@@ -85,8 +85,14 @@ class Service:
             c.name: build_channel(c) for c in (config.channels or default_channels()) if c.enabled
         }
         self.dispatcher = AlertDispatcher(self.store, self.router, self.channels, clock=self.clock)
-        self.incidents = IncidentBook(self.store, self.router.route, self.clock, config.detection)
-        self.detection = DetectionEngine(self.store, self.incidents, self.clock, config.detection)
+        self.incidents = IncidentBook(
+            self.store, self.router.route, self.clock, config.detection,
+            group_wait=config.alerting.group_wait,
+        )
+        self.detection = DetectionEngine(
+            self.store, self.incidents, self.clock, config.detection,
+            brands=[b.name for b in config.brands],
+        )
         self.scoring.on_scored(self._on_scored)
         self.runners: dict[str, SourceRunner] = {}
         self.scheduler: AsyncIOScheduler | None = None
@@ -97,8 +103,13 @@ class Service:
         self._stopping = False
         self.http_port: int | None = None
 
-    async def start(self) -> None:
-        """Open the store, build runners, start the scheduler and the HTTP server."""
+    async def start(self, *, realtime: bool = True) -> None:
+        """Open the store, build runners, start the scheduler and the HTTP server.
+
+        With `realtime=False` nothing runs by itself: no scheduler, scoring worker, dispatcher
+        loop or HTTP server; a virtual-time driver (replay, backtest, demo) calls the same
+        jobs in order instead (`monitor.virtual.VirtualDriver`).
+        """
         await self.store.open()
         pushed = []
         for source in self.config.enabled_sources():
@@ -117,8 +128,11 @@ class Service:
 
             intake = WebhookIntake.from_connectors(pushed, self._submit_pushed, clock=self.clock)
             self.extra_routes.extend(intake.routes())
-        await self.scoring.start()
+        await self.detection.restore()
         await self.dispatcher.recover()
+        if not realtime:
+            return
+        await self.scoring.start()
         await self.dispatcher.start()
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         rng = random.Random()

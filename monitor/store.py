@@ -110,7 +110,7 @@ class Store:
 
     def _take_lock(self) -> None:
         lock_path = self.path.with_name(self.path.name + ".lock")
-        handle = open(lock_path, "a+")  # noqa: SIM115 - held for the daemon's lifetime
+        handle = open(lock_path, "a+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -265,6 +265,34 @@ class Store:
             )
         )
         return [_row_to_mention(r) for r in rows]
+
+    async def scored_mentions(self, since: datetime) -> list[tuple[Mention, Score]]:
+        """Mentions first seen since a time with their scores, oldest first (detection restore)."""
+        rows = await self.read(
+            lambda db: list(
+                db.query(
+                    "SELECT m.*, s.sentiment AS s_sentiment, s.p_negative AS s_p_negative, "
+                    "s.p_neutral AS s_p_neutral, s.p_positive AS s_p_positive, "
+                    "s.complaint AS s_complaint, s.harm_category AS s_harm_category, "
+                    "s.harm_confidence AS s_harm_confidence, s.model AS s_model "
+                    "FROM mentions m JOIN scores s ON s.mention_id = m.id "
+                    "WHERE m.seen_at >= ? ORDER BY m.seen_at, m.id",
+                    [iso(since)],
+                )
+            )
+        )
+        return [
+            (
+                _row_to_mention(r),
+                Score(
+                    sentiment=r["s_sentiment"], p_negative=r["s_p_negative"],
+                    p_neutral=r["s_p_neutral"], p_positive=r["s_p_positive"],
+                    complaint=r["s_complaint"], harm_category=r["s_harm_category"],
+                    harm_confidence=r["s_harm_confidence"], model=r["s_model"],
+                ),
+            )
+            for r in rows
+        ]
 
     async def search_mentions(
         self,

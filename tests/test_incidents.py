@@ -20,7 +20,8 @@ from monitor.store import Store
 from tests.detection.factory import T0, at, claim_vector, mention, score
 
 SICK = "Acme cola gave my whole family food poisoning, do not drink it"
-SETTINGS = DetectionConfig(group_wait=90, quiet_period="2h", reopen_window="1d")
+SETTINGS = DetectionConfig(quiet_period="2h", reopen_window="1d")
+GROUP_WAIT = 90.0
 
 
 def to_slack(incident: Incident, reason: str) -> list[str]:
@@ -41,7 +42,7 @@ def clock() -> VirtualClock:
 
 @pytest.fixture
 def book(store: Store, clock: VirtualClock) -> IncidentBook:
-    return IncidentBook(store, to_slack, clock, SETTINGS)
+    return IncidentBook(store, to_slack, clock, SETTINGS, group_wait=GROUP_WAIT)
 
 
 async def saved(store: Store, mentions: list[Mention]) -> list[Mention]:
@@ -206,13 +207,14 @@ async def test_failing_router_rolls_back_the_incident_change(
     def broken(incident: Incident, reason: str) -> list[str]:
         raise RuntimeError("routing table unavailable")
 
-    failing = IncidentBook(store, broken, clock, SETTINGS)
+    failing = IncidentBook(store, broken, clock, SETTINGS, group_wait=GROUP_WAIT)
     with pytest.raises(RuntimeError):
         await failing.apply(verdict())
     for table in ("incidents", "incident_events", "alerts"):
         assert rows(store, f"SELECT count(*) FROM {table}") == [(0,)]
     # Same for a resolve: the incident stays open when its alert cannot be written.
-    opened = await IncidentBook(store, to_slack, clock, SETTINGS).apply(verdict())
+    book = IncidentBook(store, to_slack, clock, SETTINGS, group_wait=GROUP_WAIT)
+    opened = await book.apply(verdict())
     assert opened is not None
     with pytest.raises(RuntimeError):
         await failing.resolve(opened.id, by="dana")

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from monitor.alerting.sanitize import one_line
 from monitor.clock import Clock, from_iso
 from monitor.detection.claims import ClaimCluster, ClaimIndex
 from monitor.detection.risk import assess_claim
 from monitor.detection.settings import DetectionConfig
 from monitor.detection.virality import EngagementSnapshot, measure
+from monitor.detection.volume_watch import VolumeWatch
 from monitor.incidents import IncidentBook
-from monitor.records import Mention, Score
+from monitor.records import Incident, Mention, Score
 from monitor.store import Store
 
 log = logging.getLogger(__name__)
@@ -31,44 +33,114 @@ def _snapshots(db: object, mention_ids: list[int]) -> list[EngagementSnapshot]:
     ]
 
 
+def _active_keys(db: object) -> set[str]:
+    rows = db.execute(  # type: ignore[attr-defined]
+        "SELECT cluster_key FROM incidents WHERE status IN ('open', 'acknowledged') "
+        "AND cluster_key IS NOT NULL"
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
 class DetectionEngine:
-    """Feeds every scored batch to the claim index and applies the verdicts to incidents."""
+    """Feeds scored mentions to the claim index and volume buckets to the volume watch, and
+    applies their verdicts to incidents."""
 
     def __init__(
-        self, store: Store, book: IncidentBook, clock: Clock, settings: DetectionConfig
+        self,
+        store: Store,
+        book: IncidentBook,
+        clock: Clock,
+        settings: DetectionConfig,
+        brands: Sequence[str] = (),
     ) -> None:
         self.store = store
         self.book = book
         self.clock = clock
         self.settings = settings
         self.claims = ClaimIndex(settings)
+        self.volume = VolumeWatch(store, list(brands), settings) if settings.volume else None
+        self._tracked: set[str] = set()  # cluster keys with an active incident
+
+    @property
+    def active(self) -> bool:
+        """Whether some incident this engine follows is open or acknowledged."""
+        return bool(self._tracked)
+
+    async def restore(self) -> int:
+        """Rebuild the claim clusters of the last claim window from the store after a restart.
+
+        Embeddings are not stored, so restored members join by link and near-duplicate only;
+        keys are the same as before the restart when the same first mention anchors a cluster.
+        """
+        now = self.clock.now()
+        since = now - timedelta(seconds=self.settings.claim_window)
+        scored = await self.store.scored_mentions(since)
+        self.claims.add([(m, s, None) for m, s in scored], now)
+        keys = await self.store.read(_active_keys)
+        live = {c.key for c in self.claims.clusters()}
+        self._tracked = {k for k in keys if k in live or k.startswith("volume:")}
+        if scored:
+            log.info(
+                "detection restored %d claim clusters from %d recent mentions",
+                len(self.claims), len(scored),
+            )
+        return len(self.claims)
 
     async def on_scored(self, scored: Sequence[tuple[Mention, Score]]) -> None:
         """Cluster a scored batch and open, grow or escalate incidents for changed clusters."""
         now = self.clock.now()
-        changed = self.claims.add([(m, s, None) for m, s in scored], now)
+        changed = self.claims.add([(m, s, s.embedding) for m, s in scored], now)
         for cluster in changed:
-            try:
-                await self._assess(cluster, now)
-            except Exception:  # one bad cluster must not stop detection for the rest
-                log.exception("assessing claim cluster %s failed", cluster.key)
+            await self._assess_safely(cluster, now)
+
+    async def _assess_safely(self, cluster: ClaimCluster, now: datetime) -> None:
+        try:
+            await self._assess(cluster, now)
+        except Exception:  # one bad cluster must not stop detection for the rest
+            log.exception("assessing claim cluster %s failed", cluster.key)
 
     async def _assess(self, cluster: ClaimCluster, now: datetime) -> None:
         ids = cluster.mention_ids()
         snapshots = await self.store.read(_snapshots, ids) if ids else []
         virality = measure(snapshots, now)
+        level = self.volume.level(cluster.brand, now) if self.volume else None
         assessment = assess_claim(
             cluster, now, self.settings,
+            volume_score=level.score if level else 0.0,
+            volume_detail=level.detail if level else "",
             engagement_per_hour=virality.interactions_per_hour,
             projection=virality.projection.text if virality.projection else None,
         )
         incident = await self.book.apply(assessment)
-        if incident is not None:
-            log.info(
-                "incident %d %s (%s, %s): %s", incident.id, incident.status, incident.brand,
-                incident.severity, incident.summary[:120],
-            )
+        self._note(cluster.key, incident)
+
+    def _note(self, key: str, incident: Incident | None) -> None:
+        if incident is not None and incident.status != "resolved":
+            if key not in self._tracked:
+                log.info(
+                    "incident %d %s (%s, %s): %s", incident.id, incident.status, incident.brand,
+                    incident.severity, one_line(incident.summary)[:120],
+                )
+            self._tracked.add(key)
+        else:
+            self._tracked.discard(key)
 
     async def tick(self) -> None:
-        """Auto-resolve quiet incidents."""
-        await self.book.tick(self.clock.now())
+        """Volume spikes, re-assessment of claims with active incidents, auto-resolve."""
+        now = self.clock.now()
+        if self.volume is not None:
+            try:
+                for assessment in await self.volume.tick(now):
+                    self._note(assessment.key, await self.book.apply(assessment))
+            except Exception:
+                log.exception("volume detection failed; it retries on the next tick")
+        for key in sorted(self._tracked):
+            if key.startswith("volume:"):
+                continue  # re-assessed by the volume watch as buckets close
+            cluster = self.claims.get(key)
+            if cluster is None:
+                self._tracked.discard(key)
+                continue
+            await self._assess_safely(cluster, now)
+        for incident in await self.book.tick(now):
+            self._tracked.discard(incident.cluster_key or "")

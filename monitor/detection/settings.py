@@ -45,8 +45,11 @@ class DetectionConfig(Strict):
     reach_floor: int = Field(default=100, ge=0)  # audiences below this count as no reach
     reach_saturation: int = Field(default=1_000_000, ge=10)  # audience giving full reach
     severity: SeverityThresholds = SeverityThresholds()
+    # -- volume
+    volume: bool = True  # volume_spike / sentiment_shift incidents from the volume detectors
+    volume_lateness: Duration = Field(default=600.0, ge=0)  # a bucket is scored this long after
+    volume_catchup: Duration = Field(default=2 * 86400.0, gt=0)  # history replayed after downtime
     # -- incidents
-    group_wait: Duration = Field(default=60.0, ge=0)  # delay of the "opened" alert
     quiet_period: Duration = Field(default=6 * 3600.0, gt=0)  # auto-resolve after no mentions
     reopen_window: Duration = Field(default=24 * 3600.0, ge=0)  # a returning claim reopens
 

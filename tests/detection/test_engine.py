@@ -24,7 +24,10 @@ async def rig(tmp_path: Path) -> AsyncIterator[tuple[DetectionEngine, Store, Vir
     config = parse_config({"brands": [{"name": "acme"}]})
     store = await Store(tmp_path / "bm.db").open()
     clock = VirtualClock(T0)
-    book = IncidentBook(store, Router(config).route, clock, config.detection)
+    book = IncidentBook(
+        store, Router(config).route, clock, config.detection,
+        group_wait=config.alerting.group_wait,
+    )
     yield DetectionEngine(store, book, clock, config.detection), store, clock
     await store.close()
 

@@ -152,8 +152,8 @@ def test_detection_config_rejects_bad_values(table: dict[str, object], message: 
 
 
 def test_durations_accept_human_units() -> None:
-    settings = DetectionConfig.model_validate({"quiet_period": "2h", "group_wait": "30s"})
-    assert (settings.quiet_period, settings.group_wait) == (7200.0, 30.0)
+    settings = DetectionConfig.model_validate({"quiet_period": "2h", "burst_window": "30m"})
+    assert (settings.quiet_period, settings.burst_window) == (7200.0, 1800.0)
 
 
 @pytest.mark.parametrize(

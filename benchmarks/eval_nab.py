@@ -2,11 +2,16 @@
 
     .venv/bin/python benchmarks/eval_nab.py [--data ../shared/data/nab-realtweets]
         [--scorer ../shared/eval/nab_score.py] [--out /tmp/nab-volume] [--sweep 3,4,5,6]
+        [--scales 1,3,12,36,72]
 
-Writes two result folders under --out: `scores/` (the detector's anomaly score for every row,
-scored at NAB's best threshold) and `alerts/` (the default alert decisions as 0/1, scored at 0.5),
-runs the scorer on both and prints its lines plus the detector's speed. `--sweep` also scores the
-alert decisions made with other `alert_surprise` settings (tuning on NAB: not the default).
+Writes three result folders under --out: `scores/` (the detector's `onset_score` for every row,
+the anomaly score of `detect_csv`, scored at NAB's best threshold), `bursts/` (`score`, which
+stays high through a burst, scored the same way to show why NAB needs the onset score) and
+`alerts/` (the default
+alert decisions as 0/1, scored at 0.5), runs the scorer on them and prints its lines plus the
+detector's speed. `--sweep` also scores the alert decisions made with other `alert_surprise`
+settings and `--scales` the score and alerts with other window lengths (tuning on NAB: not the
+defaults).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ SERIES = ("AAPL", "GOOG", "IBM", "KO", "PFE")
 
 
 def run_series(path: Path, settings: VolumeSettings) -> tuple[list[list[str]], float]:
-    """Rows of timestamp,value,anomaly_score,alert for one series and the seconds spent scoring."""
+    """Rows of timestamp,value,onset_score,alert,score for one series and the seconds spent."""
     with path.open(newline="", encoding="utf-8") as f:
         rows = [(r["timestamp"], int(r["value"])) for r in csv.DictReader(f)]
     detector = VolumeDetector(settings)
@@ -36,7 +41,15 @@ def run_series(path: Path, settings: VolumeSettings) -> tuple[list[list[str]], f
     started = time.perf_counter()
     for stamp, value in rows:
         reading = detector.update(datetime.fromisoformat(stamp), value)
-        out.append([stamp, str(value), f"{reading.score:.6f}", str(int(reading.alert))])
+        out.append(
+            [
+                stamp,
+                str(value),
+                f"{reading.onset_score:.6f}",
+                str(int(reading.alert)),
+                f"{reading.score:.6f}",
+            ]
+        )
     return out, time.perf_counter() - started
 
 
@@ -56,6 +69,7 @@ def main() -> None:
     ap.add_argument("--scorer", type=Path, default=ROOT.parent / "shared/eval/nab_score.py")
     ap.add_argument("--out", type=Path, default=Path("/tmp/nab-volume"))
     ap.add_argument("--sweep", default="", help="comma-separated alert_surprise values")
+    ap.add_argument("--scales", default="", help="comma-separated window lengths in buckets")
     args = ap.parse_args()
     if not args.data.is_dir():
         raise SystemExit(f"NAB data not found at {args.data}; pass --data PATH to realTweets")
@@ -63,6 +77,10 @@ def main() -> None:
     for value in filter(None, args.sweep.split(",")):
         print(f"== alerts with alert_surprise={value}")
         evaluate(args, VolumeSettings(alert_surprise=float(value)), f"-{value}", full=False)
+    if args.scales:
+        scales = tuple(int(v) for v in args.scales.split(","))
+        print(f"== score and alerts with scales={scales}")
+        evaluate(args, VolumeSettings(scales=scales), "-scales", full=True)
 
 
 def evaluate(args: argparse.Namespace, settings: VolumeSettings, suffix: str, full: bool) -> None:
@@ -73,14 +91,18 @@ def evaluate(args: argparse.Namespace, settings: VolumeSettings, suffix: str, fu
         rows, spent = run_series(args.data / name, settings)
         buckets, seconds = buckets + len(rows), seconds + spent
         alerts += sum(r[3] == "1" for r in rows)
-        write(args.out / "scores", name, rows, 2)
+        write(args.out / f"scores{suffix}", name, rows, 2)
+        write(args.out / f"bursts{suffix}", name, rows, 4)
         write(args.out / f"alerts{suffix}", name, rows, 3)
     windows = str(args.data / "windows.json")
     speed = buckets / seconds
     print(f"{buckets} buckets in {seconds:.2f} s: {speed:,.0f} buckets/s; {alerts} alerts")
     runs = [("alerts (0/1 at 0.5)", f"alerts{suffix}", ["--threshold", "0.5"])]
     if full:
-        runs.insert(0, ("anomaly score, best threshold", "scores", []))
+        runs[:0] = [
+            ("onset_score (anomaly score), best threshold", f"scores{suffix}", []),
+            ("score (stays high in a burst), best threshold", f"bursts{suffix}", []),
+        ]
     for label, folder, extra in runs:
         print(f"== {label}")
         command = [sys.executable, str(args.scorer), str(args.out / folder), "--windows", windows]

@@ -6,6 +6,9 @@ predictive range, so a spike moves the baseline only as much as a plausible coun
 surprise of the newest bucket (and of the last 15 minutes and hour, to catch slower climbs) is a
 negative-binomial upper-tail probability whose overdispersion is learned per window length;
 sparse brands fall back to Poisson. Only the past is used for every score.
+
+The score stays high for every bucket of a burst; the onset score is high only where one starts
+and 0 while it lasts, so a threshold on it fires once per burst, as the alert does.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ log = logging.getLogger(__name__)
 
 BUCKET = timedelta(minutes=5)
 BUCKETS_PER_DAY = 288
-STATE_VERSION = 1
+STATE_VERSION = 2
 _EPS = 1e-12
 
 
@@ -56,12 +59,15 @@ class VolumeSettings:
 class VolumeReading:
     """The detector's verdict on one bucket."""
 
-    score: float  # in [0, 1]; 0.5 is the alert level
+    score: float  # in [0, 1]; 0.5 is the alert level; stays high for every bucket of a burst
     alert: bool  # a new spike the daemon should open an incident for
     expected: float  # mentions expected in this bucket from the brand's rhythm
     observed: int
     detail: str  # e.g. "142 mentions in 5 min, ~12 expected at this hour (p<1e-06)"
     p_value: float = 1.0  # Bonferroni-corrected tail probability of the most surprising window
+    # The score where a burst starts and 0 while it lasts, so a threshold on it fires once per
+    # burst as the alert does: the anomaly score of `detect_csv` and of NAB-style benchmarks.
+    onset_score: float = 0.0
 
 
 def _log_betacf(a: float, b: float, x: float) -> float:
@@ -268,7 +274,8 @@ class VolumeDetector:
         self._windows: dict[int, _Window] = {}
         self._counts: deque[int] = deque(maxlen=self._span)
         self._means: deque[float] = deque(maxlen=self._span)
-        self._hot: deque[bool] = deque(maxlen=max(1, s.cooldown_buckets))
+        # Surprise of the recent buckets that could alert (after warm-up, enough excess).
+        self._recent: deque[float] = deque(maxlen=max(1, s.cooldown_buckets))
         self._last: datetime | None = None
 
     # -- the baseline ------------------------------------------------------------------------
@@ -371,15 +378,14 @@ class VolumeDetector:
                 if log_p < best_log_p:
                     best_log_p, best = log_p, (total, window_mean, scale)
         surprise = max(0.0, -best_log_p / math.log(10) - math.log10(len(s.scales)))
-        score = surprise / (surprise + s.alert_surprise)
         total, window_mean, scale = best
-        crossed = (
-            surprise >= s.alert_surprise
-            and total - window_mean >= s.min_excess
-            and self._seen >= s.warmup_buckets
-        )
-        alert = crossed and not any(self._hot)
-        self._hot.append(crossed)
+        # Buckets in warm-up or a few mentions over a tiny expectation cannot start a spike.
+        eligible = total - window_mean >= s.min_excess and self._seen >= s.warmup_buckets
+        onset = self._onset(surprise if eligible else 0.0)
+        onset_score = onset / (onset + s.alert_surprise)
+        score = surprise / (surprise + s.alert_surprise)
+        alert = onset >= s.alert_surprise
+        self._recent.append(surprise if eligible else 0.0)
         self._learn(bucket, count, mean)
         self._learn_windows()
         p_value = 10.0**-surprise
@@ -389,7 +395,17 @@ class VolumeDetector:
         )
         if alert:
             log.info("volume spike: %s", detail)
-        return VolumeReading(score, alert, mean, count, detail, p_value)
+        return VolumeReading(score, alert, mean, count, detail, p_value, onset_score)
+
+    def _onset(self, surprise: float) -> float:
+        """The surprise if this bucket starts something new, else 0.
+
+        A bucket stands for itself unless a bucket in the cooldown reached the alert level or
+        this bucket's own surprise: a burst is reported where it starts, not at every bucket
+        it lasts, so any threshold on the score fires once per burst, as the alert does.
+        """
+        recent = max(self._recent, default=0.0)
+        return surprise if recent < min(surprise, self.settings.alert_surprise) else 0.0
 
     # -- persistence -------------------------------------------------------------------------
 
@@ -405,7 +421,7 @@ class VolumeDetector:
             "windows": {str(k): v.values() for k, v in self._windows.items()},
             "counts": list(self._counts),
             "means": list(self._means),
-            "hot": list(self._hot),
+            "recent": list(self._recent),
             "last": self._last.isoformat() if self._last else None,
         }
 
@@ -433,7 +449,7 @@ class VolumeDetector:
         }
         detector._counts.extend(int(v) for v in state["counts"])
         detector._means.extend(float(v) for v in state["means"])
-        detector._hot.extend(bool(v) for v in state["hot"])
+        detector._recent.extend(float(v) for v in state["recent"])
         detector._last = datetime.fromisoformat(state["last"]) if state["last"] else None
         return detector
 
@@ -446,7 +462,10 @@ def _utc(when: datetime) -> datetime:
 def detect_csv(
     input_path: str | Path, output_path: str | Path, settings: VolumeSettings | None = None
 ) -> int:
-    """Run the detector over `timestamp,value` rows; write `timestamp,value,anomaly_score,alert`."""
+    """Run the detector over `timestamp,value` rows; write `timestamp,value,anomaly_score,alert`.
+
+    The anomaly score is the onset score, as NAB-style scorers expect: high where a spike starts.
+    """
     detector = VolumeDetector(settings)
     rows = 0
     with (
@@ -472,7 +491,7 @@ def detect_csv(
             except (ValueError, AttributeError) as exc:
                 raise ValueError(f"{input_path} line {line}: {exc}; fix or remove the row") from exc
             writer.writerow(
-                [row["timestamp"], int(value), f"{reading.score:.6f}", int(reading.alert)]
+                [row["timestamp"], int(value), f"{reading.onset_score:.6f}", int(reading.alert)]
             )
             rows += 1
     return rows

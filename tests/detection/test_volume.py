@@ -57,9 +57,30 @@ def test_spikes_on_a_daily_rhythm_alert_once_each_and_nothing_else() -> None:
     assert alerts(readings) == spikes
     assert all(0.0 <= r.score <= 1.0 for r in readings)
     assert readings[spikes[0]].score >= 0.5
+    assert alerts(readings) == [i for i, r in enumerate(readings) if r.onset_score >= 0.5]
     spiky = {i for s in spikes for i in range(s - 30, s + 30)}
     away = [r.score for i, r in enumerate(readings) if i > 400 and i not in spiky]
     assert max(away) < 0.5
+
+
+def test_onset_score_is_high_where_a_burst_starts_and_score_while_it_lasts() -> None:
+    rng = np.random.default_rng(8)
+    rate = rhythm(8, 20)
+    counts = rng.poisson(rate)
+    counts[1500:1572] = rng.poisson(rate[1500:1572] * 8)  # six hours at eight times normal
+    readings = feed(counts)
+    assert alerts(readings) == [1500]
+    assert readings[1500].onset_score >= 0.5
+    # Every bucket of the burst is as surprising as its first, but only the first is news.
+    assert min(r.score for r in readings[1500:1572]) >= 0.5
+    assert max(r.onset_score for r in readings[1501:1572]) < 0.1
+    # Whatever threshold reads the score, it fires once for the burst and its cooldown,
+    # so a benchmark or a dashboard sees one event where the alert sees one.
+    after = range(1490, 1572 + 72)
+    for threshold in (0.2, 0.5, 0.8):
+        assert [i for i in after if readings[i].onset_score >= threshold] == [1500], threshold
+    # The onset score and the alert agree everywhere: the alert level is 0.5 on it.
+    assert alerts(readings) == [i for i, r in enumerate(readings) if r.onset_score >= 0.5]
 
 
 def test_sparse_brand_alerts_on_a_burst_but_not_on_its_usual_zero_to_two() -> None:
@@ -116,6 +137,17 @@ def test_restored_state_gives_identical_scores() -> None:
     assert after_restore == after_original
     first, second = alerts(after_restore, 1000)
     assert 1200 <= first < 1203 and 1600 <= second < 1605
+    # Restarted in the middle of a burst, the detector neither re-alerts nor re-scores it.
+    mid = VolumeDetector.from_state(json.loads(json.dumps(feed_state(counts[:1202]))))
+    resumed = feed(counts[1202:1300], mid, start=1202)
+    assert resumed == after_original[202:300]
+    assert max(r.onset_score for r in resumed) < 0.5
+
+
+def feed_state(counts: np.ndarray) -> dict[str, object]:
+    detector = VolumeDetector()
+    feed(counts, detector)
+    return detector.state()
 
 
 def test_state_from_another_version_is_refused_with_advice() -> None:

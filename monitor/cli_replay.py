@@ -52,7 +52,7 @@ def _run(
         out.print_json(json.dumps(report.as_dict()))
         return
     for line in format_lines(report):
-        out.print(line, markup=False, highlight=False)
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
     if db is None:
         out.print("(replay database was temporary; keep one with --db FILE)", markup=False)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from monitor.config import parse_config
 from monitor.detection.engine import DetectionEngine
 from monitor.incidents import IncidentBook
 from monitor.store import Store
-from tests.detection.factory import T0, mention, score
+from tests.detection.factory import T0, at, claim_vector, mention, score
 
 CLAIM = "Acme cola made my whole family sick, food poisoning, see {url}"
 LINK = "https://news.example/acme-cola-poisoning"
@@ -73,3 +74,61 @@ async def test_single_angry_post_from_small_account_is_no_incident(
     m.id = None
     await feed(engine, store, clock, [(m, score(complaint=0.95))])
     assert await engine.book.list() == []
+
+
+async def test_embeddings_join_paraphrases_into_one_cluster(
+    rig: tuple[DetectionEngine, Store, VirtualClock],
+) -> None:
+    engine, store, clock = rig
+    texts = ["Acme app logs me out every hour", "acme keeps signing me out of my account",
+             "the Acme app forgets my login all the time", "Acme delivery was two weeks late"]
+    topics = [3, 3, 3, 7]  # three paraphrases of one complaint, one other complaint
+    batch = []
+    for n, (text, topic) in enumerate(zip(texts, topics, strict=True), start=1):
+        m = mention(n, text, minutes=n, platform=["x", "reddit", "bluesky", "x"][n - 1])
+        m.id = None
+        batch.append((m, replace(score(), embedding=claim_vector(topic, jitter=n))))
+    clock.set(at(5))
+    await feed(engine, store, clock, batch)
+    sizes = sorted(c.mention_count for c in engine.claims.clusters("acme"))
+    assert sizes == [1, 3]
+
+
+async def test_restart_restores_clusters_so_a_growing_claim_keeps_its_incident(
+    tmp_path: Path,
+) -> None:
+    config = parse_config({"brands": [{"name": "acme"}]})
+    clock = VirtualClock(T0)
+
+    async def engine_on(store: Store) -> DetectionEngine:
+        book = IncidentBook(store, Router(config).route, clock, config.detection)
+        engine = DetectionEngine(store, book, clock, config.detection)
+        await engine.restore()
+        return engine
+
+    def wave(start: int, count: int) -> list:
+        batch = []
+        for n in range(start, start + count):
+            m = mention(n, CLAIM.format(url=LINK), minutes=n, platform=["x", "reddit"][n % 2],
+                        reach=5000, url=f"https://x.example/{n}")
+            m.id = None
+            batch.append((m, score(harm="health_safety", harm_confidence=0.9)))
+        return batch
+
+    store = await Store(tmp_path / "bm.db").open()
+    engine = await engine_on(store)
+    clock.set(at(20))
+    await feed(engine, store, clock, wave(1, 20))
+    first = await engine.book.list()
+    assert len(first) == 1
+    await store.close()
+
+    store = await Store(tmp_path / "bm.db").open()  # the daemon restarts
+    engine = await engine_on(store)
+    assert engine.active and len(engine.claims) == 1
+    clock.set(at(40))
+    await feed(engine, store, clock, wave(21, 20))
+    after = await engine.book.list()
+    assert [i.id for i in after] == [first[0].id]
+    assert after[0].mention_count == 40
+    await store.close()

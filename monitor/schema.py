@@ -182,4 +182,24 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        4,
+        "digest contents",
+        """
+        -- One row per digest route and period that had something to send; alert_digests keeps
+        -- each route's watermark (the end of the newest period already collected).
+        CREATE TABLE digests (
+            key TEXT PRIMARY KEY,                     -- idempotency key of its alert rows
+            route TEXT NOT NULL,
+            period_start TEXT NOT NULL,
+            period_end TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE digest_incidents (
+            digest_key TEXT NOT NULL REFERENCES digests(key) ON DELETE CASCADE,
+            incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+            PRIMARY KEY (digest_key, incident_id)
+        );
+        """,
+    ),
 ]

@@ -14,6 +14,15 @@ from monitor.records import HARM_CATEGORIES, INCIDENT_KINDS, SEVERITIES
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+DAY = 86400.0
+MIN_DIGEST = 3600.0
+
+
+def _period_words(seconds: float) -> str:
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
 
 
 def severity_rank(severity: str) -> int:
@@ -69,12 +78,48 @@ class RouteConfig(Strict):
     categories: list[str] = []  # harm categories; empty matches all
     kinds: list[str] = []  # incident kinds; empty matches all
     min_severity: Severity = "info"
+    max_severity: Severity = "critical"
     channels: list[str] = Field(min_length=1)
     # Like Alertmanager: the first matching route wins unless it says `continue = true`.
     continue_: bool = Field(default=False, alias="continue")
     send_resolved: bool = False
     quiet_hours: QuietHours | None = None
     critical_overrides_quiet: bool = False
+    # Collect matching incidents and send one message per period instead of alerting on each.
+    digest: Duration | None = None
+
+    @field_validator("digest")
+    @classmethod
+    def _digest_period(cls, value: float | None) -> float | None:
+        if value is None:
+            return value
+        # Periods that divide a day start at the same UTC clock times every day.
+        if not MIN_DIGEST <= value <= DAY or DAY % value:
+            raise ValueError(
+                f"a digest period runs from 1h to 1d and divides a day evenly "
+                f"(1h, 2h, 3h, 4h, 6h, 8h, 12h or 1d); got {_period_words(value)}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RouteConfig:
+        if severity_rank(self.min_severity) > severity_rank(self.max_severity):
+            raise ValueError(
+                f"min_severity {self.min_severity!r} is above max_severity "
+                f"{self.max_severity!r}; the route would match nothing"
+            )
+        if self.digest is not None:
+            if not self.name:
+                raise ValueError(
+                    "a digest route needs a name: the name keeps track of which periods were "
+                    'already sent across restarts (add name = "...")'
+                )
+            if self.send_resolved:
+                raise ValueError(
+                    "send_resolved does not apply to a digest route: resolved incidents are "
+                    "listed in the period's digest; remove send_resolved"
+                )
+        return self
 
     @field_validator("categories")
     @classmethod
@@ -134,7 +179,7 @@ class AlertingConfig(Strict):
 def route_problems(
     alerting: AlertingConfig, routes: list[RouteConfig], channel_names: list[str]
 ) -> list[str]:
-    """References to channels that are not configured, as "key.path: message" lines."""
+    """Unknown channel references and clashing digest route names, as "key.path: message"."""
     known = set(channel_names)
     problems = []
 
@@ -146,8 +191,16 @@ def route_problems(
                     f"{', '.join(sorted(known)) or 'none'})"
                 )
 
+    digest_names: set[str] = set()
     for i, route in enumerate(routes):
         check(f"routes[{i}].channels", route.channels)
+        if route.digest is not None and route.name is not None:
+            if route.name in digest_names:
+                problems.append(
+                    f"routes[{i}].name: another digest route is also named {route.name!r}; "
+                    "digest routes need distinct names"
+                )
+            digest_names.add(route.name)
     check("alerting.escalation_channels", alerting.escalation_channels)
     check("alerting.unmatched_channels", alerting.unmatched_channels or [])
     return problems

@@ -12,14 +12,14 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
-from monitor.alerting import outbox
+from monitor.alerting import digest, outbox
 from monitor.alerting.channels.base import Channel
 from monitor.alerting.outbox import AlertRow
 from monitor.alerting.routing import Router
@@ -84,6 +84,18 @@ def load_incident(db: Database, incident_id: int) -> Incident | None:
     """One incident by id."""
     rows = list(db.query("SELECT * FROM incidents WHERE id = ?", [incident_id]))
     return incident_from_row(rows[0]) if rows else None
+
+
+def load_incidents(db: Database, incident_ids: Sequence[int]) -> list[Incident]:
+    """The incidents with these ids that still exist, by id."""
+    found: list[Incident] = []
+    ids = sorted(set(incident_ids))
+    for start in range(0, len(ids), 500):  # below SQLite's bound-parameter limit
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        rows = db.query(f"SELECT * FROM incidents WHERE id IN ({marks}) ORDER BY id", chunk)
+        found.extend(incident_from_row(r) for r in rows)
+    return found
 
 
 def top_mentions(db: Database, incident_id: int, limit: int = TOP_MENTIONS) -> list[Mention]:
@@ -313,6 +325,10 @@ class AlertDispatcher:
                 await self.store.transaction(self._record_failure, rows, now, detail, True, None)
 
     async def _deliver(self, rows: list[AlertRow]) -> None:
+        if rows[0].reason == digest.REASON:
+            # Digest rows have no incident, so each one is a group of its own.
+            await self._deliver_digest(rows[0])
+            return
         channel_name = rows[0].channel
         now = self.clock.now()
         work = await self.store.read(_read_work, rows[0].incident_id, channel_name, now)
@@ -343,13 +359,8 @@ class AlertDispatcher:
 
             await self.store.transaction(hold_all)
             return
-        channel = self.channels.get(channel_name)
+        channel = await self._channel(channel_name, rows, now)
         if channel is None:
-            await self.store.transaction(
-                self._record_failure, rows, now,
-                f"channel {channel_name!r} is not configured any more; add it back to "
-                "[[channels]] and run `brand-monitor alerts retry ID`", False, None,
-            )
             return
         primary = primary_row(rows, work.delivered_before)
         message = AlertMessage(
@@ -361,8 +372,67 @@ class AlertDispatcher:
             curve=work.curve,
             created_at=primary.created_at,
         )
+        await self._send(channel, message, rows, primary, work.thread_ref)
+
+    async def _deliver_digest(self, row: AlertRow) -> None:
+        now = self.clock.now()
+        found = await self.store.read(
+            digest.read_digest, row.idempotency_key, now, load_incidents
+        )
+        if found is None or not found.incidents:
+            if found is not None and found.muted:
+                detail = f"every incident in this digest ({found.muted}) is silenced"
+                await self.store.transaction(outbox.mark_silenced, row.id, detail)
+                log.info("digest alert %d: %s", row.id, detail)
+                return
+            await self.store.transaction(
+                self._record_failure, [row], now,
+                "the digest's incidents no longer exist (deleted or pruned); nothing to send",
+                False, None,
+            )
+            return
+        quiet = self.router.digest_quiet_until(found.route, now)
+        if quiet is not None:
+            await self.store.transaction(
+                outbox.postpone, row.id, quiet, f"quiet hours: held until {iso(quiet)}"
+            )
+            return
+        channel = await self._channel(row.channel, [row], now)
+        if channel is None:
+            return
+        message = AlertMessage(
+            alert_id=row.id,
+            idempotency_key=row.idempotency_key,
+            reason=row.reason,
+            incident=found.incidents[0],
+            created_at=row.created_at,
+            digest=found,
+        )
+        await self._send(channel, message, [row], row, None)
+
+    async def _channel(self, name: str, rows: list[AlertRow], now: datetime) -> Channel | None:
+        """The named channel, or None after failing the rows because it is gone from config."""
+        channel = self.channels.get(name)
+        if channel is None:
+            await self.store.transaction(
+                self._record_failure, rows, now,
+                f"channel {name!r} is not configured any more; add it back to "
+                "[[channels]] and run `brand-monitor alerts retry ID`", False, None,
+            )
+        return channel
+
+    async def _send(
+        self,
+        channel: Channel,
+        message: AlertMessage,
+        rows: list[AlertRow],
+        primary: AlertRow,
+        thread_ref: str | None,
+    ) -> None:
+        """Send one message speaking for `rows` and record the outcome on every row."""
+        channel_name = primary.channel
         try:
-            delivery = await channel.send(message, thread_ref=work.thread_ref)
+            delivery = await channel.send(message, thread_ref=thread_ref)
         except Exception as exc:  # the contract says channels never raise; be safe anyway
             log.exception("channel %s raised instead of returning a Delivery", channel_name)
             delivery = Delivery(channel_name, False, f"channel error: {type(exc).__name__}: {exc}")
@@ -421,7 +491,7 @@ class AlertDispatcher:
                 outbox.mark_retry(db, row.id, now, detail, now + timedelta(seconds=wait))
 
 
-# -- periodic checks: reminders and escalation ------------------------------------------------
+# -- periodic checks: reminders, escalation and digests ----------------------------------------
 
 
 def _open_unacknowledged(db: Database) -> list[Incident]:
@@ -433,6 +503,8 @@ def _enqueue_due(db: Database, router: Router, now: datetime) -> list[int]:
     created: list[int] = []
     escalation_after = router.alerting.escalation_after
     for incident in _open_unacknowledged(db):
+        if router.digest_only(incident):
+            continue  # its routes chose the digest: no reminders, no escalation
         interval = router.alerting.repeat_interval.for_severity(incident.severity)
         if interval is not None:
             last = outbox.last_alert_at(db, incident.id) or incident.opened_at
@@ -458,14 +530,17 @@ def _enqueue_due(db: Database, router: Router, now: datetime) -> list[int]:
                     reason="escalated", severity="critical",
                     channels=router.escalation_channels(), now=now, not_before=now,
                 )
+    created += digest.enqueue_due(db, router, now, load_incidents)
     return created
 
 
 async def due_reminders(store: Store, router: Router, now: datetime) -> list[int]:
-    """Enqueue reminders and escalations that are due (the daemon calls this each minute).
+    """Enqueue reminders, escalations and digests that are due (the daemon calls this each minute).
 
     Reminders: open, unacknowledged incidents whose newest alert is older than the severity's
     repeat interval. Escalation: critical incidents unacknowledged for `escalation_after` since
-    they became critical are sent once to `escalation_channels`. Returns the new row ids.
+    they became critical are sent once to `escalation_channels`. Neither applies to incidents
+    that only digest routes match. Digests: one per digest route and ended period with
+    something to list (`monitor.alerting.digest`). Returns the new row ids.
     """
     return await store.transaction(_enqueue_due, router, now)

@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from monitor.clock import from_iso, iso
 
-REASONS = ("opened", "escalated", "reminder", "resolved")
+REASONS = ("opened", "escalated", "reminder", "resolved", "digest")
 STATUSES = ("pending", "sending", "sent", "failed", "silenced", "merged")
 # Reminders may repeat, so each one gets its own key; everything else is one key per change.
 _REPEATING = frozenset({"reminder"})

@@ -41,6 +41,7 @@ REASONS = {
     "escalated": "Escalated",
     "reminder": "Still unacknowledged",
     "resolved": "Resolved",
+    "digest": "Digest",
     "test": "Test alert",
 }
 KINDS = {
@@ -191,7 +192,11 @@ def top_mentions(alert: AlertMessage) -> list[MentionSummary]:
 
 def headline(alert: AlertMessage) -> str:
     """ "HIGH · Acme · viral claim · health/safety" (no markup, single line)."""
-    incident = alert.incident
+    return incident_headline(alert.incident)
+
+
+def incident_headline(incident: Incident) -> str:
+    """An incident's severity, brand, kind and category on one line, without markup."""
     parts = [
         incident.severity.upper(),
         one_line(incident.brand),
@@ -236,6 +241,10 @@ def next_step(alert: AlertMessage) -> str | None:
 
 def email_subject(alert: AlertMessage) -> str:
     """Subject line: severity, brand and the claim; safe as a header value."""
+    if alert.digest is not None:
+        from monitor.alerting import render_digest  # it builds on this module
+
+        return render_digest.digest_subject(alert.digest)
     incident = alert.incident
     prefix = "[resolved] " if alert.reason == "resolved" else ""
     brand, claim = one_line(incident.brand), one_line(incident.summary)
@@ -264,6 +273,10 @@ def render_terminal(alert: AlertMessage, *, color: bool = False) -> str:
 
 
 def _render_lines(alert: AlertMessage, *, color: bool) -> str:
+    if alert.digest is not None:
+        from monitor.alerting import render_digest  # it builds on this module
+
+        return render_digest.digest_lines(alert.digest, color=color)
     incident = alert.incident
     head = f"{headline(alert)} — {reason_words(alert)}"
     if color:
@@ -293,6 +306,10 @@ def _render_lines(alert: AlertMessage, *, color: bool) -> str:
 
 def render_html(alert: AlertMessage) -> str:
     """HTML for the email's HTML part; every untrusted value escaped, http(s) links only."""
+    if alert.digest is not None:
+        from monitor.alerting import render_digest  # it builds on this module
+
+        return render_digest.digest_html(alert.digest)
     incident = alert.incident
     esc = escape_html
     parts = [
@@ -370,6 +387,10 @@ def _fit(mrkdwn: str, limit: int) -> str:
 
 def render_slack(alert: AlertMessage, *, root: bool = False) -> SlackMessage:
     """Block Kit message within Slack's limits; `root=True` marks the thread's first message."""
+    if alert.digest is not None:
+        from monitor.alerting import render_digest  # it builds on this module
+
+        return render_digest.digest_slack(alert.digest)
     incident = alert.incident
     emoji = "✅" if alert.reason == "resolved" else SEVERITY_EMOJI.get(incident.severity, "")
     header = truncate(f"{emoji} {headline(alert)}".strip(), SLACK_HEADER_TEXT, measure=utf16_len)

@@ -3,6 +3,8 @@
 Routes are tried in order; the first one that matches wins unless it says `continue = true`
 (Alertmanager's semantics). An incident no route matches goes to `[alerting]
 unmatched_channels` (default: every enabled channel), so a gap in the routes never drops it.
+A digest route (`digest = "1d"`) sends nothing per incident: its incidents are collected and
+sent once per period by `monitor.alerting.digest`.
 """
 
 from __future__ import annotations
@@ -89,13 +91,16 @@ class Router:
             (not route.brands or incident.brand in route.brands)
             and (not route.categories or incident.category in route.categories)
             and (not route.kinds or incident.kind in route.kinds)
-            and severity_rank(incident.severity) >= severity_rank(route.min_severity)
+            and severity_rank(route.min_severity)
+            <= severity_rank(incident.severity)
+            <= severity_rank(route.max_severity)
         )
 
     def route(self, incident: Incident, reason: str) -> list[str]:
         """Channel names to alert now for this change (reason: opened/escalated/reminder/resolved).
 
-        Resolved alerts go only where a route asks for them (`send_resolved`).
+        Resolved alerts go only where a route asks for them (`send_resolved`). Digest routes
+        take no part: their incidents wait for the period's digest.
         """
         enabled = set(self.channel_names)
         if not self.routes:
@@ -112,6 +117,8 @@ class Router:
         out: list[str] = []
         for i in matched:
             route = self.routes[i]
+            if route.digest is not None:
+                continue
             if reason == "resolved" and not route.send_resolved:
                 continue
             out.extend(n for n in route.channels if n in enabled and n not in out)
@@ -126,7 +133,7 @@ class Router:
         ends: list[datetime] = []
         for i in self.matching_routes(incident):
             route = self.routes[i]
-            if channel not in route.channels:
+            if channel not in route.channels or route.digest is not None:
                 continue
             if route.quiet_hours is None:
                 return None
@@ -137,6 +144,25 @@ class Router:
                 return None
             ends.append(end)
         return min(ends) if ends else None
+
+    def digest_only(self, incident: Incident) -> bool:
+        """True when only digest routes match the incident (then no reminders, no escalation)."""
+        matched = self.matching_routes(incident)
+        return bool(matched) and all(self.routes[i].digest is not None for i in matched)
+
+    def digest_route(self, name: str) -> RouteConfig | None:
+        """The digest route called `name`, or None when the config no longer has it."""
+        for i, route in enumerate(self.routes):
+            if route.digest is not None and self.route_name(i) == name:
+                return route
+        return None
+
+    def digest_quiet_until(self, name: str, now: datetime) -> datetime | None:
+        """When the digest route's quiet hours end, if `now` is inside them."""
+        route = self.digest_route(name)
+        if route is None or route.quiet_hours is None:
+            return None
+        return quiet_end(route.quiet_hours, now)
 
     def escalation_channels(self) -> list[str]:
         """Channels for unacknowledged critical incidents, when escalation is configured."""

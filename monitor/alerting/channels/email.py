@@ -1,4 +1,7 @@
-"""Email over SMTP (STARTTLS, implicit TLS or plain for local relays); threads per incident."""
+"""Email over SMTP (STARTTLS, implicit TLS or plain for local relays); threads per incident.
+
+A digest (`alert.digest`) is one standalone email listing the period's incidents.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +33,12 @@ def alert_message_id(alert: AlertMessage, host: str) -> str:
     return f"<alert-{alert.alert_id}.{digest}.incident-{alert.incident.id}@brand-monitor.{host}>"
 
 
+def digest_message_id(alert: AlertMessage, host: str) -> str:
+    """One Message-ID per digest alert, stable across retries like `alert_message_id`."""
+    digest = hashlib.sha256(alert.idempotency_key.encode()).hexdigest()[:12]
+    return f"<digest-{alert.alert_id}.{digest}@brand-monitor.{host}>"
+
+
 def build_email(alert: AlertMessage, settings: EmailSettings, host: str) -> EmailMessage:
     """The multipart/alternative message (plain text + HTML) for one alert."""
     thread_id = incident_message_id(alert.incident.id, host)
@@ -41,10 +50,15 @@ def build_email(alert: AlertMessage, settings: EmailSettings, host: str) -> Emai
         message["Date"] = format_datetime(alert.created_at)
     else:
         message["Date"] = format_datetime(_utc_now())
-    message["Message-ID"] = alert_message_id(alert, host)
-    message["In-Reply-To"] = thread_id
-    message["References"] = thread_id
-    message["X-Brand-Monitor-Incident"] = str(alert.incident.id)
+    if alert.digest is not None:
+        # A digest stands alone: threading it under one of its incidents would hide it there.
+        message["Message-ID"] = digest_message_id(alert, host)
+        message["X-Brand-Monitor-Digest"] = header_text(alert.digest.route, 100)
+    else:
+        message["Message-ID"] = alert_message_id(alert, host)
+        message["In-Reply-To"] = thread_id
+        message["References"] = thread_id
+        message["X-Brand-Monitor-Incident"] = str(alert.incident.id)
     message["X-Brand-Monitor-Severity"] = header_text(alert.incident.severity, 20)
     message["X-Brand-Monitor-Idempotency-Key"] = header_text(alert.idempotency_key, 200)
     # Automated mail: ask vacation responders not to reply (RFC 3834).

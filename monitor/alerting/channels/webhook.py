@@ -21,7 +21,7 @@ from monitor.alerting.channels.base import (
 from monitor.alerting.render import render_text
 from monitor.alerting.settings import WebhookSettings
 from monitor.clock import Clock, SystemClock, iso
-from monitor.records import AlertMessage, Delivery, Engagement, Incident, Mention
+from monitor.records import AlertMessage, Delivery, Digest, Engagement, Incident, Mention
 
 SCHEMA = "brand-monitor.alert/v1"
 SIGNATURE_HEADER = "X-Brand-Monitor-Signature"
@@ -89,8 +89,34 @@ def _incident(incident: Incident) -> dict[str, Any]:
     }
 
 
+def _digest(digest: Digest) -> dict[str, Any]:
+    return {
+        "route": digest.route,
+        "period_start": _when(digest.period_start),
+        "period_end": _when(digest.period_end),
+        "incidents": [_incident(i) for i in digest.incidents],
+        "muted": digest.muted,
+    }
+
+
 def alert_payload(alert: AlertMessage) -> dict[str, Any]:
-    """The documented JSON body. Mention fields are untrusted text, passed through as data."""
+    """The documented JSON body. Mention fields are untrusted text, passed through as data.
+
+    A digest has `"incident": null` and a `digest` object listing the period's incidents.
+    """
+    if alert.digest is not None:
+        return {
+            "schema": SCHEMA,
+            "alert_id": alert.alert_id,
+            "idempotency_key": alert.idempotency_key,
+            "reason": alert.reason,
+            "created_at": _when(alert.created_at),
+            "incident": None,
+            "digest": _digest(alert.digest),
+            "top_mentions": [],
+            "curve": [],
+            "text": render_text(alert),
+        }
     return {
         "schema": SCHEMA,
         "alert_id": alert.alert_id,

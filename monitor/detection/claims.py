@@ -2,7 +2,9 @@
 
 A mention joins a cluster of its brand when, within the claim window, it shares a link with
 the cluster (its canonical URL or a URL in its text), is a near duplicate of a member (SimHash
-from `monitor.dedupe`), or its sentence embedding is close to the cluster's centroid (cosine).
+from `monitor.dedupe`), its sentence embedding is close to the cluster's centroid (cosine), or
+it asserts the same harm category as the cluster with confidence (the harm classifier reads nine
+languages, the default encoder only English, so this is what joins a claim's translations).
 Checks run in that order because each is stronger evidence than the next. Clusters are never
 merged after the fact: a mention that would bridge two clusters joins the first match, which
 keeps keys stable for the incidents built on them. Pure, in-memory and deterministic.
@@ -171,8 +173,14 @@ class ClaimIndex:
             vector = _unit(embedding)
             fingerprint = content_fingerprint(mention.text)
             links = mention_links(mention)
+            harm = (
+                score.harm_category
+                if score.harm_category != "none"
+                and score.harm_confidence >= self.settings.harm_min_confidence
+                else None
+            )
             for brand in mention.brands:
-                cluster = self._match(brand, fingerprint, links, vector, at)
+                cluster = self._match(brand, fingerprint, links, vector, at, harm)
                 if cluster is None:
                     cluster = self._new_cluster(brand, mention, at)
                 self._join(cluster, mention, score, vector, fingerprint, links, at)
@@ -187,6 +195,7 @@ class ClaimIndex:
         links: set[str],
         vector: np.ndarray | None,
         at: datetime,
+        harm: str | None = None,
     ) -> ClaimCluster | None:
         for link in sorted(links):
             key = self._link_cluster.get((brand, link))
@@ -198,8 +207,17 @@ class ClaimIndex:
             key = self._member_cluster.get(seq) if seq is not None else None
             if key is not None and key in self._clusters:
                 return self._clusters[key]
-        if vector is None:
-            return None
+        found = self._nearest(brand, vector, at) if vector is not None else None
+        if found is None and harm is not None:
+            # The same harm asserted about the same brand within the window: the same story.
+            same = [
+                c for c in self._clusters.values()
+                if c.brand == brand and c.category == harm and self._live(c, at)
+            ]
+            found = max(same, key=lambda c: c.mention_count) if same else None
+        return found
+
+    def _nearest(self, brand: str, vector: np.ndarray, at: datetime) -> ClaimCluster | None:
         best: tuple[float, str] | None = None
         for cluster in self._clusters.values():
             if cluster.brand != brand or cluster.centroid is None or not self._live(cluster, at):

@@ -181,3 +181,28 @@ def test_same_input_gives_same_clusters() -> None:
         return [(c.key, c.mention_ids()) for c in index.clusters()]
 
     assert run() == run()
+
+
+def test_translations_of_a_harm_claim_join_by_category_not_plain_complaints() -> None:
+    index = ClaimIndex(DetectionConfig())
+    texts = [
+        "Acme bars made my kids sick",  # en
+        "Les barres Acme ont rendu mes enfants malades",  # fr
+        "Acme Riegel haben meine Kinder krank gemacht",  # de
+        "Las barritas Acme enfermaron a mis hijos",  # es
+    ]
+    batch = [
+        (mention(n, text, minutes=n), score(harm="health_safety", harm_confidence=0.8), None)
+        for n, text in enumerate(texts, start=1)
+    ]
+    # A complaint (no harm) and a weak harm guess stay out of the claim's cluster.
+    batch.append((mention(10, "Acme app crashes all the time", minutes=5), score(), None))
+    batch.append((
+        mention(11, "Acme bars taste odd, maybe bad?", minutes=6),
+        score(harm="health_safety", harm_confidence=0.3), None,
+    ))
+    index.add(batch, at(10))
+    sizes = sorted(c.mention_count for c in index.clusters("acme"))
+    assert sizes == [1, 1, 4]
+    biggest = max(index.clusters("acme"), key=lambda c: c.mention_count)
+    assert biggest.category == "health_safety"

@@ -235,12 +235,14 @@ async def replay(
     *,
     tail: float | None = None,
     progress: Any = None,
+    scorer: Any = None,
 ) -> ReplayReport:
     """Run records through the live pipeline in virtual time and report the incidents.
 
     `tail` is how long virtual time runs on after the last record (default: the quiet period
     plus ten minutes, so incidents that would auto-resolve do). `progress(done, total)` is
-    called every few hundred mentions.
+    called every few hundred mentions. `scorer` reuses already loaded models (the configured
+    ones are loaded otherwise).
     """
     from monitor.service import Service, load_scorer
     from monitor.virtual import VirtualDriver
@@ -268,7 +270,7 @@ async def replay(
     ]
 
     def load() -> PrescoredScorer:
-        return PrescoredScorer(load_scorer(run_config), matching)
+        return PrescoredScorer(scorer or load_scorer(run_config), matching)
 
     service = Service(run_config, clock=clock, scorer_factory=load)
     report = ReplayReport(records=len(ordered), start=start, end=end, database=str(db_path))

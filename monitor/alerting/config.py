@@ -163,6 +163,8 @@ class AlertingConfig(Strict):
     # Channels for incidents no route matches; unset means every enabled channel, [] drops them.
     unmatched_channels: list[str] | None = None
     send_resolved: bool = False  # when no [[routes]] are configured
+    # Without [[routes]] (and for unmatched incidents) lower severities are recorded, not sent.
+    min_severity: Severity = "low"
     give_up_after: Duration = Field(default=24 * 3600.0, gt=0)
     retry_initial: Duration = Field(default=30.0, gt=0)
     retry_max: Duration = Field(default=900.0, gt=0)

@@ -100,16 +100,18 @@ class Router:
         """Channel names to alert now for this change (reason: opened/escalated/reminder/resolved).
 
         Resolved alerts go only where a route asks for them (`send_resolved`). Digest routes
-        take no part: their incidents wait for the period's digest.
+        take no part: their incidents wait for the period's digest. Without a matching route,
+        incidents below `[alerting] min_severity` alert nobody (they are still recorded).
         """
         enabled = set(self.channel_names)
+        below = severity_rank(incident.severity) < severity_rank(self.alerting.min_severity)
         if not self.routes:
-            if reason == "resolved" and not self.alerting.send_resolved:
+            if below or (reason == "resolved" and not self.alerting.send_resolved):
                 return []
             return list(self.channel_names)
         matched = self.matching_routes(incident)
         if not matched:
-            if reason == "resolved" and not self.alerting.send_resolved:
+            if below or (reason == "resolved" and not self.alerting.send_resolved):
                 return []
             unmatched = self.alerting.unmatched_channels
             names = self.channel_names if unmatched is None else unmatched

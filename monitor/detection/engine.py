@@ -107,7 +107,8 @@ class DetectionEngine:
         assessment = assess_claim(
             cluster, now, self.settings,
             volume_score=level.score if level else 0.0,
-            volume_detail=level.detail if level else "",
+            # Below the alert level the volume is unremarkable: say so rather than print a p.
+            volume_detail=level.detail if level and level.score >= 0.5 else "",
             engagement_per_hour=virality.interactions_per_hour,
             projection=virality.projection.text if virality.projection else None,
         )

@@ -132,6 +132,8 @@ class VolumeWatch:
     ) -> list[_Spike]:
         detectors = await self._load(brand)
         start = self._next.get(brand)
+        if start is not None and start >= closed_before:
+            return []  # no bucket closed since the last step
         earliest = closed_before - timedelta(seconds=self.settings.volume_catchup)
         rows = await self.store.volume(brand, max(start or earliest, earliest))
         if start is None:

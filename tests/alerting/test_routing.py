@@ -137,3 +137,14 @@ def test_config_example_parses() -> None:
     r = Router(config)
     assert r.route(make_incident(), "opened") == ["console"]
     assert config.alerting.repeat_interval.for_severity("low") == 7 * 86400
+
+
+def test_info_incidents_are_recorded_not_sent_unless_a_route_asks() -> None:
+    info = make_incident(severity="info")
+    assert router([]).route(info, "opened") == []
+    assert router([]).route(make_incident(severity="low"), "opened") == list(NAMES)
+    assert router([], min_severity="info").route(info, "opened") == list(NAMES)
+    only_globex = [{"brands": ["Globex"], "channels": ["slack"]}]
+    assert router(only_globex).route(info, "opened") == []  # unmatched and below the floor
+    everything = [{"channels": ["email"]}]  # a route's own min_severity (info) decides
+    assert router(everything).route(info, "opened") == ["email"]

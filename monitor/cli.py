@@ -210,6 +210,7 @@ def _mount_subcommands() -> None:
     """Sub-apps live in their own modules; imported here (cheap: no models, no torch)."""
     from models.cli import app as models_app
     from monitor.cli_alerts import alerts_app, silence_app, test_alert
+    from monitor.cli_demo import demo_command
     from monitor.cli_incidents import app as incidents_app
     from monitor.cli_replay import backtest_command, replay_command
 
@@ -220,6 +221,7 @@ def _mount_subcommands() -> None:
     app.command("test-alert")(test_alert)
     app.command("replay")(replay_command)
     app.command("backtest")(backtest_command)
+    app.command("demo")(demo_command)
 
 
 _mount_subcommands()

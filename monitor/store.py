@@ -216,7 +216,7 @@ class Store:
 
         await self._call(shutdown)
         self._closed = True
-        self._executor.shutdown(wait=True)
+        self._executor.shutdown(wait=False)  # its last task is done: nothing to wait for
 
     async def ping(self) -> bool:
         """True when the store thread answers a trivial query."""

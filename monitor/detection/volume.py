@@ -407,6 +407,11 @@ class VolumeDetector:
         recent = max(self._recent, default=0.0)
         return surprise if recent < min(surprise, self.settings.alert_surprise) else 0.0
 
+    @property
+    def ready(self) -> bool:
+        """Whether the warm-up is over (before it, scores are not evidence of anything)."""
+        return self._seen >= self.settings.warmup_buckets
+
     # -- persistence -------------------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:

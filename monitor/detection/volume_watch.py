@@ -170,7 +170,8 @@ class VolumeWatch:
             }
             stream = max(readings, key=lambda s: readings[s].score)
             top = readings[stream]
-            self.levels[brand] = VolumeLevel(top.score, top.detail, bucket)
+            if detectors["total"].ready:  # a warming-up baseline is no evidence for claims
+                self.levels[brand] = VolumeLevel(top.score, top.detail, bucket)
             alerting = [s for s in STREAMS if readings[s].alert]
             follow_up = bucket < self._hot_until.get(brand, bucket) and top.score >= 0.5
             if alerting or follow_up:

@@ -1,4 +1,4 @@
-"""Signed JSON POST of an alert to any HTTP endpoint (schema in docs/channels.md)."""
+"""Signed JSON POST of an alert to any HTTP endpoint (schema in README.md, "Webhook")."""
 
 from __future__ import annotations
 

@@ -384,10 +384,19 @@ def _update_counts(db: Database, incident_id: int, a: Assessment) -> None:
         "SELECT author_count, platforms FROM incidents WHERE id = ?", [incident_id]
     ).fetchone()
     platforms = sorted(set(json.loads(row[1] or "[]")) | set(a.platforms))
+    # Distinct authors over every attached mention: a reopened claim's second wave adds to the
+    # first instead of replacing it (anonymous posts count once per platform, as in clusters).
+    attached = db.execute(
+        "SELECT count(DISTINCT coalesce(m.author, '(anonymous on ' || m.platform || ')')) "
+        "FROM incident_mentions i JOIN mentions m ON m.id = i.mention_id "
+        "WHERE i.incident_id = ?",
+        [incident_id],
+    ).fetchone()[0]
     db.execute(
         "UPDATE incidents SET mention_count = (SELECT count(*) FROM incident_mentions "
         "WHERE incident_id = ?), author_count = ?, platforms = ? WHERE id = ?",
-        [incident_id, max(int(row[0]), a.author_count), json.dumps(platforms), incident_id],
+        [incident_id, max(int(row[0]), a.author_count, int(attached)), json.dumps(platforms),
+         incident_id],
     )
 
 

@@ -11,19 +11,18 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from monitor.alerting import outbox, silences
 from monitor.alerting.sanitize import one_line
+from monitor.cli_common import DEFAULT_CONFIG, ConfigOption, DbOption, err, out
 from monitor.clock import iso
 from monitor.config import Config, ConfigError, load_config, parse_duration
 
@@ -32,15 +31,6 @@ alerts_app = typer.Typer(help="Outgoing alerts: list deliveries, re-send failed 
                          no_args_is_help=True)
 silence_app = typer.Typer(help="Mute alerts about a brand for a while.", no_args_is_help=True)
 
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
-DEFAULT_CONFIG = os.environ.get("BRAND_MONITOR_CONFIG", "config.toml")
-ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", help="Config file (env BRAND_MONITOR_CONFIG).")
-]
-DbOption = Annotated[
-    Path | None, typer.Option("--db", help="Database file (default: [storage] path in config).")
-]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 

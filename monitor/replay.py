@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from monitor.clock import VirtualClock, from_iso, iso
 from monitor.config import Config
@@ -42,18 +42,11 @@ class Snapshot(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    at: datetime
+    at: AwareDatetime
     likes: int | None = Field(default=None, ge=0)
     shares: int | None = Field(default=None, ge=0)
     comments: int | None = Field(default=None, ge=0)
     views: int | None = Field(default=None, ge=0)
-
-    @field_validator("at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("time must carry a timezone (e.g. 2026-11-02T09:14:00Z)")
-        return value
 
     def engagement(self) -> Engagement:
         """As the record the store keeps."""
@@ -68,7 +61,7 @@ class ReplayRecord(BaseModel):
     id: str = Field(min_length=1)
     platform: str = Field(min_length=1)
     text: str = Field(min_length=1)
-    published_at: datetime
+    published_at: AwareDatetime  # with a timezone: 2026-11-02T09:14:00Z
     url: str | None = None
     title: str | None = None
     author: str | None = None
@@ -76,13 +69,6 @@ class ReplayRecord(BaseModel):
     lang: str | None = None
     parent_id: str | None = None
     engagement: list[Snapshot] = Field(default_factory=list)
-
-    @field_validator("published_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("time must carry a timezone (e.g. 2026-11-02T09:14:00Z)")
-        return value
 
     def mention(self) -> Mention:
         """The mention as a connector would hand it to the pipeline."""

@@ -192,14 +192,18 @@ class IncidentBook:
         added = _attach(db, old.id, a.mention_ids)
         escalate = _rank(a.severity) > _rank(old.severity)
         platforms_changed = not set(a.platforms) <= set(old.platforms)
-        rescored = abs(a.risk - old.risk) >= _RESCORE_STEP or a.projection != old.projection
-        if not (added or escalate or platforms_changed or rescored):
+        # Only rises are news: the incident keeps the risk and reasons of its worst moment, so
+        # "why" still explains its severity after the burst has passed.
+        rescored = a.risk - old.risk >= _RESCORE_STEP
+        projected = a.projection != old.projection  # kept current on the row, no event
+        if not (added or escalate or platforms_changed or rescored or projected):
             return old
         severity = a.severity if escalate and a.severity else old.severity
+        risk, factors = (a.risk, a.factors) if a.risk >= old.risk else (old.risk, old.factors)
         db.execute(
             "UPDATE incidents SET severity = ?, risk = ?, factors = ?, updated_at = ?, "
             "projection = ? WHERE id = ?",
-            [severity, a.risk, _factors_json(a.factors), iso(now), a.projection, old.id],
+            [severity, risk, _factors_json(factors), iso(now), a.projection, old.id],
         )
         _update_counts(db, old.id, a)
         if added or platforms_changed:
@@ -211,7 +215,7 @@ class IncidentBook:
             _write_event(db, old.id, now, "escalated", DETECTOR, {
                 "from": old.severity, "to": severity, "risk": round(a.risk, 3),
             })
-        if not (added or platforms_changed or escalate):
+        if rescored and not (added or platforms_changed or escalate):
             _write_event(db, old.id, now, "rescored", DETECTOR, {
                 "from": round(old.risk, 3), "to": round(a.risk, 3), "projection": a.projection,
             })

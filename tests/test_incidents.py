@@ -128,7 +128,8 @@ async def test_severity_never_goes_down_automatically(store: Store, book: Incide
     later = await book.apply(verdict(severity="low", risk=0.4, minutes=30, mention_ids=ids))
     assert first is not None and later is not None and later.id == first.id
     assert later.severity == "critical" and later.mention_count == 4
-    assert pytest.approx(later.risk) == 0.4
+    # The incident keeps the risk (and reasons) of its worst moment: "why" explains "critical".
+    assert pytest.approx(later.risk) == 0.85
     kinds = [e.kind for e in await book.events(first.id)]
     assert kinds == ["opened", "grew"]
     assert rows(store, "SELECT reason FROM alerts") == [("opened",)]

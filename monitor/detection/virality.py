@@ -188,10 +188,12 @@ def measure(
     )
 
 
-def sparkline(values: Sequence[float]) -> str:
-    """Values as a row of block characters, lowest to highest."""
+def sparkline(values: Sequence[float], width: int = 48) -> str:
+    """Values as a row of at most `width` block characters, lowest to highest."""
     if not values:
         return ""
+    if len(values) > width > 1:  # evenly spaced samples, first and last kept: fits a terminal
+        values = [values[round(i * (len(values) - 1) / (width - 1))] for i in range(width)]
     low, high = min(values), max(values)
     span = high - low
     return "".join(

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/eval_nab.py [--data ../shared/data/nab-realtweets]
         [--scorer ../shared/eval/nab_score.py] [--out /tmp/nab-volume] [--sweep 3,4,5,6]
-        [--scales 1,3,12,36,72]
+        [--scales 1,3,12,36,72] [--set FIELD=VALUE ...] [--skip-default]
 
 Writes three result folders under --out: `scores/` (the detector's `onset_score` for every row,
 the anomaly score of `detect_csv`, scored at NAB's best threshold), `bursts/` (`score`, which
@@ -21,8 +21,10 @@ import csv
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -70,10 +72,24 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("/tmp/nab-volume"))
     ap.add_argument("--sweep", default="", help="comma-separated alert_surprise values")
     ap.add_argument("--scales", default="", help="comma-separated window lengths in buckets")
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="score a variant with these VolumeSettings fields (repeatable), e.g. "
+        "--set sustained_scales=36,72 --set adaptive_share=0.005",
+    )
+    ap.add_argument("--skip-default", action="store_true", help="only score the --set variant")
     args = ap.parse_args()
     if not args.data.is_dir():
         raise SystemExit(f"NAB data not found at {args.data}; pass --data PATH to realTweets")
-    evaluate(args, VolumeSettings(), "", full=True)
+    if not args.skip_default:
+        evaluate(args, VolumeSettings(), "", full=True)
+    if args.set:
+        fields = dict(parse_field(item) for item in args.set)
+        print(f"== score and alerts with {fields}")
+        evaluate(args, replace(VolumeSettings(), **fields), "-variant", full=True)
     for value in filter(None, args.sweep.split(",")):
         print(f"== alerts with alert_surprise={value}")
         evaluate(args, VolumeSettings(alert_surprise=float(value)), f"-{value}", full=False)
@@ -81,6 +97,18 @@ def main() -> None:
         scales = tuple(int(v) for v in args.scales.split(","))
         print(f"== score and alerts with scales={scales}")
         evaluate(args, VolumeSettings(scales=scales), "-scales", full=True)
+
+
+def parse_field(item: str) -> tuple[str, Any]:
+    """`name=value` as a VolumeSettings field: `1,3` a tuple, `none` None, else a float."""
+    name, _, text = item.partition("=")
+    if name not in VolumeSettings.__dataclass_fields__:
+        raise SystemExit(f"--set {item}: VolumeSettings has no field {name!r}")
+    if text.lower() == "none":
+        return name, None
+    if "," in text or name.endswith("scales"):
+        return name, tuple(int(v) for v in text.split(",") if v)
+    return name, float(text)
 
 
 def evaluate(args: argparse.Namespace, settings: VolumeSettings, suffix: str, full: bool) -> None:

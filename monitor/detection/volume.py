@@ -8,7 +8,9 @@ negative-binomial upper-tail probability whose overdispersion is learned per win
 sparse brands fall back to Poisson. Only the past is used for every score.
 
 The score stays high for every bucket of a burst; the onset score is high only where one starts
-and 0 while it lasts, so a threshold on it fires once per burst, as the alert does.
+and 0 while it lasts, so a threshold on it fires once per burst, as the alert does. A stream
+that has had more bursts at the alert level than its budget over the past week needs a burst
+bigger than those to alert again.
 """
 
 from __future__ import annotations
@@ -26,8 +28,11 @@ log = logging.getLogger(__name__)
 
 BUCKET = timedelta(minutes=5)
 BUCKETS_PER_DAY = 288
-STATE_VERSION = 2
+STATE_VERSION = 3
+# Version 2 lacked the burst history; it is read as a stream with no bursts yet.
+_READABLE_VERSIONS = (2, 3)
 _EPS = 1e-12
+_HIST_STEP, _HIST_BINS = 2.0, 200  # burst peaks: half steps of surprise up to 100, then overflow
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,16 @@ class VolumeSettings:
     clip_sd: float = 3.0
     # Memory, in buckets, of how often and how far bursts go past that bound.
     tail_memory: float = 28 * BUCKETS_PER_DAY
+    # Longer windows for sustained rises (3 h, 6 h): a brand whose mentions double for hours is
+    # a story even when no 5-minute bucket is shocking. They get `sustained_share` of the
+    # false-alarm budget, the short windows the rest, so sharp spikes are not delayed.
+    sustained_scales: tuple[int, ...] = ()
+    sustained_share: float = 0.1
+    # A bursty stream needs more: when more than `burst_budget` bursts reached the alert level
+    # over the past `burst_memory` buckets (decayed), the level rises to what only that many
+    # reached, so a brand that bursts daily pages for its biggest bursts (None: fixed level).
+    burst_budget: float | None = 2.0
+    burst_memory: float = 7 * BUCKETS_PER_DAY
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +280,32 @@ class VolumeDetector:
         s = self.settings
         if not s.scales or min(s.scales) < 1:
             raise ValueError(f"volume scales must be positive bucket counts, got {s.scales}")
-        self._span = max(s.scales)
+        if s.sustained_scales and (
+            min(s.sustained_scales) < 1 or not 0.0 < s.sustained_share < 1.0
+        ):
+            raise ValueError(
+                "volume sustained_scales must be positive bucket counts and sustained_share "
+                f"in (0, 1), got {s.sustained_scales} and {s.sustained_share}"
+            )
+        self._all_scales = tuple(s.scales) + tuple(
+            k for k in s.sustained_scales if k not in s.scales
+        )
+        self._span = max(self._all_scales)
+        self._restart_gap = BUCKET * max(s.scales)
+        # Bonferroni penalties (log10) of each family of windows, weighted by its share.
+        if self._all_scales != tuple(s.scales):
+            self._penalty = {
+                k: math.log10(len(s.scales) / (1 - s.sustained_share)) for k in s.scales
+            }
+            long = self._all_scales[len(s.scales) :]
+            self._penalty |= {k: math.log10(len(long) / s.sustained_share) for k in long}
+        else:
+            self._penalty = {k: math.log10(len(s.scales)) for k in s.scales}
+        # Peak surprise of the burst under way (0: none) and a decayed histogram of past peaks
+        # (bin -> weight, decayed to bucket `_peaks_at`), for the adaptive alert level.
+        self._peak = 0.0
+        self._peaks: dict[int, float] = {}
+        self._peaks_at = 0
         self._level: float | None = None
         self._daily = [1.0] * 24
         self._daily_weight = [0.0] * 24
@@ -333,7 +373,7 @@ class VolumeDetector:
 
     def _learn_windows(self) -> None:
         s = self.settings
-        for scale in s.scales:
+        for scale in self._all_scales:
             if len(self._counts) >= scale:
                 window = self._windows.setdefault(scale, _Window())
                 window.learn(*self._sums(scale), s, self._seen - s.warmup_buckets)
@@ -357,7 +397,7 @@ class VolumeDetector:
                     f"volume buckets must arrive in time order: {bucket.isoformat()} came after "
                     f"{self._last.isoformat()}"
                 )
-            if bucket - self._last > BUCKET * self._span:
+            if bucket - self._last > self._restart_gap:
                 # Windows must not join counts across a long outage; the baseline is kept.
                 self._counts.clear()
                 self._means.clear()
@@ -365,27 +405,30 @@ class VolumeDetector:
         mean = self.expected_at(bucket)
         self._counts.append(count)
         self._means.append(mean)
-        best_log_p, best = 0.0, (count, mean, 1)
+        surprise, best = 0.0, (count, mean, 1)
         if self._level is not None:
-            for scale in s.scales:
-                if len(self._counts) < scale:
+            counts, means = list(self._counts), list(self._means)
+            for scale in self._all_scales:
+                if len(counts) < scale:
                     continue
-                total, window_mean = self._sums(scale)
+                total, window_mean = sum(counts[-scale:]), sum(means[-scale:])
                 if total <= window_mean:
                     continue
                 window = self._windows.get(scale) or _Window()
                 log_p = window.log_p(total, window_mean, s.clip_sd)
-                if log_p < best_log_p:
-                    best_log_p, best = log_p, (total, window_mean, scale)
-        surprise = max(0.0, -best_log_p / math.log(10) - math.log10(len(s.scales)))
+                corrected = -log_p / math.log(10) - self._penalty[scale]
+                if corrected > surprise:
+                    surprise, best = corrected, (total, window_mean, scale)
         total, window_mean, scale = best
         # Buckets in warm-up or a few mentions over a tiny expectation cannot start a spike.
         eligible = total - window_mean >= s.min_excess and self._seen >= s.warmup_buckets
-        onset = self._onset(surprise if eligible else 0.0)
-        onset_score = onset / (onset + s.alert_surprise)
+        level = self.alert_level
+        onset = self._onset(surprise if eligible else 0.0, level)
+        onset_score = onset / (onset + level)
         score = surprise / (surprise + s.alert_surprise)
-        alert = onset >= s.alert_surprise
+        alert = onset >= level
         self._recent.append(surprise if eligible else 0.0)
+        self._track_bursts(surprise if eligible else 0.0)
         self._learn(bucket, count, mean)
         self._learn_windows()
         p_value = 10.0**-surprise
@@ -397,7 +440,7 @@ class VolumeDetector:
             log.info("volume spike: %s", detail)
         return VolumeReading(score, alert, mean, count, detail, p_value, onset_score)
 
-    def _onset(self, surprise: float) -> float:
+    def _onset(self, surprise: float, level: float) -> float:
         """The surprise if this bucket starts something new, else 0.
 
         A bucket stands for itself unless a bucket in the cooldown reached the alert level or
@@ -405,7 +448,44 @@ class VolumeDetector:
         it lasts, so any threshold on the score fires once per burst, as the alert does.
         """
         recent = max(self._recent, default=0.0)
-        return surprise if recent < min(surprise, self.settings.alert_surprise) else 0.0
+        return surprise if recent < min(surprise, level) else 0.0
+
+    def _track_bursts(self, surprise: float) -> None:
+        """Follow bursts at the fixed alert level; a finished one adds its peak to the history.
+
+        A burst lasts while buckets at the alert level come less than a cooldown apart, as for
+        the alert, so each burst counts once however long it is.
+        """
+        s = self.settings
+        if s.burst_budget is None:
+            return
+        if surprise >= s.alert_surprise:
+            self._peak = max(self._peak, surprise)
+        elif self._peak > 0.0 and max(self._recent) < s.alert_surprise:
+            self._decay_peaks()
+            slot = min(int(self._peak * _HIST_STEP), _HIST_BINS)
+            self._peaks[slot] = self._peaks.get(slot, 0.0) + 1.0
+            self._peak = 0.0
+
+    def _decay_peaks(self) -> None:
+        factor = (1.0 - 1.0 / self.settings.burst_memory) ** (self._seen - self._peaks_at)
+        self._peaks = {k: v * factor for k, v in self._peaks.items() if v * factor > 1e-3}
+        self._peaks_at = self._seen
+
+    @property
+    def alert_level(self) -> float:
+        """The surprise an alert needs now: `alert_surprise`, raised for a bursty stream."""
+        s = self.settings
+        if s.burst_budget is None or not self._peaks:
+            return s.alert_surprise
+        factor = (1.0 - 1.0 / s.burst_memory) ** (self._seen - self._peaks_at)
+        above = 0.0
+        for slot in sorted(self._peaks, reverse=True):
+            above += self._peaks[slot] * factor
+            if above > s.burst_budget:
+                # More recent bursts than the budget reached this bin: the level is above it.
+                return max(s.alert_surprise, (slot + 1) / _HIST_STEP)
+        return s.alert_surprise
 
     @property
     def ready(self) -> bool:
@@ -427,6 +507,9 @@ class VolumeDetector:
             "counts": list(self._counts),
             "means": list(self._means),
             "recent": list(self._recent),
+            "burst_peak": self._peak,
+            "burst_peaks": {str(k): v for k, v in self._peaks.items()},
+            "burst_peaks_at": self._peaks_at,
             "last": self._last.isoformat() if self._last else None,
         }
 
@@ -435,10 +518,10 @@ class VolumeDetector:
         cls, state: dict[str, Any], settings: VolumeSettings | None = None
     ) -> VolumeDetector:
         """Rebuild a detector saved by `state()`; window lengths missing from it start fresh."""
-        if state.get("version") != STATE_VERSION:
+        if state.get("version") not in _READABLE_VERSIONS:
             raise ValueError(
-                f"volume detector state version {state.get('version')!r} is not "
-                f"{STATE_VERSION}; the saved baseline cannot be used, start a fresh detector"
+                f"volume detector state version {state.get('version')!r} is not one of "
+                f"{_READABLE_VERSIONS}; the saved baseline cannot be used, start a fresh detector"
             )
         detector = cls(settings)
         level = state["level"]
@@ -450,11 +533,14 @@ class VolumeDetector:
         detector._windows = {
             int(k): _Window([float(x) for x in v])
             for k, v in state["windows"].items()
-            if int(k) in detector.settings.scales
+            if int(k) in detector._all_scales
         }
         detector._counts.extend(int(v) for v in state["counts"])
         detector._means.extend(float(v) for v in state["means"])
         detector._recent.extend(float(v) for v in state["recent"])
+        detector._peak = float(state.get("burst_peak", 0.0))
+        detector._peaks = {int(k): float(v) for k, v in state.get("burst_peaks", {}).items()}
+        detector._peaks_at = int(state.get("burst_peaks_at", detector._seen))
         detector._last = datetime.fromisoformat(state["last"]) if state["last"] else None
         return detector
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -102,7 +102,7 @@ class IncidentBook:
 
     async def get(self, incident_id: int) -> Incident | None:
         """One incident by id."""
-        return await self.store.read(_get, incident_id)
+        return await self.store.read(load_incident, incident_id)
 
     async def events(self, incident_id: int) -> list[IncidentEvent]:
         """An incident's timeline, oldest first."""
@@ -131,7 +131,7 @@ class IncidentBook:
             [a.key],
         )
         if row is not None:
-            return self._grow(db, _incident(row), a, now)
+            return self._grow(db, incident_from_row(row), a, now)
         if a.severity is None:
             return None
         cutoff = iso(now - timedelta(seconds=self.settings.reopen_window))
@@ -145,7 +145,7 @@ class IncidentBook:
             [cutoff, a.key, a.brand, a.kind, a.category],
         )
         if row is not None:
-            return self._reopen(db, _incident(row), a, now)
+            return self._reopen(db, incident_from_row(row), a, now)
         return self._open(db, a, now)
 
     def _open(self, db: Database, a: Assessment, now: datetime) -> Incident:
@@ -347,19 +347,20 @@ def _one(db: Database, sql: str, args: Sequence[Any]) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def _get(db: Database, incident_id: int) -> Incident | None:
+def load_incident(db: Database, incident_id: int) -> Incident | None:
+    """One incident by id (inside a store transaction or read)."""
     row = _one(db, "SELECT * FROM incidents WHERE id = ?", [incident_id])
-    return _incident(row) if row else None
+    return incident_from_row(row) if row else None
 
 
 def _require(db: Database, incident_id: int) -> Incident:
-    incident = _get(db, incident_id)
+    incident = load_incident(db, incident_id)
     assert incident is not None, "read back inside the same transaction"
     return incident
 
 
 def _existing(db: Database, incident_id: int) -> Incident:
-    incident = _get(db, incident_id)
+    incident = load_incident(db, incident_id)
     if incident is None:
         raise IncidentError(
             f"there is no incident {incident_id}; `brand-monitor incidents list` shows the ids"
@@ -421,7 +422,8 @@ def _factors_json(factors: Sequence[RiskFactor]) -> str:
     )
 
 
-def _incident(row: dict[str, Any]) -> Incident:
+def incident_from_row(row: Mapping[str, Any]) -> Incident:
+    """An Incident from an `incidents` row (factors and platforms are stored as JSON)."""
     return Incident(
         id=row["id"],
         brand=row["brand"],
@@ -484,7 +486,7 @@ def _list(
         args += [iso(since), iso(since)]
     sql = "SELECT * FROM incidents" + (" WHERE " + " AND ".join(where) if where else "")
     sql += " ORDER BY opened_at DESC, id DESC LIMIT ?"
-    return [_incident(r) for r in db.query(sql, [*args, limit])]
+    return [incident_from_row(r) for r in db.query(sql, [*args, limit])]
 
 
 def _top_mentions(db: Database, incident_id: int, limit: int) -> list[dict[str, Any]]:

@@ -15,7 +15,6 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlite_utils import Database
 
@@ -25,7 +24,8 @@ from monitor.alerting.outbox import AlertRow
 from monitor.alerting.routing import Router
 from monitor.alerting.silences import matching_silence
 from monitor.clock import Clock, from_iso, iso
-from monitor.records import AlertMessage, Delivery, Engagement, Incident, Mention, RiskFactor
+from monitor.incidents import incident_from_row, load_incident
+from monitor.records import AlertMessage, Delivery, Engagement, Incident, Mention
 from monitor.store import Store, bucket_start
 
 log = logging.getLogger(__name__)
@@ -35,55 +35,6 @@ CURVE_BUCKETS = 24
 
 
 # -- reading an incident and its evidence ---------------------------------------------------
-
-
-def _json_list(text: str | None) -> list[Any]:
-    if not text:
-        return []
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return []
-    return value if isinstance(value, list) else []
-
-
-def _factor(item: Any) -> RiskFactor | None:
-    if isinstance(item, dict) and "name" in item:
-        value = float(item.get("value", 0.0))
-        return RiskFactor(str(item["name"]), value, str(item.get("detail", "")))
-    if isinstance(item, list | tuple) and len(item) == 3:
-        return RiskFactor(str(item[0]), float(item[1]), str(item[2]))
-    return None
-
-
-def incident_from_row(row: Mapping[str, Any]) -> Incident:
-    """An Incident from an `incidents` row (factors and platforms are JSON lists)."""
-    factors = [f for f in (_factor(i) for i in _json_list(row["factors"])) if f is not None]
-    return Incident(
-        id=row["id"],
-        brand=row["brand"],
-        kind=row["kind"],
-        severity=row["severity"],
-        status=row["status"],
-        summary=row["summary"],
-        category=row["category"],
-        risk=row["risk"],
-        factors=factors,
-        opened_at=from_iso(row["opened_at"]),
-        updated_at=from_iso(row["updated_at"]),
-        resolved_at=from_iso(row["resolved_at"]),
-        mention_count=row["mention_count"],
-        author_count=row["author_count"],
-        platforms=[str(p) for p in _json_list(row["platforms"])],
-        acknowledged_by=row["acknowledged_by"],
-        projection=row["projection"],
-    )
-
-
-def load_incident(db: Database, incident_id: int) -> Incident | None:
-    """One incident by id."""
-    rows = list(db.query("SELECT * FROM incidents WHERE id = ?", [incident_id]))
-    return incident_from_row(rows[0]) if rows else None
 
 
 def load_incidents(db: Database, incident_ids: Sequence[int]) -> list[Incident]:

@@ -50,11 +50,11 @@ class VirtualDriver:
                 await runner.poll()
                 self._next_poll[name] = now + timedelta(seconds=interval)
             if runner.connector.supports_refresh:
-                refresh = service.config.engagement.refresh_interval
-                if self._next_refresh.get(name, now + timedelta(seconds=refresh)) <= now:
+                # As live: the first refresh comes one interval after start, not with the poll.
+                every = timedelta(seconds=service.config.engagement.refresh_interval)
+                if self._next_refresh.setdefault(name, now + every) <= now:
                     await runner.refresh()
-                    self._next_refresh[name] = now + timedelta(seconds=refresh)
-                self._next_refresh.setdefault(name, now + timedelta(seconds=refresh))
+                    self._next_refresh[name] = now + every
         scored = await service.scoring.flush()
         mark = now.minute % 5 == 0 and now.second == 0
         if fed or scored or mark or service.detection.active:

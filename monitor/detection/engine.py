@@ -6,7 +6,6 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from monitor.alerting.sanitize import one_line
 from monitor.clock import Clock, from_iso
 from monitor.detection.claims import ClaimCluster, ClaimIndex
 from monitor.detection.risk import assess_claim
@@ -116,12 +115,8 @@ class DetectionEngine:
         self._note(cluster.key, incident)
 
     def _note(self, key: str, incident: Incident | None) -> None:
+        """Follow the keys of active incidents (IncidentBook logs the changes themselves)."""
         if incident is not None and incident.status != "resolved":
-            if key not in self._tracked:
-                log.info(
-                    "incident %d %s (%s, %s): %s", incident.id, incident.status, incident.brand,
-                    incident.severity, one_line(incident.summary)[:120],
-                )
             self._tracked.add(key)
         else:
             self._tracked.discard(key)

@@ -99,6 +99,7 @@ async def test_restart_resumes_from_the_saved_baseline(tmp_path: Path) -> None:
     await fill(fresh_store, history("negative"))
     straight = await run(VolumeWatch(fresh_store, ["acme"], SETTINGS), range(0, 33 * 60, 5))
     await fresh_store.close()
+    assert resumed, "the spike after the restart went unnoticed"
     assert [(m, a.summary, a.risk) for m, a in resumed] == [
         (m, a.summary, a.risk) for m, a in straight
     ]

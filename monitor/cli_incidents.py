@@ -109,8 +109,12 @@ def list_incidents(
     ] = None,
     brand: Annotated[str | None, typer.Option("--brand", "-b", help="Only this brand.")] = None,
     severity: Annotated[
-        str | None, typer.Option("--severity", help="This severity or higher, e.g. high.")
+        str | None,
+        typer.Option("--severity", help="This severity or higher, e.g. high (default: low)."),
     ] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Include info incidents (recorded, never paged).")
+    ] = False,
     since: Annotated[
         str | None, typer.Option("--since", help="Opened or changed since: 24h, 7d, 2026-11-01.")
     ] = None,
@@ -124,10 +128,12 @@ def list_incidents(
     if as_json and as_csv:
         raise base.fail("choose one of --json and --csv")
     since_at = base.parse_since(since)
+    # info incidents are notes (never paged): hidden unless asked for.
+    lowest = severity or (None if show_all else "low")
     incidents: list[Incident] = _run_book(
         config, db,
         lambda book: book.list(
-            status=status, brand=brand, min_severity=severity, since=since_at, limit=limit
+            status=status, brand=brand, min_severity=lowest, since=since_at, limit=limit
         ),
     )
     if as_json:
@@ -146,7 +152,8 @@ def list_incidents(
             writer.writerow([_cell(row[c]) for c in columns])
         return
     if not incidents:
-        base.out.print("no incidents found")
+        hidden = "" if lowest is None else " (info incidents are hidden; --all shows them)"
+        base.out.print(f"no incidents found{hidden}")
         return
     table = Table("id", "opened", "brand", "severity", "status", "kind", "mentions", "authors",
                   "platforms", "summary")

@@ -3,11 +3,18 @@
 Every change is one transaction that writes the incident row, an `incident_events` row and,
 for opened / escalated / resolved, the outbox rows, so an alert exists exactly when its change
 does. Decisions:
-- Severity never goes down automatically (not while open, not on reopen): a claim that was
-  critical an hour ago is not fine because the last batch was quiet. People resolve.
-- A claim that returns within `reopen_window` of its incident's resolution (same cluster key,
-  or same brand, kind and harm category) reopens that incident instead of opening a second.
-  Each reopen starts a new alert cycle, so its alerts get fresh idempotency keys.
+- Severity never goes down automatically while an incident is open: a claim that was critical
+  an hour ago is not fine because the last batch was quiet. People resolve.
+- A claim that returns within `reopen_window` of its incident's resolution (the same claim
+  cluster: detection keeps a claim's identity that long) reopens that incident instead of
+  opening a second. A reopened incident starts again from its current risk and pages at the
+  severity the returning posts justify, never at its old peak. Each reopen starts a new alert
+  cycle, so its alerts get fresh idempotency keys.
+- Two claim clusters that turn out to be one claim merge: the younger incident's mentions move
+  to the older one, which records a "merged" event; the younger is resolved as merged, with no
+  alert (its claim goes on in the older incident).
+- The headline follows the claim: each assessment's summary (its most representative post)
+  replaces the stored one.
 - Only newly attached mentions count as activity for the quiet period; a re-assessment of an
   unchanged cluster does not keep an incident open.
 """
@@ -82,6 +89,10 @@ class IncidentBook:
         """Open, reopen, grow or escalate the incident for an assessment; None if there is none."""
         return await self.store.transaction(self._apply, assessment)
 
+    async def merge(self, survivor: str, absorbed: str, now: datetime) -> Incident | None:
+        """Fold the active incident of cluster `absorbed` into that of `survivor` (one claim)."""
+        return await self.store.transaction(self._merge, survivor, absorbed, now)
+
     async def tick(self, now: datetime | None = None) -> list[Incident]:
         """Resolve active incidents with no new mentions for the quiet period; return them."""
         return await self.store.transaction(self._tick, now or self.clock.now())
@@ -135,14 +146,14 @@ class IncidentBook:
         if a.severity is None:
             return None
         cutoff = iso(now - timedelta(seconds=self.settings.reopen_window))
-        same_claim = (
-            "(cluster_key = ? OR (brand = ? AND kind = ? AND category = ? AND category != 'none'))"
-        )
         row = _one(
             db,
             "SELECT * FROM incidents WHERE status = 'resolved' AND resolved_at >= ? "
-            f"AND {same_claim} ORDER BY resolved_at DESC LIMIT 1",
-            [cutoff, a.key, a.brand, a.kind, a.category],
+            "AND cluster_key = ? AND NOT EXISTS (SELECT 1 FROM incident_events e "
+            "WHERE e.incident_id = incidents.id AND e.kind = 'merged' "
+            "AND json_extract(e.detail, '$.into') IS NOT NULL) "
+            "ORDER BY resolved_at DESC LIMIT 1",
+            [cutoff, a.key],
         )
         if row is not None:
             return self._reopen(db, incident_from_row(row), a, now)
@@ -170,12 +181,14 @@ class IncidentBook:
         return incident
 
     def _reopen(self, db: Database, old: Incident, a: Assessment, now: datetime) -> Incident:
-        severity = max(old.severity, a.severity or "info", key=_rank)
+        # The returning posts decide: an old peak is history, not a reason to page again.
+        severity = a.severity or "info"
         db.execute(
             "UPDATE incidents SET status = 'open', resolved_at = NULL, acknowledged_by = NULL, "
-            "severity = ?, cluster_key = ?, risk = ?, factors = ?, updated_at = ?, projection = ? "
-            "WHERE id = ?",
-            [severity, a.key, a.risk, _factors_json(a.factors), iso(now), a.projection, old.id],
+            "severity = ?, cluster_key = ?, risk = ?, factors = ?, updated_at = ?, projection = ?, "
+            "summary = ? WHERE id = ?",
+            [severity, a.key, a.risk, _factors_json(a.factors), iso(now), a.projection,
+             a.summary, old.id],
         )
         added = _attach(db, old.id, a.mention_ids)
         _update_counts(db, old.id, a)
@@ -196,14 +209,16 @@ class IncidentBook:
         # "why" still explains its severity after the burst has passed.
         rescored = a.risk - old.risk >= _RESCORE_STEP
         projected = a.projection != old.projection  # kept current on the row, no event
-        if not (added or escalate or platforms_changed or rescored or projected):
+        retitled = bool(a.summary) and a.summary != old.summary  # the headline follows the claim
+        if not (added or escalate or platforms_changed or rescored or projected or retitled):
             return old
         severity = a.severity if escalate and a.severity else old.severity
         risk, factors = (a.risk, a.factors) if a.risk >= old.risk else (old.risk, old.factors)
         db.execute(
             "UPDATE incidents SET severity = ?, risk = ?, factors = ?, updated_at = ?, "
-            "projection = ? WHERE id = ?",
-            [severity, risk, _factors_json(factors), iso(now), a.projection, old.id],
+            "projection = ?, summary = ? WHERE id = ?",
+            [severity, risk, _factors_json(factors), iso(now), a.projection,
+             a.summary or old.summary, old.id],
         )
         _update_counts(db, old.id, a)
         if added or platforms_changed:
@@ -224,6 +239,46 @@ class IncidentBook:
             self._alert(db, incident, "escalated", now)
             log.info("escalated incident %d %s -> %s", old.id, old.severity, severity)
         return incident
+
+    def _merge(
+        self, db: Database, survivor: str, absorbed: str, now: datetime
+    ) -> Incident | None:
+        active = "SELECT * FROM incidents WHERE cluster_key = ? " \
+            "AND status IN ('open', 'acknowledged') ORDER BY id DESC LIMIT 1"
+        gone_row = _one(db, active, [absorbed])
+        if gone_row is None:
+            return None
+        gone = incident_from_row(gone_row)
+        keep_row = _one(db, active, [survivor])
+        if keep_row is None:
+            # Only the absorbed cluster had an incident: it now follows the surviving cluster.
+            db.execute("UPDATE incidents SET cluster_key = ?, updated_at = ? WHERE id = ?",
+                       [survivor, iso(now), gone.id])
+            _write_event(db, gone.id, now, "merged", DETECTOR, {"key": survivor, "from": absorbed})
+            return _require(db, gone.id)
+        keep = incident_from_row(keep_row)
+        ids = [r[0] for r in db.execute(
+            "SELECT mention_id FROM incident_mentions WHERE incident_id = ?", [gone.id]
+        ).fetchall()]
+        added = _attach(db, keep.id, ids)
+        severity = max(keep.severity, gone.severity, key=_rank)
+        db.execute(
+            "UPDATE incidents SET severity = ?, updated_at = ?, mention_count = "
+            "(SELECT count(*) FROM incident_mentions WHERE incident_id = ?) WHERE id = ?",
+            [severity, iso(now), keep.id, keep.id],
+        )
+        _write_event(db, keep.id, now, "merged", DETECTOR, {
+            "incident": gone.id, "added": added, "severity": severity,
+        })
+        db.execute(
+            "UPDATE incidents SET status = 'resolved', resolved_at = ?, updated_at = ? "
+            "WHERE id = ?",
+            [iso(now), iso(now), gone.id],
+        )
+        _write_event(db, gone.id, now, "merged", DETECTOR, {"into": keep.id})
+        _write_event(db, gone.id, now, "resolved", DETECTOR, {"reason": f"merged into #{keep.id}"})
+        log.info("merged incident %d into %d (one claim)", gone.id, keep.id)
+        return _require(db, keep.id)
 
     def _tick(self, db: Database, now: datetime) -> list[Incident]:
         quiet = timedelta(seconds=self.settings.quiet_period)

@@ -84,7 +84,8 @@ HARM_CATEGORIES = (
     "boycott",
     "none",
 )
-INCIDENT_KINDS = ("viral_claim", "volume_spike", "sentiment_shift")
+# "sentiment_shift" is what complaint surges were called before 0.3; old rows keep the name.
+INCIDENT_KINDS = ("viral_claim", "complaint_surge", "volume_spike", "sentiment_shift")
 
 
 @dataclass(frozen=True, slots=True)

@@ -169,6 +169,8 @@ class PrescoredScorer:
     def __init__(self, scorer: Any, texts: Sequence[str], chunk: int = 256) -> None:
         self.scorer = scorer
         self.model_id: str = scorer.model_id
+        # Claim embeddings (brand masked) are computed on demand, as live.
+        self.embed = getattr(scorer, "embed", None)
         unique = list(dict.fromkeys(texts))
         self._cache: dict[str, Any] = {}
         for begin in range(0, len(unique), chunk):

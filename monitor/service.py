@@ -29,7 +29,7 @@ from monitor.matching import BrandMatcher
 from monitor.metrics import Metrics
 from monitor.pipeline import Pipeline
 from monitor.runner import SourceRunner, health_of
-from monitor.scoring import ScoringStage, TextScorer
+from monitor.scoring import ScoringStage, TextScorer, brand_masker
 from monitor.store import Store, retention_cutoff
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,8 @@ class Service:
         self.http = HttpClient(http_limits(config))
         self.pipeline = Pipeline(self.store, BrandMatcher(config.brands), self.clock)
         self.scoring = ScoringStage(
-            self.store, scorer_factory or (lambda: load_scorer(config)), self.clock, self.metrics
+            self.store, scorer_factory or (lambda: load_scorer(config)), self.clock, self.metrics,
+            masker=brand_masker([n for b in config.brands for n in (b.name, *b.aliases)]),
         )
         self.pipeline.on_new_mentions(self.scoring.submit)
         self.router = Router(config)

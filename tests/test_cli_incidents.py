@@ -88,7 +88,9 @@ def test_list_table_json_and_csv(db: Path) -> None:
 
 
 def test_list_filters_and_bad_values(db: Path) -> None:
-    assert invoke(db, "list", "--brand", "globex")[1].strip() == "no incidents found"
+    assert invoke(db, "list", "--brand", "globex")[1].strip() == (
+        "no incidents found (info incidents are hidden; --all shows them)"
+    )
     code, output = invoke(db, "list", "--severity", "urgent")
     assert code == 1 and "unknown severity 'urgent'" in output
     code, output = invoke(db, "list", "--since", "yesterday-ish")

@@ -166,12 +166,12 @@ async def test_returning_claim_reopens_instead_of_opening_a_second_incident(
     ids = [m.id for m in await saved(store, [mention(n, SICK + str(n)) for n in range(1, 4)])]
     first = await book.apply(verdict(mention_ids=ids[:1]))
     await book.tick(at(150))
-    # The old cluster was evicted; the claim comes back as a new cluster with a new key.
-    back = await book.apply(verdict("claim:acme:3", severity="medium", risk=0.55, minutes=300,
+    # Detection keeps the claim's identity for the reopen window: it returns with its key.
+    back = await book.apply(verdict(severity="medium", risk=0.55, minutes=300,
                                     mention_ids=ids[2:]))
     assert first is not None and back is not None
     assert back.id == first.id and back.status == "open" and back.resolved_at is None
-    assert back.severity == "high"  # not lowered by the reopen
+    assert back.severity == "medium"  # what the returning posts justify, not the old peak
     assert back.mention_count == 2
     assert rows(store, "SELECT count(*) FROM incidents") == [(1,)]
     kinds = [e.kind for e in await book.events(first.id)]
@@ -182,6 +182,17 @@ async def test_returning_claim_reopens_instead_of_opening_a_second_incident(
     # Resolving again in the new cycle alerts again too.
     await book.tick(at(300 + 120))
     assert rows(store, "SELECT count(*) FROM alerts WHERE reason = 'resolved'") == [(2,)]
+
+
+async def test_a_new_claim_of_the_same_category_does_not_reopen_an_old_incident(
+    store: Store, book: IncidentBook
+) -> None:
+    first = await book.apply(verdict())
+    await book.tick(at(150))
+    other = await book.apply(verdict("claim:acme:9", minutes=300))
+    assert first is not None and other is not None
+    assert other.id != first.id
+    assert (await book.get(first.id)).status == "resolved"  # type: ignore[union-attr]
 
 
 async def test_claim_returning_after_the_reopen_window_opens_a_new_incident(

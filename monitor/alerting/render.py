@@ -47,6 +47,7 @@ REASONS = {
 KINDS = {
     "viral_claim": "viral claim",
     "volume_spike": "volume spike",
+    "complaint_surge": "complaint surge",
     "sentiment_shift": "sentiment shift",
 }
 CATEGORIES = {

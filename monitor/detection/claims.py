@@ -1,18 +1,24 @@
-"""Claim clusters: negative and harm-claim mentions of a brand that make the same claim.
+"""Claim clusters: mentions of a brand that assert the same harm claim, one cluster per claim.
 
-A mention joins a cluster of its brand when, within the claim window, it shares a link with
-the cluster (its canonical URL or a URL in its text), is a near duplicate of a member (SimHash
-from `monitor.dedupe`), its sentence embedding is close to the cluster's centroid (cosine), or
-it asserts the same harm category as the cluster with confidence (the harm classifier reads nine
-languages, the default encoder only English, so this is what joins a claim's translations).
-Checks run in that order because each is stronger evidence than the next. Clusters are never
-merged after the fact: a mention that would bridge two clusters joins the first match, which
-keeps keys stable for the incidents built on them. Pure, in-memory and deterministic.
+Only mentions that assert harm (`monitor.detection.assertion`) start or grow a cluster; a
+fact-check or denial joins the claim it answers as counter-evidence, and opens nothing alone.
+A mention joins a cluster of its brand when it shares a link with it (canonical URL or a URL in
+its text), is a near duplicate of a member (SimHash), or its claim embedding (brand names
+masked, so the brand does not make every post look alike) is within `claim_similarity` of the
+cluster's centroid. Two harm claims of one brand are never joined because they share a
+category. One narrow exception: the default encoder reads English only, so a non-English claim
+that matches nothing joins the cluster of the same category that is spreading right now (a post
+in the last burst window) - that is how translations of a claim join it.
+Clusters that turn out to be one claim (a post links both, or their centroids meet) merge into
+the older one; the merge is reported so that the incident can record it. Idle clusters stay
+matchable for `reopen_window`, so a claim that returns after a quiet spell finds its cluster
+and reopens its incident. Pure, in-memory and deterministic.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections import Counter, deque
 from collections.abc import Iterable
@@ -24,6 +30,7 @@ import numpy as np
 
 from monitor.alerting.sanitize import one_line
 from monitor.dedupe import NearDuplicateIndex, canonical_url, content_fingerprint
+from monitor.detection.assertion import Stance, stance
 from monitor.detection.settings import DetectionConfig
 from monitor.records import Mention, Score
 
@@ -49,74 +56,97 @@ class ClaimMember:
     harm_confidence: float
     text: str
     url: str | None
+    stance: Stance = "claim"  # "counter": a fact-check or denial of the claim
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
 class ClaimCluster:
-    """Mentions of one brand that make the same claim."""
+    """Mentions of one brand that make the same claim (and the posts that answer it)."""
 
     key: str  # "claim:<brand>:<first mention id>": stable across restarts and unique per brand
     brand: str
     first_seen: datetime
     last_seen: datetime
     members: deque[ClaimMember]  # newest last, at most `max_members`
-    mention_count: int = 0
-    authors: dict[str, int] = field(default_factory=dict)  # author -> largest reach seen
+    mention_count: int = 0  # members asserting the claim
+    counter_count: int = 0  # members arguing against it
+    authors: dict[str, int] = field(default_factory=dict)  # claim author -> largest reach seen
     platforms: Counter[str] = field(default_factory=Counter)
     categories: dict[str, float] = field(default_factory=dict)  # harm category -> confidence sum
     links: set[str] = field(default_factory=set)
-    centroid: np.ndarray | None = None  # running mean of member embeddings (not normalised)
+    centroid: np.ndarray | None = None  # running mean of claim member embeddings
     embedded: int = 0
 
     @property
     def category(self) -> str:
-        """The dominant harm category ("none" when no member asserts harm)."""
+        """The dominant harm category of the members asserting the claim."""
         ranked = [(total, name) for name, total in self.categories.items() if name != "none"]
         return max(ranked)[1] if ranked else "none"
 
     @property
     def author_count(self) -> int:
-        """Distinct authors (anonymous posts count once per platform)."""
+        """Distinct authors asserting the claim (anonymous posts count once per platform)."""
         return len(self.authors)
 
     @property
     def audience(self) -> int:
-        """Sum of the largest reach seen per distinct author."""
+        """Sum of the largest reach seen per distinct author asserting the claim."""
         return sum(self.authors.values())
 
+    def claims(self) -> list[ClaimMember]:
+        """The members asserting the claim, oldest first."""
+        return [m for m in self.members if m.stance == "claim"]
+
     def mention_ids(self) -> list[int]:
-        """Stored ids of the members still held, oldest first."""
+        """Stored ids of the members still held (counter-evidence included), oldest first."""
         return [m.mention_id for m in self.members if m.mention_id is not None]
 
     def recent(self, now: datetime, window: timedelta) -> list[ClaimMember]:
-        """Members seen in (now - window, now]."""
+        """Claim members seen in (now - window, now]."""
         start = now - window
-        return [m for m in self.members if start < m.at <= now]
+        return [m for m in self.members if start < m.at <= now and m.stance == "claim"]
 
     def growth_rate(self, now: datetime, window: timedelta) -> tuple[float, float]:
-        """(mentions/hour in the last window, mentions/hour in the window before it)."""
+        """(claims/hour in the last window, claims/hour in the window before it)."""
         hours = window.total_seconds() / 3600
-        recent = sum(1 for m in self.members if now - window < m.at <= now)
-        earlier = sum(1 for m in self.members if now - 2 * window < m.at <= now - window)
+        claims = self.claims()
+        recent = sum(1 for m in claims if now - window < m.at <= now)
+        earlier = sum(1 for m in claims if now - 2 * window < m.at <= now - window)
         return recent / hours, earlier / hours
 
     def top_members(self, n: int = 5) -> list[ClaimMember]:
-        """The members with the widest audience (reach + engagement), then the earliest."""
-        ranked = sorted(self.members, key=lambda m: (-(m.reach + m.engagement), m.at))
-        return ranked[:n]
+        """The claim members that best state the claim: central to it and widely seen."""
+        unit = _unit(self.centroid)
+
+        def weight(member: ClaimMember) -> float:
+            # Centrality decides (the headline must say what the posts say); audience breaks
+            # near-ties (a central post many saw beats an equally central one nobody saw).
+            central = (
+                float(member.vector @ unit)
+                if member.vector is not None and unit is not None else 0.5
+            )
+            seen = min(math.log10(1 + member.reach + 10 * member.engagement) / 6, 1.0)
+            asserts = member.harm_category == self.category
+            return central + 0.1 * seen + (0.2 if asserts else 0.0)
+
+        ranked = sorted(
+            enumerate(self.claims()), key=lambda pair: (-weight(pair[1]), pair[1].at, pair[0])
+        )
+        return [m for _, m in ranked[:n]]
 
     def summary(self) -> str:
-        """The claim in one line: the text of its most widely seen member."""
+        """The claim in one line: the text of its most representative member."""
         top = self.top_members(1)
         text = one_line(top[0].text) if top else ""
         return text if len(text) <= _SUMMARY_CHARS else text[: _SUMMARY_CHARS - 1] + "…"
 
 
 def is_claim(score: Score, settings: DetectionConfig) -> bool:
-    """True for mentions that clusters collect: negative, or asserting harm with confidence."""
-    if score.sentiment == "negative":
-        return True
-    return score.harm_category != "none" and score.harm_confidence >= settings.harm_min_confidence
+    """True for scores that assert a harm claim (see `monitor.detection.assertion`)."""
+    from monitor.detection.assertion import asserts_harm
+
+    return asserts_harm(score, settings)
 
 
 def mention_links(mention: Mention) -> set[str]:
@@ -134,17 +164,21 @@ def mention_links(mention: Mention) -> set[str]:
 
 
 class ClaimIndex:
-    """Live claim clusters for all brands, bounded by the claim window and `max_clusters`."""
+    """Live claim clusters for all brands, bounded by the retention window and `max_clusters`."""
 
     def __init__(self, settings: DetectionConfig | None = None) -> None:
         self.settings = settings or DetectionConfig()
-        self.window = timedelta(seconds=self.settings.claim_window)
+        self.window = timedelta(
+            seconds=max(self.settings.claim_window, self.settings.reopen_window)
+        )
+        self.burst = timedelta(seconds=self.settings.burst_window)
         self._clusters: dict[str, ClaimCluster] = {}
         self._near: dict[str, NearDuplicateIndex[int]] = {}  # brand -> member seq index
         self._member_cluster: dict[int, str] = {}  # member seq -> cluster key
         self._link_cluster: dict[tuple[str, str], str] = {}  # (brand, link) -> cluster key
         self._seq = 0
         self._newest: datetime | None = None
+        self.merged: list[tuple[str, str]] = []  # (survivor, absorbed) since the last take
 
     def __len__(self) -> int:
         return len(self._clusters)
@@ -157,15 +191,23 @@ class ClaimIndex:
         """One live cluster by key."""
         return self._clusters.get(key)
 
+    def take_merges(self) -> list[tuple[str, str]]:
+        """The (survivor key, absorbed key) merges since the last call, oldest first."""
+        merged, self.merged = self.merged, []
+        return merged
+
     def add(
         self,
         scored: Iterable[tuple[Mention, Score, np.ndarray | None]],
         now: datetime,
     ) -> list[ClaimCluster]:
-        """Cluster the claim-making mentions of a batch; return the clusters they changed."""
+        """Cluster the claims (and counter-claims) of a batch; return the clusters they changed."""
         changed: dict[str, ClaimCluster] = {}
         for mention, score, embedding in scored:
-            if not mention.brands or not is_claim(score, self.settings):
+            if not mention.brands:
+                continue
+            position = stance(mention, score, self.settings)
+            if position == "none":
                 continue
             at = mention.published_at or mention.fetched_at or now
             at = min(at, now)  # a clock-skewed future date must not keep a cluster alive
@@ -173,20 +215,41 @@ class ClaimIndex:
             vector = _unit(embedding)
             fingerprint = content_fingerprint(mention.text)
             links = mention_links(mention)
-            harm = (
-                score.harm_category
-                if score.harm_category != "none"
-                and score.harm_confidence >= self.settings.harm_min_confidence
-                else None
-            )
+            foreign = bool(mention.lang) and mention.lang != "en"
             for brand in mention.brands:
-                cluster = self._match(brand, fingerprint, links, vector, at, harm)
-                if cluster is None:
-                    cluster = self._new_cluster(brand, mention, at)
-                self._join(cluster, mention, score, vector, fingerprint, links, at)
+                if position == "counter":
+                    cluster = self._answered(brand, fingerprint, links, vector, at)
+                    if cluster is None:
+                        continue  # a denial of a claim nobody makes here opens nothing
+                else:
+                    cluster = self._match(
+                        brand, fingerprint, links, vector, at,
+                        score.harm_category if foreign else None,
+                    )
+                    if cluster is None:
+                        cluster = self._new_cluster(brand, mention, at)
+                self._join(cluster, mention, score, position, vector, fingerprint, links, at)
+                cluster = self._merge_close(cluster, at)
                 changed[cluster.key] = cluster
         self._evict()
-        return [c for c in changed.values() if c.key in self._clusters]
+        return [self._clusters[k] for k in changed if k in self._clusters]
+
+    def _candidates(
+        self, brand: str, fingerprint: int, links: set[str], at: datetime
+    ) -> list[ClaimCluster]:
+        """Clusters that share a link with the post or hold a near duplicate of it."""
+        found: dict[str, ClaimCluster] = {}
+        for link in sorted(links):
+            key = self._link_cluster.get((brand, link))
+            if key in self._clusters and self._live(self._clusters[key], at):
+                found[key] = self._clusters[key]
+        near = self._near.get(brand)
+        if near is not None:
+            seq = near.find_fingerprint(fingerprint, at)
+            key = self._member_cluster.get(seq) if seq is not None else None
+            if key is not None and key in self._clusters:
+                found[key] = self._clusters[key]
+        return sorted(found.values(), key=lambda c: (c.first_seen, c.key))
 
     def _match(
         self,
@@ -195,40 +258,109 @@ class ClaimIndex:
         links: set[str],
         vector: np.ndarray | None,
         at: datetime,
-        harm: str | None = None,
+        foreign_category: str | None = None,
     ) -> ClaimCluster | None:
-        for link in sorted(links):
-            key = self._link_cluster.get((brand, link))
-            if key in self._clusters and self._live(self._clusters[key], at):
-                return self._clusters[key]
-        near = self._near.get(brand)
-        if near is not None:
-            seq = near.find_fingerprint(fingerprint, at)
-            key = self._member_cluster.get(seq) if seq is not None else None
-            if key is not None and key in self._clusters:
-                return self._clusters[key]
-        found = self._nearest(brand, vector, at) if vector is not None else None
-        if found is None and harm is not None:
-            # The same harm asserted about the same brand within the window: the same story.
-            same = [
+        found = self._candidates(brand, fingerprint, links, at)
+        if found:
+            # A post that links two clusters shows they are one claim.
+            survivor = found[0]
+            for other in found[1:]:
+                survivor = self._merge(survivor, other)
+            return survivor
+        if vector is not None:
+            nearest = self._nearest(brand, vector, at, self.settings.claim_similarity)
+            if nearest is not None:
+                return nearest
+        if foreign_category is not None:
+            spreading = [
                 c for c in self._clusters.values()
-                if c.brand == brand and c.category == harm and self._live(c, at)
+                if c.brand == brand and c.category == foreign_category
+                and at - c.last_seen <= self.burst
             ]
-            found = max(same, key=lambda c: c.mention_count) if same else None
-        return found
+            if spreading:
+                return max(spreading, key=lambda c: (c.last_seen, c.mention_count))
+        return None
 
-    def _nearest(self, brand: str, vector: np.ndarray, at: datetime) -> ClaimCluster | None:
+    def _answered(
+        self,
+        brand: str,
+        fingerprint: int,
+        links: set[str],
+        vector: np.ndarray | None,
+        at: datetime,
+    ) -> ClaimCluster | None:
+        """The claim a fact-check or denial answers: shared link, copy, or close meaning."""
+        found = self._candidates(brand, fingerprint, links, at)
+        if found:
+            return found[0]
+        if vector is None:
+            return None
+        return self._nearest(brand, vector, at, self.settings.counter_similarity)
+
+    def _nearest(
+        self, brand: str, vector: np.ndarray, at: datetime, threshold: float
+    ) -> ClaimCluster | None:
         best: tuple[float, str] | None = None
         for cluster in self._clusters.values():
             if cluster.brand != brand or cluster.centroid is None or not self._live(cluster, at):
                 continue
-            norm = float(np.linalg.norm(cluster.centroid))
-            similarity = float(cluster.centroid @ vector) / norm if norm else 0.0
-            # Ties go to the older cluster (smaller key order is insertion order here).
-            closer = best is None or similarity > best[0]
-            if similarity >= self.settings.claim_similarity and closer:
+            similarity = _cosine(cluster.centroid, vector)
+            # Ties go to the older cluster (insertion order).
+            if similarity >= threshold and (best is None or similarity > best[0]):
                 best = (similarity, cluster.key)
         return self._clusters[best[1]] if best else None
+
+    def _merge_close(self, cluster: ClaimCluster, at: datetime) -> ClaimCluster:
+        """Merge `cluster` with a live cluster whose centroid has come within the threshold."""
+        if cluster.centroid is None:
+            return cluster
+        for other in list(self._clusters.values()):
+            if other is cluster or other.brand != cluster.brand or other.centroid is None:
+                continue
+            if not self._live(other, at):
+                continue
+            similarity = _cosine(other.centroid, cluster.centroid)
+            if similarity >= self.settings.claim_merge_similarity:
+                return self._merge(cluster, other)
+        return cluster
+
+    def _merge(self, one: ClaimCluster, two: ClaimCluster) -> ClaimCluster:
+        """Fold the younger cluster into the older; return the survivor."""
+        keep, gone = sorted((one, two), key=lambda c: (c.first_seen, c.key))
+        if keep is gone:
+            return keep
+        merged = sorted([*keep.members, *gone.members], key=lambda m: m.at)
+        keep.members = deque(merged[-keep.members.maxlen:] if keep.members.maxlen else merged,
+                             maxlen=keep.members.maxlen)
+        keep.mention_count += gone.mention_count
+        keep.counter_count += gone.counter_count
+        for author, reach in gone.authors.items():
+            keep.authors[author] = max(keep.authors.get(author, 0), reach)
+        keep.platforms.update(gone.platforms)
+        for name, total in gone.categories.items():
+            keep.categories[name] = keep.categories.get(name, 0.0) + total
+        keep.links |= gone.links
+        if gone.centroid is not None:
+            if keep.centroid is None:
+                keep.centroid, keep.embedded = gone.centroid, gone.embedded
+            else:
+                total = keep.embedded + gone.embedded
+                keep.centroid = (
+                    keep.centroid * keep.embedded + gone.centroid * gone.embedded
+                ) / total
+                keep.embedded = total
+        keep.first_seen = min(keep.first_seen, gone.first_seen)
+        keep.last_seen = max(keep.last_seen, gone.last_seen)
+        for pair, key in self._link_cluster.items():
+            if key == gone.key:
+                self._link_cluster[pair] = keep.key
+        for seq, key in self._member_cluster.items():
+            if key == gone.key:
+                self._member_cluster[seq] = keep.key
+        del self._clusters[gone.key]
+        self.merged.append((keep.key, gone.key))
+        log.debug("claim cluster %s merged into %s", gone.key, keep.key)
+        return keep
 
     def _live(self, cluster: ClaimCluster, at: datetime) -> bool:
         return abs((at - cluster.last_seen).total_seconds()) <= self.window.total_seconds()
@@ -249,6 +381,7 @@ class ClaimIndex:
         cluster: ClaimCluster,
         mention: Mention,
         score: Score,
+        position: Stance,
         vector: np.ndarray | None,
         fingerprint: int,
         links: set[str],
@@ -263,8 +396,12 @@ class ClaimIndex:
                 reach=reach, engagement=engagement, p_negative=score.p_negative,
                 complaint=score.complaint, harm_category=score.harm_category,
                 harm_confidence=score.harm_confidence, text=mention.text, url=mention.url,
+                stance=position, vector=vector,
             )
         )
+        if position == "counter":
+            cluster.counter_count += 1
+            return  # counter-evidence neither spreads the claim nor defines it
         cluster.mention_count += 1
         cluster.authors[author] = max(cluster.authors.get(author, 0), reach)
         cluster.platforms[mention.platform] += 1
@@ -318,6 +455,11 @@ class ClaimIndex:
             for seq, key in self._member_cluster.items()
             if key not in gone and any(seq in near for near in self._near.values())
         }
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    norm = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(a @ b) / norm if norm else 0.0
 
 
 def _unit(embedding: np.ndarray | None) -> np.ndarray | None:

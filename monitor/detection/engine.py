@@ -68,13 +68,15 @@ class DetectionEngine:
     async def restore(self) -> int:
         """Rebuild the claim clusters of the last claim window from the store after a restart.
 
-        Embeddings are not stored, so restored members join by link and near-duplicate only;
-        keys are the same as before the restart when the same first mention anchors a cluster.
+        Embeddings are not stored, so restored members join by link, near-duplicate and (for
+        non-English posts) the spreading cluster of their category; keys are the same as before
+        the restart when the same first mention anchors a cluster.
         """
         now = self.clock.now()
-        since = now - timedelta(seconds=self.settings.claim_window)
+        since = now - self.claims.window
         scored = await self.store.scored_mentions(since)
         self.claims.add([(m, s, None) for m, s in scored], now)
+        self.claims.take_merges()  # the incidents were merged when it happened live
         keys = await self.store.read(_active_keys)
         live = {c.key for c in self.claims.clusters()}
         self._tracked = {k for k in keys if k in live or k.startswith("volume:")}
@@ -89,6 +91,14 @@ class DetectionEngine:
         """Cluster a scored batch and open, grow or escalate incidents for changed clusters."""
         now = self.clock.now()
         changed = self.claims.add([(m, s, s.embedding) for m, s in scored], now)
+        for survivor, absorbed in self.claims.take_merges():
+            try:
+                await self.book.merge(survivor, absorbed, now)
+            except Exception:  # the clusters are merged either way; the next assess catches up
+                log.exception("merging the incidents of %s into %s failed", absorbed, survivor)
+            if absorbed in self._tracked:
+                self._tracked.discard(absorbed)
+                self._tracked.add(survivor)
         for cluster in changed:
             await self._assess_safely(cluster, now)
 
@@ -99,15 +109,12 @@ class DetectionEngine:
             log.exception("assessing claim cluster %s failed", cluster.key)
 
     async def _assess(self, cluster: ClaimCluster, now: datetime) -> None:
-        ids = cluster.mention_ids()
+        ids = [m.mention_id for m in cluster.claims() if m.mention_id is not None]
         snapshots = await self.store.read(_snapshots, ids) if ids else []
         virality = measure(snapshots, now)
-        level = self.volume.level(cluster.brand, now) if self.volume else None
+        # The claim's own spread sets its severity, not the brand's complaint volume.
         assessment = assess_claim(
             cluster, now, self.settings,
-            volume_score=level.score if level else 0.0,
-            # Below the alert level the volume is unremarkable: say so rather than print a p.
-            volume_detail=level.detail if level and level.score >= 0.5 else "",
             engagement_per_hour=virality.interactions_per_hour,
             projection=virality.projection.text if virality.projection else None,
         )

@@ -39,6 +39,7 @@ class RiskSignals:
     volume_score: float = 0.0  # the brand's volume anomaly score in [0, 1] (0.5 = alert level)
     volume_detail: str = ""
     engagement_per_hour: float = 0.0  # interactions/hour across the claim, from virality
+    counter: int = 0  # fact-checks and denials attached to the claim
 
 
 def severity_for(risk: float, settings: DetectionConfig) -> str | None:
@@ -100,6 +101,11 @@ def score_risk(signals: RiskSignals, settings: DetectionConfig) -> tuple[float, 
         _MAGNITUDE_WEIGHTS,
     )
     risk = _clamp(badness * magnitude)
+    # Fact-checks and denials weigh against the claim by their share of the conversation:
+    # when half the recent posts answer it, its risk is halved.
+    total = s.recent_mentions + s.counter
+    counter = s.counter / total if total else 0.0
+    risk *= 1.0 - counter
     harm_label = s.harm_category.replace("_", "/")
     factors = [
         RiskFactor("harm", harm, f"asserts {harm_label} harm ({harm:.0%} confidence)"
@@ -119,6 +125,12 @@ def score_risk(signals: RiskSignals, settings: DetectionConfig) -> tuple[float, 
         RiskFactor("reach", reach, f"authors reach ~{_people(s.audience)} people"),
         RiskFactor("volume", volume, s.volume_detail or "brand volume normal"),
     ]
+    if s.counter:
+        factors.append(RiskFactor(
+            "counter", counter,
+            f"{s.counter} fact-check{'s' if s.counter != 1 else ''} or denial"
+            f"{'s' if s.counter != 1 else ''} answer it (risk x {1 - counter:.2f})",
+        ))
     factors.sort(key=lambda f: -f.value)
     return risk, factors
 
@@ -135,7 +147,10 @@ def cluster_signals(
     """Measure a claim cluster for `score_risk` (spread and velocity over the burst window)."""
     window = timedelta(seconds=settings.burst_window)
     recent = cluster.recent(now, window)
-    members = list(cluster.members)
+    members = cluster.claims()
+    counter = sum(
+        1 for m in cluster.members if m.stance == "counter" and now - m.at < 4 * window
+    )
     category = cluster.category
     asserting = [m.harm_confidence for m in members if m.harm_category == category]
     span = (
@@ -156,6 +171,15 @@ def cluster_signals(
         volume_score=volume_score,
         volume_detail=volume_detail,
         engagement_per_hour=engagement_per_hour,
+        counter=counter,
+    )
+
+
+def has_spread(cluster: ClaimCluster, settings: DetectionConfig) -> bool:
+    """Whether a claim has spread enough to be an incident: several authors, or reach."""
+    return (
+        cluster.author_count >= settings.incident_min_authors
+        or cluster.audience >= settings.incident_min_audience
     )
 
 
@@ -175,13 +199,15 @@ def assess_claim(
         engagement_per_hour=engagement_per_hour,
     )
     risk, factors = score_risk(signals, settings)
+    # The claim's own spread decides; the brand's general volume is a complaint matter.
+    factors = [f for f in factors if f.name != "volume"]
     return Assessment(
         brand=cluster.brand,
         kind="viral_claim",
         key=cluster.key,
         category=signals.harm_category,
         risk=risk,
-        severity=severity_for(risk, settings),
+        severity=severity_for(risk, settings) if has_spread(cluster, settings) else None,
         factors=factors,
         summary=cluster.summary(),
         mention_ids=cluster.mention_ids(),
@@ -209,8 +235,10 @@ def assess_volume(
 
     `mentions` and `authors` count the spike's last `burst_window`; `mention_ids` are attached
     to the incident. `negative_share` (negative mentions / all mentions) is the badness, so a
-    launch-day spike of happy posts stays at most `info`. Kind is "sentiment_shift" when the
-    negative share is the story (over half), else "volume_spike".
+    launch-day spike of happy posts stays at most `info`. Kind is "complaint_surge" when the
+    negative share is the story (over half), else "volume_spike". A complaint surge is
+    customers unhappy in numbers, not a claim about the company: its severity is capped at
+    `complaint_max_severity` (low by default).
     """
     signals = RiskSignals(
         negativity=negative_share, complaint=0.0, harm_category="none", harm_confidence=0.0,
@@ -220,13 +248,18 @@ def assess_volume(
     )
     risk, factors = score_risk(signals, settings)
     factors = [f for f in factors if f.name not in ("harm", "complaint", "reach")]
+    kind = "complaint_surge" if negative_share > 0.5 else "volume_spike"
+    severity = severity_for(risk, settings)
+    if kind == "complaint_surge" and severity is not None:
+        cap = SEVERITIES.index(settings.complaint_max_severity)
+        severity = SEVERITIES[min(SEVERITIES.index(severity), cap)]
     return Assessment(
         brand=brand,
-        kind="sentiment_shift" if negative_share > 0.5 else "volume_spike",
+        kind=kind,
         key=f"volume:{brand}",
         category="none",
         risk=risk,
-        severity=severity_for(risk, settings),
+        severity=severity,
         factors=factors,
         summary=f"{brand}: {volume_detail}" if volume_detail else f"{brand}: unusual volume",
         mention_ids=mention_ids,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from monitor.configtypes import Duration, Strict
 from monitor.records import SEVERITIES
+
+Severity = Literal["info", "low", "medium", "high", "critical"]
 
 
 class SeverityThresholds(Strict):
@@ -33,9 +37,18 @@ class DetectionConfig(Strict):
 
     # -- claim clusters
     claim_window: Duration = Field(default=6 * 3600.0, gt=0)  # clusters idle longer are dropped
-    claim_similarity: float = Field(default=0.72, gt=0.0, le=1.0)  # cosine on sentence embeddings
+    # Cosine of a post's claim embedding (brand masked) to a cluster's centroid that joins it,
+    # and of two centroids that merge their clusters. Chosen on the replay scenarios' claims:
+    # posts sit 0.69 (10th percentile) to 0.77 (median) from their own claim's centroid and at
+    # most 0.57 (90th percentile) from other claims'; two claims' centroids 0.41-0.60 apart,
+    # halves of one claim 0.78-0.91 (see "How claims are told apart" in README.md).
+    claim_similarity: float = Field(default=0.62, gt=0.0, le=1.0)
+    claim_merge_similarity: float = Field(default=0.75, gt=0.0, le=1.0)
     near_duplicate_distance: int = Field(default=3, ge=0, le=3)  # SimHash slots that may differ
-    harm_min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)  # a non-negative harm claim
+    harm_min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)  # a harm claim, from a cue
+    # A harm claim the semantic score alone found (no cue phrase) needs this much.
+    semantic_min_confidence: float = Field(default=0.55, ge=0.0, le=1.0)
+    counter_similarity: float = Field(default=0.5, gt=0.0, le=1.0)  # a denial joins its claim
     max_clusters: int = Field(default=5000, ge=1)
     max_members: int = Field(default=2000, ge=10)  # per cluster; counts stay exact beyond it
     # -- risk
@@ -45,8 +58,14 @@ class DetectionConfig(Strict):
     reach_floor: int = Field(default=100, ge=0)  # audiences below this count as no reach
     reach_saturation: int = Field(default=1_000_000, ge=10)  # audience giving full reach
     severity: SeverityThresholds = SeverityThresholds()
+    # A claim becomes an incident once it has spread a little: this many authors, or one
+    # author (or several) reaching this many people.
+    incident_min_authors: int = Field(default=3, ge=1)
+    incident_min_audience: int = Field(default=50_000, ge=0)
+    # Complaint surges (a spike of negative mentions without a harm claim) page at most this.
+    complaint_max_severity: Severity = "low"
     # -- volume
-    volume: bool = True  # volume_spike / sentiment_shift incidents from the volume detectors
+    volume: bool = True  # volume_spike / complaint_surge incidents from the volume detectors
     volume_lateness: Duration = Field(default=600.0, ge=0)  # a bucket is scored this long after
     volume_catchup: Duration = Field(default=2 * 86400.0, gt=0)  # history replayed after downtime
     # -- incidents

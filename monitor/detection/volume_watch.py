@@ -47,21 +47,28 @@ class _Spike:
 
 def _window_stats(
     db: Any, brand: str, start: datetime, end: datetime
-) -> tuple[int, int, list[int], int, list[str]]:
-    """(mentions, negative, top mention ids, authors, platforms) of a brand in [start, end)."""
+) -> tuple[int, int, list[int], int, list[str], int]:
+    """(mentions, negative, top mention ids, authors, platforms, claimed) of a brand in
+    [start, end); mentions an active claim incident holds are counted in `claimed` only."""
     rows = db.execute(
-        "SELECT m.id, m.author, m.platform, coalesce(m.author_reach, 0), s.sentiment "
+        "SELECT m.id, m.author, m.platform, coalesce(m.author_reach, 0), s.sentiment, "
+        "EXISTS (SELECT 1 FROM incident_mentions im JOIN incidents i ON i.id = im.incident_id "
+        "WHERE im.mention_id = m.id AND i.kind = 'viral_claim' "
+        "AND i.status IN ('open', 'acknowledged')) "
         "FROM mention_brands b JOIN mentions m ON m.id = b.mention_id "
         "LEFT JOIN scores s ON s.mention_id = m.id "
         "WHERE b.brand = ? AND m.seen_at >= ? AND m.seen_at < ?",
         [brand, iso(start), iso(end)],
     ).fetchall()
+    claimed = sum(1 for r in rows if r[5])
+    rows = [r for r in rows if not r[5]]
     negative = [r for r in rows if r[4] == "negative"]
     # Evidence: the negative mentions with the widest reach first, then the rest.
     ranked = sorted(rows, key=lambda r: (r[4] != "negative", -r[3], r[0]))
     authors = {r[1] or f"(anonymous on {r[2]})" for r in rows}
     platforms = sorted({r[2] for r in rows})
-    return len(rows), len(negative), [r[0] for r in ranked[:_EVIDENCE]], len(authors), platforms
+    ids = [r[0] for r in ranked[:_EVIDENCE]]
+    return len(rows), len(negative), ids, len(authors), platforms, claimed
 
 
 class VolumeWatch:
@@ -122,7 +129,9 @@ class VolumeWatch:
             recent = now - timedelta(seconds=self.settings.burst_window)
             # After a long outage the catch-up replays old buckets: their spikes are history.
             for spike in (s for s in spikes if s.bucket >= recent):
-                assessments.append(await self._assess(spike, now))
+                assessment = await self._assess(spike, now)
+                if assessment is not None:
+                    assessments.append(assessment)
         if states:
             await self.store.save_detector_states(states, now)
         return assessments
@@ -183,12 +192,15 @@ class VolumeWatch:
             bucket += BUCKET
         return spikes
 
-    async def _assess(self, spike: _Spike, now: datetime) -> Assessment:
+    async def _assess(self, spike: _Spike, now: datetime) -> Assessment | None:
         end = spike.bucket + BUCKET
         start = end - timedelta(seconds=self.settings.burst_window)
-        mentions, negative, ids, authors, platforms = await self.store.read(
+        mentions, negative, ids, authors, platforms, claimed = await self.store.read(
             _window_stats, spike.brand, start, end
         )
+        if claimed >= mentions:
+            # The spike is a claim that already has its incident: one incident per claim.
+            return None
         label = "negative mentions" if spike.stream == "negative" else "mentions"
         detail = spike.reading.detail.replace(" mentions ", f" {label} ", 1)
         return assess_volume(

@@ -80,14 +80,16 @@ async def test_embeddings_join_paraphrases_into_one_cluster(
     rig: tuple[DetectionEngine, Store, VirtualClock],
 ) -> None:
     engine, store, clock = rig
-    texts = ["Acme app logs me out every hour", "acme keeps signing me out of my account",
-             "the Acme app forgets my login all the time", "Acme delivery was two weeks late"]
-    topics = [3, 3, 3, 7]  # three paraphrases of one complaint, one other complaint
+    texts = ["Acme app leaked my card details", "acme exposed my payment card to strangers",
+             "the Acme app breach put my card number online", "Acme sold my location data"]
+    topics = [3, 3, 3, 7]  # three paraphrases of one privacy claim, one other privacy claim
     batch = []
     for n, (text, topic) in enumerate(zip(texts, topics, strict=True), start=1):
         m = mention(n, text, minutes=n, platform=["x", "reddit", "bluesky", "x"][n - 1])
         m.id = None
-        batch.append((m, replace(score(), embedding=claim_vector(topic, jitter=n))))
+        asserting = score(harm="privacy_security", harm_confidence=0.8)
+        batch.append((m, replace(asserting, extra={"harm_evidence": ["leaked"]},
+                                 embedding=claim_vector(topic, jitter=n))))
     clock.set(at(5))
     await feed(engine, store, clock, batch)
     sizes = sorted(c.mention_count for c in engine.claims.clusters("acme"))

@@ -53,7 +53,7 @@ async def run(watch: VolumeWatch, minutes: range) -> list[tuple[int, Assessment]
     return found
 
 
-async def test_negative_spike_opens_a_sentiment_shift_with_evidence(tmp_path: Path) -> None:
+async def test_negative_spike_opens_a_complaint_surge_with_evidence(tmp_path: Path) -> None:
     store = await Store(tmp_path / "bm.db").open()
     await fill(store, history("negative"))
     watch = VolumeWatch(store, ["acme"], SETTINGS)
@@ -63,7 +63,7 @@ async def test_negative_spike_opens_a_sentiment_shift_with_evidence(tmp_path: Pa
     first_minute, first = found[0]
     # Scored once the bucket closed and the lateness passed: within 30 minutes of the start.
     assert SPIKE_AT < first_minute <= SPIKE_AT + 30
-    assert first.kind == "sentiment_shift" and first.key == "volume:acme"
+    assert first.kind == "complaint_surge" and first.key == "volume:acme"
     assert first.severity is not None
     assert "negative mentions in" in first.summary
     assert len(first.mention_ids) == 50 and first.author_count >= 30

@@ -5,7 +5,8 @@ fact-check or denial joins the claim it answers as counter-evidence, and opens n
 A mention joins a cluster of its brand when it shares a link with it (canonical URL or a URL in
 its text), is a near duplicate of a member (SimHash), or its claim embedding (brand names
 masked, so the brand does not make every post look alike) is within `claim_similarity` of the
-cluster's centroid. Two harm claims of one brand are never joined because they share a
+cluster's centroid for the post's language (the default encoder reads English: it compares
+posts of one language only). Two harm claims of one brand are never joined because they share a
 category. One narrow exception: the default encoder reads English only, so a non-English claim
 that matches nothing joins the cluster of the same category that is spreading right now (a post
 in the last burst window) - that is how translations of a claim join it.
@@ -21,7 +22,7 @@ import logging
 import math
 import re
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -57,6 +58,7 @@ class ClaimMember:
     text: str
     url: str | None
     stance: Stance = "claim"  # "counter": a fact-check or denial of the claim
+    lang: str = "en"  # the language its embedding is compared in
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
@@ -75,8 +77,18 @@ class ClaimCluster:
     platforms: Counter[str] = field(default_factory=Counter)
     categories: dict[str, float] = field(default_factory=dict)  # harm category -> confidence sum
     links: set[str] = field(default_factory=set)
-    centroid: np.ndarray | None = None  # running mean of claim member embeddings
-    embedded: int = 0
+    cue_words: Counter[str] = field(default_factory=Counter)  # words of the harm cues asserted
+    # Running mean of the claim members' embeddings per language: the default encoder reads
+    # English, so only posts of one language are compared with each other.
+    centroids: dict[str, np.ndarray] = field(default_factory=dict)
+    embedded: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def centroid(self) -> np.ndarray | None:
+        """The centroid of the language most members wrote in (None without embeddings)."""
+        if not self.centroids:
+            return None
+        return self.centroids[max(self.centroids, key=lambda k: (self.embedded[k], k == "en"))]
 
     @property
     def category(self) -> str:
@@ -117,15 +129,20 @@ class ClaimCluster:
 
     def top_members(self, n: int = 5) -> list[ClaimMember]:
         """The claim members that best state the claim: central to it and widely seen."""
-        unit = _unit(self.centroid)
+        units = {lang: _unit(c) for lang, c in self.centroids.items()}
+        main = max(self.embedded, key=lambda k: (self.embedded[k], k == "en"), default=None)
 
         def weight(member: ClaimMember) -> float:
             # Centrality decides (the headline must say what the posts say); audience breaks
             # near-ties (a central post many saw beats an equally central one nobody saw).
+            # Posts in the language most members use come first: the headline reads like them.
+            unit = units.get(member.lang)
             central = (
                 float(member.vector @ unit)
                 if member.vector is not None and unit is not None else 0.5
             )
+            if member.lang != main:
+                central -= 0.3
             seen = min(math.log10(1 + member.reach + 10 * member.engagement) / 6, 1.0)
             asserts = member.harm_category == self.category
             return central + 0.1 * seen + (0.2 if asserts else 0.0)
@@ -215,21 +232,23 @@ class ClaimIndex:
             vector = _unit(embedding)
             fingerprint = content_fingerprint(mention.text)
             links = mention_links(mention)
-            foreign = bool(mention.lang) and mention.lang != "en"
+            lang = (mention.lang or "en").split("-")[0].lower()
+            foreign = lang != "en"
             for brand in mention.brands:
                 if position == "counter":
-                    cluster = self._answered(brand, fingerprint, links, vector, at)
+                    cluster = self._answered(brand, fingerprint, links, vector, at, lang)
                     if cluster is None:
                         continue  # a denial of a claim nobody makes here opens nothing
                 else:
                     cluster = self._match(
-                        brand, fingerprint, links, vector, at,
+                        brand, fingerprint, links, vector, at, lang,
                         score.harm_category if foreign else None,
+                        score.harm_category, cue_words(score),
                     )
                     if cluster is None:
                         cluster = self._new_cluster(brand, mention, at)
-                self._join(cluster, mention, score, position, vector, fingerprint, links, at)
-                cluster = self._merge_close(cluster, at)
+                self._join(cluster, mention, score, position, vector, fingerprint, links, at, lang)
+                cluster = self._merge_close(cluster, at, lang)
                 changed[cluster.key] = cluster
         self._evict()
         return [self._clusters[k] for k in changed if k in self._clusters]
@@ -258,7 +277,10 @@ class ClaimIndex:
         links: set[str],
         vector: np.ndarray | None,
         at: datetime,
+        lang: str,
         foreign_category: str | None = None,
+        category: str | None = None,
+        words: frozenset[str] = frozenset(),
     ) -> ClaimCluster | None:
         found = self._candidates(brand, fingerprint, links, at)
         if found:
@@ -268,9 +290,18 @@ class ClaimIndex:
                 survivor = self._merge(survivor, other)
             return survivor
         if vector is not None:
-            nearest = self._nearest(brand, vector, at, self.settings.claim_similarity)
+            nearest = self._nearest(brand, vector, at, self.settings.claim_similarity, lang)
             if nearest is not None:
                 return nearest
+            if category is not None and words:
+                # Close in meaning and naming the same harm ("glass shard", "food poisoning"):
+                # the same claim told differently ("found a shard in mine too").
+                nearest = self._nearest(
+                    brand, vector, at, self.settings.claim_similarity_with_cue, lang,
+                    lambda c: c.category == category and bool(words & set(c.cue_words)),
+                )
+                if nearest is not None:
+                    return nearest
         if foreign_category is not None:
             spreading = [
                 c for c in self._clusters.values()
@@ -288,6 +319,7 @@ class ClaimIndex:
         links: set[str],
         vector: np.ndarray | None,
         at: datetime,
+        lang: str,
     ) -> ClaimCluster | None:
         """The claim a fact-check or denial answers: shared link, copy, or close meaning."""
         found = self._candidates(brand, fingerprint, links, at)
@@ -295,32 +327,48 @@ class ClaimIndex:
             return found[0]
         if vector is None:
             return None
-        return self._nearest(brand, vector, at, self.settings.counter_similarity)
+        return self._nearest(brand, vector, at, self.settings.counter_similarity, lang)
 
     def _nearest(
-        self, brand: str, vector: np.ndarray, at: datetime, threshold: float
+        self,
+        brand: str,
+        vector: np.ndarray,
+        at: datetime,
+        threshold: float,
+        lang: str,
+        accept: Callable[[ClaimCluster], bool] | None = None,
     ) -> ClaimCluster | None:
         best: tuple[float, str] | None = None
         for cluster in self._clusters.values():
-            if cluster.brand != brand or cluster.centroid is None or not self._live(cluster, at):
+            centroid = cluster.centroids.get(lang)
+            if cluster.brand != brand or centroid is None or not self._live(cluster, at):
                 continue
-            similarity = _cosine(cluster.centroid, vector)
+            if accept is not None and not accept(cluster):
+                continue
+            similarity = _cosine(centroid, vector)
             # Ties go to the older cluster (insertion order).
             if similarity >= threshold and (best is None or similarity > best[0]):
                 best = (similarity, cluster.key)
         return self._clusters[best[1]] if best else None
 
-    def _merge_close(self, cluster: ClaimCluster, at: datetime) -> ClaimCluster:
-        """Merge `cluster` with a live cluster whose centroid has come within the threshold."""
-        if cluster.centroid is None:
+    def _merge_close(self, cluster: ClaimCluster, at: datetime, lang: str) -> ClaimCluster:
+        """Merge `cluster` with a live cluster whose centroid (same language) has come close."""
+        centroid = cluster.centroids.get(lang)
+        if centroid is None:
             return cluster
         for other in list(self._clusters.values()):
-            if other is cluster or other.brand != cluster.brand or other.centroid is None:
+            theirs = other.centroids.get(lang)
+            if other is cluster or other.brand != cluster.brand or theirs is None:
                 continue
             if not self._live(other, at):
                 continue
-            similarity = _cosine(other.centroid, cluster.centroid)
-            if similarity >= self.settings.claim_merge_similarity:
+            similarity = _cosine(theirs, centroid)
+            same_harm = other.category == cluster.category and bool(
+                set(other.cue_words) & set(cluster.cue_words)
+            )
+            if similarity >= self.settings.claim_merge_similarity or (
+                same_harm and similarity >= self.settings.claim_merge_similarity_with_cue
+            ):
                 return self._merge(cluster, other)
         return cluster
 
@@ -340,15 +388,12 @@ class ClaimIndex:
         for name, total in gone.categories.items():
             keep.categories[name] = keep.categories.get(name, 0.0) + total
         keep.links |= gone.links
-        if gone.centroid is not None:
-            if keep.centroid is None:
-                keep.centroid, keep.embedded = gone.centroid, gone.embedded
-            else:
-                total = keep.embedded + gone.embedded
-                keep.centroid = (
-                    keep.centroid * keep.embedded + gone.centroid * gone.embedded
-                ) / total
-                keep.embedded = total
+        keep.cue_words.update(gone.cue_words)
+        for lang, theirs in gone.centroids.items():
+            mine = keep.centroids.get(lang)
+            n, m = keep.embedded[lang], gone.embedded[lang]
+            keep.centroids[lang] = theirs if mine is None else (mine * n + theirs * m) / (n + m)
+            keep.embedded[lang] = n + m
         keep.first_seen = min(keep.first_seen, gone.first_seen)
         keep.last_seen = max(keep.last_seen, gone.last_seen)
         for pair, key in self._link_cluster.items():
@@ -386,6 +431,7 @@ class ClaimIndex:
         fingerprint: int,
         links: set[str],
         at: datetime,
+        lang: str,
     ) -> None:
         author = mention.author or f"(anonymous on {mention.platform})"
         reach = max(mention.author_reach or 0, 0)
@@ -396,7 +442,7 @@ class ClaimIndex:
                 reach=reach, engagement=engagement, p_negative=score.p_negative,
                 complaint=score.complaint, harm_category=score.harm_category,
                 harm_confidence=score.harm_confidence, text=mention.text, url=mention.url,
-                stance=position, vector=vector,
+                stance=position, lang=lang, vector=vector,
             )
         )
         if position == "counter":
@@ -408,17 +454,19 @@ class ClaimIndex:
         cluster.categories[score.harm_category] = (
             cluster.categories.get(score.harm_category, 0.0) + score.harm_confidence
         )
+        cluster.cue_words.update(cue_words(score))
         cluster.first_seen = min(cluster.first_seen, at)
         cluster.last_seen = max(cluster.last_seen, at)
         for link in links:
             cluster.links.add(link)
             self._link_cluster[(cluster.brand, link)] = cluster.key
         if vector is not None:
-            cluster.embedded += 1
-            if cluster.centroid is None:
-                cluster.centroid = vector.astype(np.float64)
-            else:
-                cluster.centroid = cluster.centroid + (vector - cluster.centroid) / cluster.embedded
+            cluster.embedded[lang] += 1
+            mean = cluster.centroids.get(lang)
+            cluster.centroids[lang] = (
+                vector.astype(np.float64) if mean is None
+                else mean + (vector - mean) / cluster.embedded[lang]
+            )
         near = self._near.get(cluster.brand)
         if near is None:
             near = NearDuplicateIndex[int](
@@ -455,6 +503,24 @@ class ClaimIndex:
             for seq, key in self._member_cluster.items()
             if key not in gone and any(seq in near for near in self._near.values())
         }
+
+
+# Words of cue phrases that say nothing about what happened.
+_CUE_FILLER = frozenset(
+    "a an the of in on to from with by after my me our us their his her it i is was were be "
+    "been made make makes making got get gets getting gave give this that and or all".split()
+)
+
+
+def cue_words(score: Score) -> frozenset[str]:
+    """The content words of the harm cues a score found ("glass shards in" -> glass, shard)."""
+    words: set[str] = set()
+    for cue in score.extra.get("harm_evidence", []):
+        for word in re.findall(r"\w+", str(cue).casefold()):
+            if word in _CUE_FILLER or len(word) < 3:
+                continue
+            words.add(word[:-1] if len(word) > 4 and word.endswith("s") else word)
+    return frozenset(words)
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:

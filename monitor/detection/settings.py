@@ -44,6 +44,10 @@ class DetectionConfig(Strict):
     # halves of one claim 0.78-0.91 (see "How claims are told apart" in README.md).
     claim_similarity: float = Field(default=0.62, gt=0.0, le=1.0)
     claim_merge_similarity: float = Field(default=0.75, gt=0.0, le=1.0)
+    # The same, for a post (or cluster) that also names the same harm: the same category and a
+    # shared cue word ("glass", "poisoning").
+    claim_similarity_with_cue: float = Field(default=0.5, gt=0.0, le=1.0)
+    claim_merge_similarity_with_cue: float = Field(default=0.65, gt=0.0, le=1.0)
     near_duplicate_distance: int = Field(default=3, ge=0, le=3)  # SimHash slots that may differ
     harm_min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)  # a harm claim, from a cue
     # A harm claim the semantic score alone found (no cue phrase) needs this much.

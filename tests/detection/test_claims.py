@@ -76,7 +76,10 @@ def test_embedding_similarity_groups_paraphrases_by_threshold(
     threshold: float, expected_clusters: int
 ) -> None:
     index = ClaimIndex(
-        DetectionConfig(claim_similarity=threshold, claim_merge_similarity=threshold)
+        DetectionConfig(
+            claim_similarity=threshold, claim_merge_similarity=threshold,
+            claim_similarity_with_cue=threshold, claim_merge_similarity_with_cue=threshold,
+        )
     )
     index.add(
         [

@@ -9,9 +9,11 @@ debunk of one of them, and hard negatives). Everything runs through the live pip
 virtual time (`monitor.replay.replay`, default settings, the embedded models), and the
 incidents, their mentions and the alerts are read back from the replay's database.
 
-Per claim it prints: incidents holding its posts, the share of its posts in the main one, the
+Per claim it prints: incidents (low or above) holding its posts, the share of its posts in the main one, the
 headline, category, minutes from the 10th post to the first page (low or above), and whether
-it was high before its peak hour. Per hard negative: the highest severity paged. Background:
+it was high before its peak hour. Per hard negative: the highest severity paged (nothing may
+page; the complaint storm may page a complaint surge at low). Per debunk: the share of its posts
+attached to the claim it answers, and that it paged nothing of its own. Background:
 pages per brand-week on incidents holding no campaign post. The `ok` column applies the targets
 of issue 11. Baseline in the same run: the same numbers for the same stream are printed by
 `git stash; ... eval_claims.py` on the previous version (see the README for both).
@@ -49,6 +51,9 @@ STREAM = ROOT.parent / "shared" / "data" / "support-stream" / "spotify-support-r
 FIRST_DAY = datetime(2017, 10, 4, tzinfo=UTC)
 LAST_DAY = datetime(2017, 12, 4, tzinfo=UTC)  # exclusive
 PAGE = ("opened", "escalated")
+# Hard negatives that are real complaint storms: a complaint surge at low is right for them,
+# a claim incident or anything above low is not.
+COMPLAINT_STORMS = {"logout_storm"}
 
 
 def _rank(severity: str | None) -> int:
@@ -96,9 +101,6 @@ class CachedScorer:
         if missing:
             self.cache.update(zip(missing, self.scorer.score(missing), strict=True))
         return [self.cache[t] for t in texts]
-
-    def embed(self, texts: list[str]) -> Any:
-        return self.scorer.embed(texts)
 
     def save(self) -> None:
         if self.path:
@@ -221,6 +223,10 @@ def evaluate(campaigns: list[Any], incidents: list[Incident], weeks: float) -> d
             row["attached_to_claim"] = round(
                 len(claim.mention_ids & ids) / len(ids), 3) if claim else 0.0
             row["ok"] = all(i is claim for i in visible)
+        elif campaign.name in COMPLAINT_STORMS:
+            row["ok"] = all(_rank(p[2]) <= _rank("low") for p in pages) and not any(
+                i.kind == "viral_claim" for i in visible
+            )
         else:
             row["ok"] = not pages
         rows.append(row)
@@ -289,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=None,
                         help="keep model scores here between runs (same models: same scores)")
     parser.add_argument("--no-campaigns", action="store_true", help="background only")
+    parser.add_argument("--keep-db", type=Path, default=None,
+                        help="write the replay database here (a new file) to inspect it")
     args = parser.parse_args(argv)
     if not STREAM.exists():
         print(f"needs {STREAM} (the shared data folder beside the project)", file=sys.stderr)
@@ -304,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     scorer = CachedScorer(args.cache)
     with tempfile.TemporaryDirectory() as scratch:
-        db = Path(scratch) / "eval.db"
+        db = args.keep_db or Path(scratch) / "eval.db"
         asyncio.run(replay(records, config(db), db, scorer=scorer))
         incidents = _read(db)
     scorer.save()

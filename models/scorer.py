@@ -100,11 +100,6 @@ class Scorer:
             scores.extend(self._score_chunk(list(texts[start : start + CHUNK])))
         return scores
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """(n, dim) unit sentence embeddings of texts, normalised as `score` does."""
-        normalised = [normalize_text(text) for text in texts]
-        return self.encoder.encode(normalised, batch_size=self.config.batch_size)
-
     def _score_chunk(self, texts: list[str]) -> list[Score]:
         if not texts:
             return []

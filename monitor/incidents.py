@@ -210,15 +210,18 @@ class IncidentBook:
         rescored = a.risk - old.risk >= _RESCORE_STEP
         projected = a.projection != old.projection  # kept current on the row, no event
         retitled = bool(a.summary) and a.summary != old.summary  # the headline follows the claim
-        if not (added or escalate or platforms_changed or rescored or projected or retitled):
+        # The dominant harm of a growing claim can change ("phishing" first, then the leak).
+        recategorised = a.category != old.category and a.category != "none"
+        if not (added or escalate or platforms_changed or rescored or projected or retitled
+                or recategorised):
             return old
         severity = a.severity if escalate and a.severity else old.severity
         risk, factors = (a.risk, a.factors) if a.risk >= old.risk else (old.risk, old.factors)
         db.execute(
             "UPDATE incidents SET severity = ?, risk = ?, factors = ?, updated_at = ?, "
-            "projection = ?, summary = ? WHERE id = ?",
+            "projection = ?, summary = ?, category = ? WHERE id = ?",
             [severity, risk, _factors_json(factors), iso(now), a.projection,
-             a.summary or old.summary, old.id],
+             a.summary or old.summary, a.category if recategorised else old.category, old.id],
         )
         _update_counts(db, old.id, a)
         if added or platforms_changed:
@@ -276,6 +279,12 @@ class IncidentBook:
             [iso(now), iso(now), gone.id],
         )
         _write_event(db, gone.id, now, "merged", DETECTOR, {"into": keep.id})
+        # Its alerts still waiting out the group wait would announce a claim that is now #keep.
+        db.execute(
+            "UPDATE alerts SET status = 'merged', last_error = ? "
+            "WHERE incident_id = ? AND status = 'pending'",
+            [f"incident merged into #{keep.id} before sending", gone.id],
+        )
         _write_event(db, gone.id, now, "resolved", DETECTOR, {"reason": f"merged into #{keep.id}"})
         log.info("merged incident %d into %d (one claim)", gone.id, keep.id)
         return _require(db, keep.id)

@@ -25,6 +25,7 @@ from monitor.config import Config
 from monitor.matching import BrandMatcher
 from monitor.pipeline import clean_text
 from monitor.records import Engagement, EngagementUpdate, Incident, Mention
+from monitor.scoring import config_masker
 from monitor.store import Store
 
 log = logging.getLogger(__name__)
@@ -169,8 +170,6 @@ class PrescoredScorer:
     def __init__(self, scorer: Any, texts: Sequence[str], chunk: int = 256) -> None:
         self.scorer = scorer
         self.model_id: str = scorer.model_id
-        # Claim embeddings (brand masked) are computed on demand, as live.
-        self.embed = getattr(scorer, "embed", None)
         unique = list(dict.fromkeys(texts))
         self._cache: dict[str, Any] = {}
         for begin in range(0, len(unique), chunk):
@@ -252,8 +251,9 @@ async def replay(
     clock = VirtualClock(start)
     run_config = replay_config(config, db_path)
     matcher = BrandMatcher(config.brands)
+    masker = config_masker(config.brands)  # the scoring stage masks brand names too
     matching = [
-        text for text in (clean_text(r.text) for r in ordered)
+        masker(text) for text in (clean_text(r.text) for r in ordered)
         if matcher.match(text, None, None)
     ]
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import Protocol
 
 from monitor.clock import Clock
 from monitor.metrics import Metrics
@@ -26,18 +25,24 @@ MASK = "the brand"
 def brand_masker(names: Sequence[str]) -> Masker:
     """A function that replaces the brands' names and aliases in a text with one neutral word.
 
-    Claim clusters compare meanings: unmasked, "Spotify" alone makes every post about the brand
-    look alike, and a claim about one brand look unlike the same claim about its alias. Names of
-    five letters or more are also masked inside words (#DeleteSpotify).
+    The models read the masked text, so the sentence embedding that claim clusters compare says
+    what is claimed, not who it is about: unmasked, "Spotify" alone makes every post about the
+    brand look alike. Whole words only, so hashtags (#DeleteSpotify) stay as written.
     """
     terms = sorted({n.strip() for n in names if n.strip()}, key=len, reverse=True)
     if not terms:
         return lambda text: text
-    parts = [
-        re.escape(t) if len(t) >= 5 else rf"(?<!\w){re.escape(t)}(?!\w)" for t in terms
-    ]
-    pattern = re.compile("|".join(parts), re.IGNORECASE)
+    pattern = re.compile(
+        "|".join(rf"(?<![\w#@]){re.escape(t)}(?!\w)" for t in terms), re.IGNORECASE
+    )
     return lambda text: pattern.sub(MASK, text)
+
+
+def config_masker(brands: Sequence[object]) -> Masker:
+    """The masker for configured brands (names and aliases)."""
+    return brand_masker([
+        n for b in brands for n in (getattr(b, "name", ""), *getattr(b, "aliases", []))
+    ])
 
 
 class TextScorer(Protocol):
@@ -48,19 +53,6 @@ class TextScorer(Protocol):
     def score(self, texts: Sequence[str]) -> list[Score]:
         """Score texts (synchronous, batch-first)."""
         ...
-
-
-def _counter_text(text: str) -> bool:
-    from monitor.detection.assertion import is_counter_text
-
-    return is_counter_text(text)
-
-
-def _claim_candidate(score: Score) -> bool:
-    """Scores whose mention may join a claim cluster, and so needs a claim embedding."""
-    from monitor.detection.assertion import might_join_claim
-
-    return might_join_claim(score)
 
 
 class ScoringStage:
@@ -202,9 +194,10 @@ class ScoringStage:
             return []
         scorer = self.scorer
         assert scorer is not None
-        texts = [m.text for m in batch]
+        # The brand's names are masked: the claim embedding compares what is said about it.
+        texts = [self.masker(m.text) if self.masker else m.text for m in batch]
         scores = await asyncio.get_running_loop().run_in_executor(
-            self._executor, self._score_texts, scorer, batch, texts
+            self._executor, scorer.score, texts
         )
         scored = list(zip(batch, scores, strict=True))
         await self.store.save_scores(scored, self.clock.now())
@@ -212,24 +205,6 @@ class ScoringStage:
         for listener in self._listeners:
             await listener(scored)
         return scored
-
-    def _score_texts(self, scorer: Any, batch: list[Mention], texts: list[str]) -> list[Score]:
-        """Scores of the texts; would-be claims get an embedding with the brand masked."""
-        scores = scorer.score(texts)
-        embed = getattr(scorer, "embed", None)
-        if self.masker is None or embed is None:
-            return list(scores)
-        wanted = [
-            i for i, (m, s) in enumerate(zip(batch, scores, strict=True))
-            if _claim_candidate(s) or _counter_text(m.text)
-        ]
-        if not wanted:
-            return list(scores)
-        vectors = embed([self.masker(texts[i]) for i in wanted])
-        out = list(scores)
-        for i, vector in zip(wanted, vectors, strict=True):
-            out[i] = dataclasses.replace(out[i], embedding=vector)
-        return out
 
     async def flush(self) -> int:
         """Score everything queued, in batches, on the caller's task (virtual-time drivers)."""

@@ -29,7 +29,7 @@ from monitor.matching import BrandMatcher
 from monitor.metrics import Metrics
 from monitor.pipeline import Pipeline
 from monitor.runner import SourceRunner, health_of
-from monitor.scoring import ScoringStage, TextScorer, brand_masker
+from monitor.scoring import ScoringStage, TextScorer, config_masker
 from monitor.store import Store, retention_cutoff
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ class Service:
         self.pipeline = Pipeline(self.store, BrandMatcher(config.brands), self.clock)
         self.scoring = ScoringStage(
             self.store, scorer_factory or (lambda: load_scorer(config)), self.clock, self.metrics,
-            masker=brand_masker([n for b in config.brands for n in (b.name, *b.aliases)]),
+            masker=config_masker(config.brands),
         )
         self.pipeline.on_new_mentions(self.scoring.submit)
         self.router = Router(config)

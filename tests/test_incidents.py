@@ -296,3 +296,28 @@ async def test_list_filters(store: Store, book: IncidentBook, clock: VirtualCloc
     assert await book.list(brand="globex") == []
     with pytest.raises(IncidentError, match="unknown severity"):
         await book.list(min_severity="urgent")
+
+
+async def test_merging_two_incidents_of_one_claim_keeps_the_older_and_cancels_pending_alerts(
+    store: Store, book: IncidentBook
+) -> None:
+    ids = [m.id for m in await saved(store, [mention(n, SICK + str(n)) for n in range(1, 5)])]
+    older = await book.apply(verdict("claim:acme:1", mention_ids=ids[:2]))
+    younger = await book.apply(verdict("claim:acme:3", severity="medium", risk=0.55,
+                                       minutes=1, mention_ids=ids[2:]))
+    assert older is not None and younger is not None and older.id != younger.id
+    merged = await book.merge("claim:acme:1", "claim:acme:3", at(2))
+    assert merged is not None and merged.id == older.id
+    assert merged.mention_count == 4 and merged.severity == "high"
+    gone = await book.get(younger.id)
+    assert gone is not None and gone.status == "resolved"
+    assert [e.kind for e in await book.events(younger.id)] == ["opened", "merged", "resolved"]
+    assert (await book.events(older.id))[-1].detail["incident"] == younger.id
+    # The younger incident's "opened" alert was still in its group wait: it is never sent.
+    assert rows(store, f"SELECT status FROM alerts WHERE incident_id = {younger.id}") == [
+        ("merged",)
+    ]
+    assert rows(store, "SELECT count(*) FROM alerts WHERE reason = 'resolved'") == [(0,)]
+    # The claim goes on under the older incident's key; the merged one never reopens.
+    again = await book.apply(verdict("claim:acme:1", minutes=5, mention_ids=ids))
+    assert again is not None and again.id == older.id

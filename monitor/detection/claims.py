@@ -31,12 +31,20 @@ import numpy as np
 
 from monitor.alerting.sanitize import one_line
 from monitor.dedupe import NearDuplicateIndex, canonical_url, content_fingerprint
-from monitor.detection.assertion import Stance, stance
+from monitor.detection.assertion import Assertion, Stance, assess
 from monitor.detection.settings import DetectionConfig
 from monitor.records import Mention, Score
 
 log = logging.getLogger(__name__)
 
+_EVERYDAY = 1000  # everyday posts kept per brand and language
+_EVERYDAY_MIN = 100  # below this, every cluster counts as specific
+# Hashtags that name a campaign against the brand: shared, they are a shared claim.
+_CLAIM_TAG = re.compile(
+    r"#(?:(?:delete|boycott|cancel|ban|quit|dump|uninstall|byebye|goodbye|justicefor)\w{3,}"
+    r"|\w*(?:boycott|scam|fraud|leak|breach|hack|racis|sexis|poison|recall|lawsuit|mustgo)\w*)",
+    re.IGNORECASE,
+)
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'()\[\]]+", re.IGNORECASE)
 _SUMMARY_CHARS = 200
 
@@ -57,7 +65,7 @@ class ClaimMember:
     harm_confidence: float
     text: str
     url: str | None
-    stance: Stance = "claim"  # "counter": a fact-check or denial of the claim
+    stance: Stance = "claim"  # "support": carries the claim; "counter": a fact-check or denial
     lang: str = "en"  # the language its embedding is compared in
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
@@ -69,11 +77,11 @@ class ClaimCluster:
     key: str  # "claim:<brand>:<first mention id>": stable across restarts and unique per brand
     brand: str
     first_seen: datetime
-    last_seen: datetime
+    last_seen: datetime  # the last post asserting the claim
     members: deque[ClaimMember]  # newest last, at most `max_members`
-    mention_count: int = 0  # members asserting the claim
+    mention_count: int = 0  # members carrying the claim (asserting or supporting it)
     counter_count: int = 0  # members arguing against it
-    authors: dict[str, int] = field(default_factory=dict)  # claim author -> largest reach seen
+    authors: dict[str, int] = field(default_factory=dict)  # carrier -> largest reach seen
     platforms: Counter[str] = field(default_factory=Counter)
     categories: dict[str, float] = field(default_factory=dict)  # harm category -> confidence sum
     links: set[str] = field(default_factory=set)
@@ -110,19 +118,23 @@ class ClaimCluster:
         """The members asserting the claim, oldest first."""
         return [m for m in self.members if m.stance == "claim"]
 
+    def carriers(self) -> list[ClaimMember]:
+        """The members spreading the claim (asserting or supporting it), oldest first."""
+        return [m for m in self.members if m.stance != "counter"]
+
     def mention_ids(self) -> list[int]:
         """Stored ids of the members still held (counter-evidence included), oldest first."""
         return [m.mention_id for m in self.members if m.mention_id is not None]
 
     def recent(self, now: datetime, window: timedelta) -> list[ClaimMember]:
-        """Claim members seen in (now - window, now]."""
+        """Members carrying the claim seen in (now - window, now]."""
         start = now - window
-        return [m for m in self.members if start < m.at <= now and m.stance == "claim"]
+        return [m for m in self.members if start < m.at <= now and m.stance != "counter"]
 
     def growth_rate(self, now: datetime, window: timedelta) -> tuple[float, float]:
         """(claims/hour in the last window, claims/hour in the window before it)."""
         hours = window.total_seconds() / 3600
-        claims = self.claims()
+        claims = self.carriers()
         recent = sum(1 for m in claims if now - window < m.at <= now)
         earlier = sum(1 for m in claims if now - 2 * window < m.at <= now - window)
         return recent / hours, earlier / hours
@@ -180,6 +192,11 @@ def mention_links(mention: Mention) -> set[str]:
     return links
 
 
+def claim_tags(text: str) -> set[str]:
+    """Campaign hashtags of a text ("#DeleteAcme"), as link-like keys ("tag:#deleteacme")."""
+    return {"tag:" + tag.casefold() for tag in _CLAIM_TAG.findall(text)}
+
+
 class ClaimIndex:
     """Live claim clusters for all brands, bounded by the retention window and `max_clusters`."""
 
@@ -196,6 +213,10 @@ class ClaimIndex:
         self._seq = 0
         self._newest: datetime | None = None
         self.merged: list[tuple[str, str]] = []  # (survivor, absorbed) since the last take
+        self._posts: dict[tuple[str, str, str], str] = {}  # (brand, platform, id) -> key
+        # Recent everyday posts per (brand, language): what the brand's ordinary chatter looks
+        # like, so that a cluster whose meaning is just that chatter is known to be generic.
+        self._everyday: dict[tuple[str, str], deque[np.ndarray]] = {}
 
     def __len__(self) -> int:
         return len(self._clusters)
@@ -223,31 +244,42 @@ class ClaimIndex:
         for mention, score, embedding in scored:
             if not mention.brands:
                 continue
-            position = stance(mention, score, self.settings)
+            said = assess(mention, score, self.settings)
+            position = said.stance
+            vector = _unit(embedding)
+            lang = (mention.lang or "en").split("-")[0].lower()
+            if position != "claim" and vector is not None:
+                for brand in mention.brands:
+                    self._everyday.setdefault(
+                        (brand, lang), deque(maxlen=_EVERYDAY)
+                    ).append(vector)
             if position == "none":
                 continue
             at = mention.published_at or mention.fetched_at or now
             at = min(at, now)  # a clock-skewed future date must not keep a cluster alive
             self._newest = at if self._newest is None else max(self._newest, at)
-            vector = _unit(embedding)
             fingerprint = content_fingerprint(mention.text)
-            links = mention_links(mention)
-            lang = (mention.lang or "en").split("-")[0].lower()
+            links = mention_links(mention) | claim_tags(mention.text)
             foreign = lang != "en"
             for brand in mention.brands:
+                replied = self._replied(brand, mention, at)
                 if position == "counter":
-                    cluster = self._answered(brand, fingerprint, links, vector, at, lang)
+                    cluster = replied or self._answered(brand, fingerprint, links, vector, at, lang)
                     if cluster is None:
                         continue  # a denial of a claim nobody makes here opens nothing
+                elif position == "support":
+                    cluster = replied or self._supported(brand, fingerprint, links, vector, at, lang)
+                    if cluster is None:
+                        continue  # carries no claim that is spreading: nothing to join
                 else:
-                    cluster = self._match(
+                    cluster = replied or self._match(
                         brand, fingerprint, links, vector, at, lang,
-                        score.harm_category if foreign else None,
-                        score.harm_category, cue_words(score),
+                        said.category if foreign else None,
+                        said.category, cue_words(score),
                     )
                     if cluster is None:
                         cluster = self._new_cluster(brand, mention, at)
-                self._join(cluster, mention, score, position, vector, fingerprint, links, at, lang)
+                self._join(cluster, mention, said, score, vector, fingerprint, links, at, lang)
                 cluster = self._merge_close(cluster, at, lang)
                 changed[cluster.key] = cluster
         self._evict()
@@ -290,7 +322,10 @@ class ClaimIndex:
                 survivor = self._merge(survivor, other)
             return survivor
         if vector is not None:
-            nearest = self._nearest(brand, vector, at, self.settings.claim_similarity, lang)
+            nearest = self._nearest(
+                brand, vector, at, self.settings.claim_similarity, lang,
+                lambda c: self._specific(c, lang),
+            )
             if nearest is not None:
                 return nearest
             if category is not None and words:
@@ -298,7 +333,8 @@ class ClaimIndex:
                 # the same claim told differently ("found a shard in mine too").
                 nearest = self._nearest(
                     brand, vector, at, self.settings.claim_similarity_with_cue, lang,
-                    lambda c: c.category == category and bool(words & set(c.cue_words)),
+                    lambda c: c.category == category and bool(words & set(c.cue_words))
+                    and self._specific(c, lang),
                 )
                 if nearest is not None:
                     return nearest
@@ -311,6 +347,59 @@ class ClaimIndex:
             if spreading:
                 return max(spreading, key=lambda c: (c.last_seen, c.mention_count))
         return None
+
+    def _replied(self, brand: str, mention: Mention, at: datetime) -> ClaimCluster | None:
+        """The live cluster holding the post this mention replies to."""
+        if not mention.parent_id:
+            return None
+        key = self._posts.get((brand, mention.platform, mention.parent_id))
+        cluster = self._clusters.get(key) if key else None
+        return cluster if cluster is not None and self._live(cluster, at) else None
+
+    def _supported(
+        self,
+        brand: str,
+        fingerprint: int,
+        links: set[str],
+        vector: np.ndarray | None,
+        at: datetime,
+        lang: str,
+    ) -> ClaimCluster | None:
+        """The spreading claim a post carries without asserting it: link, copy, close meaning.
+
+        Only a claim asserted within `claim_window` takes supporters, and only a specific one
+        (unlike the brand's everyday chatter) takes them by meaning alone.
+        """
+        recent = timedelta(seconds=self.settings.claim_window)
+        found = [
+            c for c in self._candidates(brand, fingerprint, links, at)
+            if at - c.last_seen <= recent
+        ]
+        if found:
+            return found[0]
+        if vector is None:
+            return None
+        return self._nearest(
+            brand, vector, at, self.settings.claim_similarity, lang,
+            lambda c: at - c.last_seen <= recent and self._specific(c, lang),
+        )
+
+    def _specific(self, cluster: ClaimCluster, lang: str) -> bool:
+        """Whether the cluster's meaning stands apart from the brand's everyday chatter.
+
+        A cluster that grew out of routine posts ("my account got hacked, help") sits where
+        many everyday posts sit; joining by meaning there would sweep them all in. Measured on
+        the support stream: a real claim's centroid has no everyday post of 1,000 within the
+        join threshold, a centroid of routine posts has a tenth of them.
+        """
+        centroid = cluster.centroids.get(lang)
+        everyday = self._everyday.get((cluster.brand, lang))
+        if centroid is None or not everyday or len(everyday) < _EVERYDAY_MIN:
+            return True
+        unit = _unit(centroid)
+        assert unit is not None
+        close = int(np.count_nonzero(np.stack(everyday) @ unit >= self.settings.claim_similarity))
+        return close <= self.settings.claim_generic_share * len(everyday)
 
     def _answered(
         self,
@@ -402,6 +491,9 @@ class ClaimIndex:
         for seq, key in self._member_cluster.items():
             if key == gone.key:
                 self._member_cluster[seq] = keep.key
+        for post, key in self._posts.items():
+            if key == gone.key:
+                self._posts[post] = keep.key
         del self._clusters[gone.key]
         self.merged.append((keep.key, gone.key))
         log.debug("claim cluster %s merged into %s", gone.key, keep.key)
@@ -425,14 +517,15 @@ class ClaimIndex:
         self,
         cluster: ClaimCluster,
         mention: Mention,
+        said: Assertion,
         score: Score,
-        position: Stance,
         vector: np.ndarray | None,
         fingerprint: int,
         links: set[str],
         at: datetime,
         lang: str,
     ) -> None:
+        position = said.stance
         author = mention.author or f"(anonymous on {mention.platform})"
         reach = max(mention.author_reach or 0, 0)
         engagement = mention.engagement.total() if mention.engagement else 0
@@ -440,27 +533,31 @@ class ClaimIndex:
             ClaimMember(
                 mention_id=mention.id, platform=mention.platform, author=author, at=at,
                 reach=reach, engagement=engagement, p_negative=score.p_negative,
-                complaint=score.complaint, harm_category=score.harm_category,
-                harm_confidence=score.harm_confidence, text=mention.text, url=mention.url,
+                complaint=score.complaint, harm_category=said.category,
+                harm_confidence=said.confidence, text=mention.text, url=mention.url,
                 stance=position, lang=lang, vector=vector,
             )
         )
+        self._posts[(cluster.brand, mention.platform, mention.external_id)] = cluster.key
         if position == "counter":
             cluster.counter_count += 1
             return  # counter-evidence neither spreads the claim nor defines it
         cluster.mention_count += 1
         cluster.authors[author] = max(cluster.authors.get(author, 0), reach)
         cluster.platforms[mention.platform] += 1
-        cluster.categories[score.harm_category] = (
-            cluster.categories.get(score.harm_category, 0.0) + score.harm_confidence
-        )
-        cluster.cue_words.update(cue_words(score))
         cluster.first_seen = min(cluster.first_seen, at)
-        cluster.last_seen = max(cluster.last_seen, at)
+        if position == "claim":  # supporters do not keep a claim alive by themselves
+            cluster.last_seen = max(cluster.last_seen, at)
         for link in links:
             cluster.links.add(link)
             self._link_cluster[(cluster.brand, link)] = cluster.key
-        if vector is not None:
+        if position == "claim":
+            # Only assertions say what the claim is; a supporter spreads it.
+            cluster.categories[said.category] = (
+                cluster.categories.get(said.category, 0.0) + said.confidence
+            )
+            cluster.cue_words.update(cue_words(score))
+        if vector is not None and position == "claim":
             cluster.embedded[lang] += 1
             mean = cluster.centroids.get(lang)
             cluster.centroids[lang] = (
@@ -497,6 +594,7 @@ class ClaimIndex:
             del self._clusters[key]
         log.debug("dropped %d idle claim clusters", len(gone))
         self._link_cluster = {k: v for k, v in self._link_cluster.items() if v not in gone}
+        self._posts = {k: v for k, v in self._posts.items() if v not in gone}
         # Member seqs evicted from the near-duplicate indexes no longer resolve: drop them too.
         self._member_cluster = {
             seq: key

@@ -109,7 +109,7 @@ class DetectionEngine:
             log.exception("assessing claim cluster %s failed", cluster.key)
 
     async def _assess(self, cluster: ClaimCluster, now: datetime) -> None:
-        ids = [m.mention_id for m in cluster.claims() if m.mention_id is not None]
+        ids = [m.mention_id for m in cluster.carriers() if m.mention_id is not None]
         snapshots = await self.store.read(_snapshots, ids) if ids else []
         virality = measure(snapshots, now)
         # The claim's own spread sets its severity, not the brand's complaint volume.

@@ -147,12 +147,12 @@ def cluster_signals(
     """Measure a claim cluster for `score_risk` (spread and velocity over the burst window)."""
     window = timedelta(seconds=settings.burst_window)
     recent = cluster.recent(now, window)
-    members = cluster.claims()
+    members = cluster.carriers()
     counter = sum(
         1 for m in cluster.members if m.stance == "counter" and now - m.at < 4 * window
     )
     category = cluster.category
-    asserting = [m.harm_confidence for m in members if m.harm_category == category]
+    asserting = [m.harm_confidence for m in cluster.claims() if m.harm_category == category]
     span = (
         (max(m.at for m in recent) - min(m.at for m in recent)).total_seconds() / 60
         if recent else 0.0

@@ -48,11 +48,14 @@ class DetectionConfig(Strict):
     # shared cue word ("glass", "poisoning").
     claim_similarity_with_cue: float = Field(default=0.5, gt=0.0, le=1.0)
     claim_merge_similarity_with_cue: float = Field(default=0.65, gt=0.0, le=1.0)
+    # A cluster is generic (joined by meaning no more) when more than this share of the
+    # brand's recent everyday posts are within claim_similarity of it.
+    claim_generic_share: float = Field(default=0.02, ge=0.0, le=1.0)
     near_duplicate_distance: int = Field(default=3, ge=0, le=3)  # SimHash slots that may differ
     harm_min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)  # a harm claim, from a cue
     # A harm claim the semantic score alone found (no cue phrase) needs this much.
     semantic_min_confidence: float = Field(default=0.55, ge=0.0, le=1.0)
-    counter_similarity: float = Field(default=0.5, gt=0.0, le=1.0)  # a denial joins its claim
+    counter_similarity: float = Field(default=0.55, gt=0.0, le=1.0)  # a denial joins its claim
     max_clusters: int = Field(default=5000, ge=1)
     max_members: int = Field(default=2000, ge=10)  # per cluster; counts stay exact beyond it
     # -- risk

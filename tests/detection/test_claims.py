@@ -298,3 +298,35 @@ def test_translations_join_the_spreading_claim_of_their_category_english_does_no
     index.add([(foreign(7, "Acme m'a rendu malade", "fr", minutes=200), harm(),
                 claim_vector(13, 7))], at(200))
     assert sorted(c.mention_count for c in index.clusters("acme")) == [1, 1, 5]
+
+
+def test_supporters_join_a_spreading_claim_but_never_start_one() -> None:
+    video = "https://www.youtube.com/watch?v=burn1234567"
+    index = ClaimIndex()
+    # Before any claim: a worried question and a reply open nothing.
+    index.add([(mention(1, f"wait, can the Acme charger really burn kids?? {video}"), score(),
+                None)], now=at(1))
+    assert len(index) == 0
+    index.add([(mention(2, f"Acme charger caught fire and burned my son {video}", minutes=2),
+                harm(), claim_vector(0, 2))], now=at(2))
+    reply = mention(3, "omg same, mine got so hot", minutes=3, platform="mastodon")
+    reply.parent_id = "mastodon-2"
+    index.add(
+        [
+            (mention(4, f"wait, can the Acme charger really burn kids?? {video}", minutes=3),
+             score(), None),  # shares the video
+            (reply, score(), None),  # replies to a member
+            (mention(5, "Acme charger too hot to touch, my kid hurt", minutes=4), score(),
+             claim_vector(0, 5)),  # close in meaning
+            (mention(6, "Acme app logs me out every hour", minutes=4), score(),
+             claim_vector(6, 6)),  # an unrelated complaint
+        ],
+        now=at(5),
+    )
+    cluster = index.get("claim:acme:2")
+    assert cluster is not None
+    assert cluster.mention_ids() == [2, 4, 3, 5]
+    assert cluster.mention_count == 4 and cluster.author_count == 4
+    assert [m.mention_id for m in cluster.claims()] == [2]
+    assert cluster.category == "health_safety"
+    assert "caught fire" in cluster.summary()

@@ -185,13 +185,19 @@ def evaluate(campaigns: list[Any], incidents: list[Incident], weeks: float) -> d
         times = sorted(datetime.fromisoformat(p["published_at"].replace("Z", "+00:00"))
                        for p in campaign.posts)
         holding = [i for i in incidents if i.mention_ids & ids]
-        visible = [i for i in holding if _rank(i.severity) >= _rank("low") or i.pages]
+        # An incident is about this campaign when the campaign is a real part of it (5 posts,
+        # or 30% of its mentions); a stray post inside another claim's incident is reported
+        # as `stray`, not as a second incident.
+        about = [i for i in holding if len(i.mention_ids & ids) >= min(5, len(ids))
+                 or len(i.mention_ids & ids) >= 0.3 * len(i.mention_ids)]
+        visible = [i for i in about if _rank(i.severity) >= _rank("low") or i.pages]
         main = max(holding, key=lambda i: len(i.mention_ids & ids), default=None)
-        pages = sorted(p for i in holding for p in i.pages if _rank(p[2]) >= _rank("low"))
+        pages = sorted(p for i in about for p in i.pages if _rank(p[2]) >= _rank("low"))
         row: dict[str, Any] = {
             "campaign": campaign.name, "kind": campaign.kind, "expected": campaign.category,
             "posts": len(ids), "incidents": len(holding), "paging_incidents": len(visible),
             "top_severity": max((p[2] for p in pages), key=_rank, default="-"),
+            "stray": sum(len(i.mention_ids & ids) for i in holding if i not in about),
             "pages": len(pages),
         }
         if main is not None:
@@ -222,12 +228,14 @@ def evaluate(campaigns: list[Any], incidents: list[Incident], weeks: float) -> d
             claim = max(incidents, key=lambda i: len(i.mention_ids & target_ids), default=None)
             row["attached_to_claim"] = round(
                 len(claim.mention_ids & ids) / len(ids), 3) if claim else 0.0
-            row["ok"] = all(i is claim for i in visible)
+            row["ok"] = all(i is claim for i in visible) and not any(
+                i is not claim and i.pages for i in holding)
         elif campaign.name in COMPLAINT_STORMS:
             row["ok"] = all(_rank(p[2]) <= _rank("low") for p in pages) and not any(
                 i.kind == "viral_claim" for i in visible
             )
         else:
+            # Hard negatives: no page at low or above from an incident made of them.
             row["ok"] = not pages
         rows.append(row)
     background_pages: Counter[str] = Counter()
@@ -259,7 +267,7 @@ def evaluate(campaigns: list[Any], incidents: list[Incident], weeks: float) -> d
 def print_table(result: dict[str, Any]) -> None:
     """The result as a plain-text table."""
     print(f"{'campaign':<24} {'kind':<8} {'posts':>5} {'inc':>3} {'share':>6} {'category':<22} "
-          f"{'10th→page':>9} {'high<peak':>9} {'top':<8} ok")
+          f"{'10th→page':>9} {'high<peak':>9} {'top':<8} {'stray':>5} ok")
     for r in result["campaigns"]:
         category = r.get("category", "-")
         mark = "" if category == r["expected"] or r["kind"] != "claim" else " (want "
@@ -268,7 +276,7 @@ def print_table(result: dict[str, Any]) -> None:
               f"{r.get('share', 0):>6.0%} {category + mark:<22} "
               f"{str(r.get('page_after_10th_min', '')):>9} "
               f"{str(r.get('high_before_peak', '')):>9} {r['top_severity']:<8} "
-              f"{'yes' if r['ok'] else 'NO'}")
+              f"{r['stray']:>5} {'yes' if r['ok'] else 'NO'}")
     for r in result["campaigns"]:
         if "headline" in r:
             flag = "" if r["headline_ok"] else "  [not from the campaign]"

@@ -113,8 +113,12 @@ def assess(mention: Mention, score: Score, settings: DetectionConfig) -> Asserti
     text = mention.text
     if _COUNTER.search(text):
         return Assertion("counter")
-    if _happy(score) or _RESCUE.search(text) or _JOKE.search(text):
+    if _RESCUE.search(text) or _JOKE.search(text):
         return Assertion("none")
+    if _happy(score):
+        # Praise, unless it names harm in so many words: then it may be sarcasm ("Great. Just
+        # great. It burned a kid"), which can carry a claim but not start one.
+        return Assertion("support" if score.extra.get("harm_evidence") else "none")
     if _ASKS.search(text):
         return Assertion("support")  # a question may carry a claim; it does not start one
     if asserts_harm(score, settings):

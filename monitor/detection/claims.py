@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 
 _EVERYDAY = 1000  # everyday posts kept per brand and language
 _EVERYDAY_MIN = 100  # below this, every cluster counts as specific
+_SETTLED = 3  # assertions before a claim's centroid takes supporters by meaning alone
+_WAITING = 2000  # supporting posts per brand kept for a claim that may start after them
+_NAME_MIN_POSTS = 3  # a name used by this many of a claim's posts is the claim's own ...
+_NAME_EVERYDAY_SHARE = 0.002  # ... if at most this share of everyday posts use it
 # Hashtags that name a campaign against the brand: shared, they are a shared claim.
 _CLAIM_TAG = re.compile(
     r"#(?:(?:delete|boycott|cancel|ban|quit|dump|uninstall|byebye|goodbye|justicefor)\w{3,}"
@@ -86,6 +90,7 @@ class ClaimCluster:
     categories: dict[str, float] = field(default_factory=dict)  # harm category -> confidence sum
     links: set[str] = field(default_factory=set)
     cue_words: Counter[str] = field(default_factory=Counter)  # words of the harm cues asserted
+    entities: Counter[str] = field(default_factory=Counter)  # names in members ("car thing")
     # Running mean of the claim members' embeddings per language: the default encoder reads
     # English, so only posts of one language are compared with each other.
     centroids: dict[str, np.ndarray] = field(default_factory=dict)
@@ -192,6 +197,66 @@ def mention_links(mention: Mention) -> set[str]:
     return links
 
 
+@dataclass(slots=True)
+class _Waiting:
+    """A supporting post that arrived before the claim it carries had a cluster."""
+
+    mention: Mention
+    said: Assertion
+    score: Score
+    vector: np.ndarray | None
+    fingerprint: int
+    links: set[str]
+    at: datetime
+    lang: str
+    text: str  # casefolded, for entity look-ups
+
+
+_WORD_TOKEN = re.compile(r"[@#]?[\w'’-]+|[.!?:;\n…]")
+_ENDS_SENTENCE = frozenset(".!?:;\n…")
+
+
+def entities(text: str) -> set[str]:
+    """Names inside sentences ("Car Thing", "Front Row"), casefolded, with their word runs.
+
+    A capitalised word counts unless it starts a sentence (or follows the handles and links
+    that open a post); runs of such words are one name, and their two-word-or-longer parts
+    are names too ("Spotify Car Thing" gives "car thing").
+    """
+    names: set[str] = set()
+    run: list[str] = []
+    start = True
+
+    def close() -> None:
+        if len(run) == 1 and len(run[0]) >= 4:
+            names.add(run[0])
+        for i in range(len(run)):
+            for j in range(i + 2, len(run) + 1):
+                names.add(" ".join(run[i:j]))
+        run.clear()
+
+    for token in _WORD_TOKEN.findall(text):
+        if token in _ENDS_SENTENCE:
+            close()
+            start = True
+            continue
+        if token[0] in "@#" or token.startswith("http"):
+            close()
+            continue  # handles, tags and links do not end the sentence start
+        word = token.strip("'’-")
+        name = (
+            len(word) >= 3 and word[0].isupper() and not start
+            and not (word.isupper() and len(word) > 4)  # shouting, not a name
+        )
+        start = False
+        if name:
+            run.append(word.casefold())
+        else:
+            close()
+    close()
+    return names
+
+
 def claim_tags(text: str) -> set[str]:
     """Campaign hashtags of a text ("#DeleteAcme"), as link-like keys ("tag:#deleteacme")."""
     return {"tag:" + tag.casefold() for tag in _CLAIM_TAG.findall(text)}
@@ -217,6 +282,15 @@ class ClaimIndex:
         # Recent everyday posts per (brand, language): what the brand's ordinary chatter looks
         # like, so that a cluster whose meaning is just that chatter is known to be generic.
         self._everyday: dict[tuple[str, str], deque[np.ndarray]] = {}
+        # Everyday texts per brand (casefolded), to tell a claim's own names ("car thing")
+        # from words everyone writes ("the", "premium"); look-ups are cached per name.
+        self._everyday_texts: dict[str, deque[str]] = {}
+        self._name_share: dict[tuple[str, str], float] = {}
+        # Posts waiting to become part of the baseline (see `_settle_everyday`).
+        self._recent_everyday: deque[
+            tuple[datetime, str, str, np.ndarray | None, str]
+        ] = deque(maxlen=50_000)
+        self._waiting: dict[str, deque[_Waiting]] = {}  # supporters with no claim yet
 
     def __len__(self) -> int:
         return len(self._clusters)
@@ -248,11 +322,11 @@ class ClaimIndex:
             position = said.stance
             vector = _unit(embedding)
             lang = (mention.lang or "en").split("-")[0].lower()
-            if position != "claim" and vector is not None:
+            if position != "claim":
+                at_seen = min(mention.published_at or mention.fetched_at or now, now)
                 for brand in mention.brands:
-                    self._everyday.setdefault(
-                        (brand, lang), deque(maxlen=_EVERYDAY)
-                    ).append(vector)
+                    self._recent_everyday.append((at_seen, brand, lang, vector, mention.text))
+            self._settle_everyday(now)
             if position == "none":
                 continue
             at = mention.published_at or mention.fetched_at or now
@@ -268,19 +342,33 @@ class ClaimIndex:
                     if cluster is None:
                         continue  # a denial of a claim nobody makes here opens nothing
                 elif position == "support":
-                    cluster = replied or self._supported(brand, fingerprint, links, vector, at, lang)
+                    cluster = replied or self._supported(
+                        brand, fingerprint, links, vector, at, lang, mention.text
+                    )
                     if cluster is None:
-                        continue  # carries no claim that is spreading: nothing to join
+                        # Nothing to carry yet; if a claim it carries starts soon, it joins then.
+                        self._waiting.setdefault(brand, deque(maxlen=_WAITING)).append(_Waiting(
+                            mention, said, score, vector, fingerprint, links, at, lang,
+                            mention.text.casefold(),
+                        ))
+                        continue
                 else:
                     cluster = replied or self._match(
                         brand, fingerprint, links, vector, at, lang,
                         said.category if foreign else None,
-                        said.category, cue_words(score),
+                        said.category, cue_words(score), mention.text,
                     )
                     if cluster is None:
                         cluster = self._new_cluster(brand, mention, at)
-                self._join(cluster, mention, said, score, vector, fingerprint, links, at, lang)
+                bridged = self._join(
+                    cluster, mention, said, score, vector, fingerprint, links, at, lang
+                )
+                for key in sorted(bridged):
+                    if key in self._clusters and key != cluster.key:
+                        cluster = self._merge(cluster, self._clusters[key])
                 cluster = self._merge_close(cluster, at, lang)
+                if position == "claim":
+                    self._adopt(cluster, at)
                 changed[cluster.key] = cluster
         self._evict()
         return [self._clusters[k] for k in changed if k in self._clusters]
@@ -313,6 +401,7 @@ class ClaimIndex:
         foreign_category: str | None = None,
         category: str | None = None,
         words: frozenset[str] = frozenset(),
+        text: str = "",
     ) -> ClaimCluster | None:
         found = self._candidates(brand, fingerprint, links, at)
         if found:
@@ -338,6 +427,14 @@ class ClaimIndex:
                 )
                 if nearest is not None:
                     return nearest
+        if text:
+            lowered = text.casefold()
+            named = [
+                c for c in self._clusters.values()
+                if c.brand == brand and self._live(c, at) and self._names_in(c, lowered)
+            ]
+            if named:
+                return max(named, key=lambda c: (c.mention_count, c.key))
         if foreign_category is not None:
             spreading = [
                 c for c in self._clusters.values()
@@ -364,8 +461,10 @@ class ClaimIndex:
         vector: np.ndarray | None,
         at: datetime,
         lang: str,
+        text: str,
     ) -> ClaimCluster | None:
-        """The spreading claim a post carries without asserting it: link, copy, close meaning.
+        """The spreading claim a post carries without asserting it: link, copy, one of the
+        claim's own names ("Car Thing"), or close meaning.
 
         Only a claim asserted within `claim_window` takes supporters, and only a specific one
         (unlike the brand's everyday chatter) takes them by meaning alone.
@@ -377,12 +476,95 @@ class ClaimIndex:
         ]
         if found:
             return found[0]
+        lowered = text.casefold()
+        named = [
+            c for c in self._clusters.values()
+            if c.brand == brand and at - c.last_seen <= recent
+            and self._names_in(c, lowered)
+        ]
+        if named:
+            return max(named, key=lambda c: (c.mention_count, c.key))
         if vector is None:
             return None
         return self._nearest(
-            brand, vector, at, self.settings.claim_similarity, lang,
-            lambda c: at - c.last_seen <= recent and self._specific(c, lang),
+            brand, vector, at, self.settings.support_similarity, lang,
+            lambda c: at - c.last_seen <= recent and c.embedded[lang] >= _SETTLED
+            and self._specific(c, lang),
         )
+
+    def _own_names(self, cluster: ClaimCluster) -> list[str]:
+        """Names that several of the claim's posts use and the brand's everyday posts do not."""
+        brand = cluster.brand.casefold()
+        return [
+            name for name, n in cluster.entities.items()
+            if n >= _NAME_MIN_POSTS and brand not in name
+            and self._everyday_share(cluster.brand, name) <= _NAME_EVERYDAY_SHARE
+        ]
+
+    def _everyday_share(self, brand: str, name: str) -> float:
+        """The share of the brand's everyday posts that use `name` (1.0 before enough posts)."""
+        cached = self._name_share.get((brand, name))
+        if cached is not None:
+            return cached
+        texts = self._everyday_texts.get(brand, ())
+        if len(texts) < _EVERYDAY_MIN:
+            return 1.0  # no baseline yet: no name is known to be the claim's own
+        pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+        share = sum(1 for t in texts if pattern.search(t)) / len(texts)
+        self._name_share[(brand, name)] = share
+        return share
+
+    def _names_in(self, cluster: ClaimCluster, lowered: str) -> bool:
+        return any(
+            re.search(rf"(?<!\w){re.escape(name)}(?!\w)", lowered)
+            for name in self._own_names(cluster)
+        )
+
+    def _settle_everyday(self, now: datetime) -> None:
+        """Posts older than `claim_window` become the everyday baseline. The delay keeps a
+        claim's own early posts out of the baseline it is compared with while it spreads."""
+        horizon = now - timedelta(seconds=self.settings.claim_window)
+        while self._recent_everyday and self._recent_everyday[0][0] <= horizon:
+            _at, brand, lang, vector, text = self._recent_everyday.popleft()
+            self._remember_everyday(brand, lang, vector, text)
+
+    def _remember_everyday(
+        self, brand: str, lang: str, vector: np.ndarray | None, text: str
+    ) -> None:
+        if vector is not None:
+            self._everyday.setdefault((brand, lang), deque(maxlen=_EVERYDAY)).append(vector)
+        texts = self._everyday_texts.setdefault(brand, deque(maxlen=_EVERYDAY))
+        texts.append(text.casefold())
+        if len(texts) % _EVERYDAY_MIN == 0:  # shares drift slowly: refresh them now and then
+            self._name_share = {k: v for k, v in self._name_share.items() if k[0] != brand}
+
+    def _adopt(self, cluster: ClaimCluster, now: datetime) -> None:
+        """Take in waiting supporters that carry this claim (they arrived before it formed)."""
+        waiting = self._waiting.get(cluster.brand)
+        if not waiting:
+            return
+        recent = timedelta(seconds=self.settings.claim_window)
+        specific = {lang: self._specific(cluster, lang) for lang in cluster.centroids}
+        names = self._own_names(cluster)
+        kept: deque[_Waiting] = deque(maxlen=waiting.maxlen)
+        for item in waiting:
+            if now - item.at > recent:
+                continue  # too old to carry a claim that starts now
+            centroid = cluster.centroids.get(item.lang)
+            if cluster.embedded[item.lang] < _SETTLED:
+                centroid = None  # one or two posts do not say yet what the claim is
+            carries = bool(item.links & cluster.links) or any(
+                re.search(rf"(?<!\w){re.escape(name)}(?!\w)", item.text) for name in names
+            ) or (
+                item.vector is not None and centroid is not None and specific[item.lang]
+                and _cosine(centroid, item.vector) >= self.settings.support_similarity
+            )
+            if carries:
+                self._join(cluster, item.mention, item.said, item.score, item.vector,
+                           item.fingerprint, item.links, item.at, item.lang)
+            else:
+                kept.append(item)
+        self._waiting[cluster.brand] = kept
 
     def _specific(self, cluster: ClaimCluster, lang: str) -> bool:
         """Whether the cluster's meaning stands apart from the brand's everyday chatter.
@@ -478,6 +660,7 @@ class ClaimIndex:
             keep.categories[name] = keep.categories.get(name, 0.0) + total
         keep.links |= gone.links
         keep.cue_words.update(gone.cue_words)
+        keep.entities.update(gone.entities)
         for lang, theirs in gone.centroids.items():
             mine = keep.centroids.get(lang)
             n, m = keep.embedded[lang], gone.embedded[lang]
@@ -524,8 +707,10 @@ class ClaimIndex:
         links: set[str],
         at: datetime,
         lang: str,
-    ) -> None:
+    ) -> set[str]:
+        """Add a member; return the keys of other live clusters it shares a link with."""
         position = said.stance
+        bridged: set[str] = set()
         author = mention.author or f"(anonymous on {mention.platform})"
         reach = max(mention.author_reach or 0, 0)
         engagement = mention.engagement.total() if mention.engagement else 0
@@ -541,14 +726,18 @@ class ClaimIndex:
         self._posts[(cluster.brand, mention.platform, mention.external_id)] = cluster.key
         if position == "counter":
             cluster.counter_count += 1
-            return  # counter-evidence neither spreads the claim nor defines it
+            return bridged  # counter-evidence neither spreads the claim nor defines it
         cluster.mention_count += 1
+        cluster.entities.update(entities(mention.text))
         cluster.authors[author] = max(cluster.authors.get(author, 0), reach)
         cluster.platforms[mention.platform] += 1
         cluster.first_seen = min(cluster.first_seen, at)
         if position == "claim":  # supporters do not keep a claim alive by themselves
             cluster.last_seen = max(cluster.last_seen, at)
         for link in links:
+            other = self._link_cluster.get((cluster.brand, link))
+            if other is not None and other != cluster.key and other in self._clusters:
+                bridged.add(other)  # the post shares a link with another claim: one claim
             cluster.links.add(link)
             self._link_cluster[(cluster.brand, link)] = cluster.key
         if position == "claim":
@@ -574,6 +763,7 @@ class ClaimIndex:
         near.add_fingerprint(self._seq, fingerprint, at)
         if self._seq in near:
             self._member_cluster[self._seq] = cluster.key
+        return {k for k in bridged if self._live(self._clusters[k], at)}
 
     def _evict(self) -> None:
         if self._newest is None:

@@ -56,6 +56,8 @@ class DetectionConfig(Strict):
     # A harm claim the semantic score alone found (no cue phrase) needs this much.
     semantic_min_confidence: float = Field(default=0.55, ge=0.0, le=1.0)
     counter_similarity: float = Field(default=0.55, gt=0.0, le=1.0)  # a denial joins its claim
+    # A post that carries a specific spreading claim without asserting it joins from this close.
+    support_similarity: float = Field(default=0.6, gt=0.0, le=1.0)
     max_clusters: int = Field(default=5000, ge=1)
     max_members: int = Field(default=2000, ge=10)  # per cluster; counts stay exact beyond it
     # -- risk

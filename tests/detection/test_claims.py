@@ -303,12 +303,15 @@ def test_translations_join_the_spreading_claim_of_their_category_english_does_no
 def test_supporters_join_a_spreading_claim_but_never_start_one() -> None:
     video = "https://www.youtube.com/watch?v=burn1234567"
     index = ClaimIndex()
-    # Before any claim: a worried question and a reply open nothing.
+    # Before any claim: a worried question opens nothing (it waits for a claim to carry).
     index.add([(mention(1, f"wait, can the Acme charger really burn kids?? {video}"), score(),
                 None)], now=at(1))
     assert len(index) == 0
     index.add([(mention(2, f"Acme charger caught fire and burned my son {video}", minutes=2),
                 harm(), claim_vector(0, 2))], now=at(2))
+    # Two more people assert it: the claim's meaning is settled enough to take supporters.
+    index.add([(mention(n, f"my Acme charger burned me too #{n}", minutes=2), harm(),
+                claim_vector(0, n)) for n in (7, 8)], now=at(2))
     reply = mention(3, "omg same, mine got so hot", minutes=3, platform="mastodon")
     reply.parent_id = "mastodon-2"
     index.add(
@@ -325,8 +328,47 @@ def test_supporters_join_a_spreading_claim_but_never_start_one() -> None:
     )
     cluster = index.get("claim:acme:2")
     assert cluster is not None
-    assert cluster.mention_ids() == [2, 4, 3, 5]
-    assert cluster.mention_count == 4 and cluster.author_count == 4
-    assert [m.mention_id for m in cluster.claims()] == [2]
+    # The early question joined when the claim it links started (2, then 1).
+    assert cluster.mention_ids() == [2, 1, 7, 8, 4, 3, 5]
+    assert cluster.mention_count == 7 and cluster.author_count == 7
+    assert [m.mention_id for m in cluster.claims()] == [2, 7, 8]
     assert cluster.category == "health_safety"
-    assert "caught fire" in cluster.summary()
+    assert "burned" in cluster.summary()
+
+
+def test_a_campaign_hashtag_joins_posts_like_a_shared_link() -> None:
+    index = ClaimIndex()
+    index.add(
+        [
+            (mention(1, "#DeleteAcme, they paid a man who mocked flood victims", minutes=0),
+             harm("boycott", 0.8, "delete"), claim_vector(0, 1)),
+            (mention(2, "done. #deleteacme", minutes=1), harm("boycott", 0.8, "delete"),
+             claim_vector(8, 2)),
+            (mention(3, "Acme #music is the best", minutes=2), score(), claim_vector(9, 3)),
+        ],
+        now=at(3),
+    )
+    assert [c.mention_ids() for c in index.clusters()] == [[1, 2]]
+
+
+def test_a_cluster_of_everyday_posts_takes_no_one_by_meaning() -> None:
+    index = ClaimIndex()
+    # The brand's everyday chatter: replies to support that all look alike.
+    # The baseline is what was said more than `claim_window` ago.
+    chatter = [(mention(100 + n, f"Acme support reply {n}", minutes=n / 100 - 420),
+                score("neutral"), claim_vector(4, 100 + n)) for n in range(200)]
+    index.add(chatter, now=at(-410))
+    # A routine "hacked" post asserts privacy harm and starts a cluster where chatter sits ...
+    index.add([(mention(1, "my Acme account got hacked, help", minutes=3),
+                harm("privacy_security", 0.8, "hacked"), claim_vector(4, 1))], now=at(3))
+    # ... but a complaint like all the others does not join it by meaning.
+    index.add([(mention(2, "Acme support is slow again", minutes=4), score(),
+                claim_vector(4, 2))], now=at(4))
+    cluster = index.get("claim:acme:1")
+    assert cluster is not None and cluster.mention_ids() == [1]
+    # A specific claim, unlike the chatter, takes a supporter close in meaning.
+    index.add([(mention(n, f"Acme leaked every user's card number #{n}", minutes=5),
+                harm("privacy_security", 0.9, "leaked"), claim_vector(6, n)) for n in (3, 5, 6)]
+              + [(mention(4, "is this real? my card too", minutes=6), score(),
+                  claim_vector(6, 4))], now=at(6))
+    assert index.get("claim:acme:3").mention_ids() == [3, 5, 6, 4]  # type: ignore[union-attr]

@@ -9,14 +9,16 @@ debunk of one of them, and hard negatives). Everything runs through the live pip
 virtual time (`monitor.replay.replay`, default settings, the embedded models), and the
 incidents, their mentions and the alerts are read back from the replay's database.
 
-Per claim it prints: incidents (low or above) holding its posts, the share of its posts in the main one, the
-headline, category, minutes from the 10th post to the first page (low or above), and whether
-it was high before its peak hour. Per hard negative: the highest severity paged (nothing may
+Per claim it prints: incidents (low or above) about it, the share of its posts in the main
+one, the headline, category, minutes from the 10th post to the first page (low or above), and
+whether it was high before its peak hour. Per hard negative: the highest severity paged (nothing may
 page; the complaint storm may page a complaint surge at low). Per debunk: the share of its posts
 attached to the claim it answers, and that it paged nothing of its own. Background:
 pages per brand-week on incidents holding no campaign post. The `ok` column applies the targets
-of issue 11. Baseline in the same run: the same numbers for the same stream are printed by
-`git stash; ... eval_claims.py` on the previous version (see the README for both).
+of issue 11. `--campaigns heldout` uses `benchmarks/campaigns_heldout.py` instead, a second set
+written by someone who never saw the detection rules, and never used for tuning: its figures
+are the honest ones. The README gives both, and the same script's figures for version 0.2 (run
+from that commit with this file and the campaign files copied in).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import asyncio
 import csv
 import hashlib
 import html
+import importlib
 import json
 import logging
 import pickle
@@ -33,7 +36,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,7 +56,7 @@ LAST_DAY = datetime(2017, 12, 4, tzinfo=UTC)  # exclusive
 PAGE = ("opened", "escalated")
 # Hard negatives that are real complaint storms: a complaint surge at low is right for them,
 # a claim incident or anything above low is not.
-COMPLAINT_STORMS = {"logout_storm"}
+COMPLAINT_STORMS = {"logout_storm"}  # and every campaign whose name ends in "_storm"
 
 
 def _rank(severity: str | None) -> int:
@@ -150,8 +153,8 @@ def _read(db: Path) -> list[Incident]:
             "JOIN mentions m ON m.id = i.mention_id"
         ):
             incidents[incident_id].mention_ids.add(external)
-        for incident_id, at, kind, detail in conn.execute(
-            "SELECT incident_id, at, kind, detail FROM incident_events ORDER BY at, id"
+        for incident_id, at, detail in conn.execute(
+            "SELECT incident_id, at, detail FROM incident_events ORDER BY at, id"
         ):
             info = json.loads(detail or "{}")
             severity = info.get("to") or info.get("severity")
@@ -230,7 +233,7 @@ def evaluate(campaigns: list[Any], incidents: list[Incident], weeks: float) -> d
                 len(claim.mention_ids & ids) / len(ids), 3) if claim else 0.0
             row["ok"] = all(i is claim for i in visible) and not any(
                 i is not claim and i.pages for i in holding)
-        elif campaign.name in COMPLAINT_STORMS:
+        elif campaign.name in COMPLAINT_STORMS or campaign.name.endswith("_storm"):
             row["ok"] = all(_rank(p[2]) <= _rank("low") for p in pages) and not any(
                 i.kind == "viral_claim" for i in visible
             )
@@ -289,10 +292,9 @@ def print_table(result: dict[str, Any]) -> None:
         print("  ", line)
 
 
-def _campaigns() -> list[Any]:
-    from campaigns import build_campaigns
-
-    return build_campaigns(FIRST_DAY)
+def _campaigns(which: str) -> list[Any]:
+    module = importlib.import_module("campaigns" if which == "dev" else "campaigns_heldout")
+    return module.build_campaigns(FIRST_DAY)  # type: ignore[no-any-return]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -303,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=None,
                         help="keep model scores here between runs (same models: same scores)")
     parser.add_argument("--no-campaigns", action="store_true", help="background only")
+    parser.add_argument("--campaigns", choices=["dev", "heldout"], default="dev",
+                        help="dev: the set detection was tuned on; heldout: never tuned on")
     parser.add_argument("--keep-db", type=Path, default=None,
                         help="write the replay database here (a new file) to inspect it")
     args = parser.parse_args(argv)
@@ -313,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     records = background(args.days)
     end = FIRST_DAY + timedelta(days=args.days) if args.days else LAST_DAY
     campaigns = [] if args.no_campaigns else [
-        c for c in _campaigns()
+        c for c in _campaigns(args.campaigns)
         if datetime.fromisoformat(c.posts[-1]["published_at"].replace("Z", "+00:00")) < end
     ]
     records += [ReplayRecord.model_validate(p) for c in campaigns for p in c.posts]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from monitor.clock import Clock, from_iso
 from monitor.detection.claims import ClaimCluster, ClaimIndex

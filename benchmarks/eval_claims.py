@@ -17,7 +17,7 @@ attached to the claim it answers, and that it paged nothing of its own. Backgrou
 pages per brand-week on incidents holding no campaign post. The `ok` column applies the targets
 of issue 11. `--campaigns heldout` uses `benchmarks/campaigns_heldout.py` instead, a second set
 written by someone who never saw the detection rules, and never used for tuning: its figures
-are the honest ones. The README gives both, and the same script's figures for version 0.2 (run
+are the honest ones. The README gives both, and the same script's figures for version 0.1 (run
 from that commit with this file and the campaign files copied in).
 """
 

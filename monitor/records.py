@@ -84,7 +84,7 @@ HARM_CATEGORIES = (
     "boycott",
     "none",
 )
-# "sentiment_shift" is what complaint surges were called before 0.3; old rows keep the name.
+# "sentiment_shift" is what complaint surges were called before 0.2; old rows keep the name.
 INCIDENT_KINDS = ("viral_claim", "complaint_surge", "volume_spike", "sentiment_shift")
 
 

@@ -286,6 +286,7 @@ class ClaimIndex:
         # from words everyone writes ("the", "premium"); look-ups are cached per name.
         self._everyday_texts: dict[str, deque[str]] = {}
         self._name_share: dict[tuple[str, str], float] = {}
+        self._everyday_added: Counter[str] = Counter()
         # Posts waiting to become part of the baseline (see `_settle_everyday`).
         self._recent_everyday: deque[
             tuple[datetime, str, str, np.ndarray | None, str]
@@ -535,7 +536,9 @@ class ClaimIndex:
             self._everyday.setdefault((brand, lang), deque(maxlen=_EVERYDAY)).append(vector)
         texts = self._everyday_texts.setdefault(brand, deque(maxlen=_EVERYDAY))
         texts.append(text.casefold())
-        if len(texts) % _EVERYDAY_MIN == 0:  # shares drift slowly: refresh them now and then
+        self._everyday_added[brand] += 1
+        if self._everyday_added[brand] % _EVERYDAY_MIN == 0:
+            # Shares drift slowly: refresh them every hundred everyday posts.
             self._name_share = {k: v for k, v in self._name_share.items() if k[0] != brand}
 
     def _adopt(self, cluster: ClaimCluster, now: datetime) -> None:

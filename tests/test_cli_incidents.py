@@ -57,6 +57,8 @@ async def build(path: Path) -> None:
         await book.apply(assessment("claim:acme:1", "critical", 5, [m.id for m in saved]))
         await book.apply(assessment("claim:acme:9", "low", 6, [], category="fraud_scam",
                                     summary="Acme support is a scam", risk=0.4))
+        await book.apply(assessment("claim:acme:12", "info", 7, [], category="boycott",
+                                    summary="Thinking of leaving Acme", risk=0.25))
     finally:
         await store.close()
 
@@ -85,6 +87,15 @@ def test_list_table_json_and_csv(db: Path) -> None:
     table = list(csv.DictReader(io.StringIO(output)))
     assert [r["id"] for r in table] == ["2", "1"]
     assert table[1]["platforms"] == "bluesky mastodon"
+
+
+def test_list_hides_info_incidents_unless_asked(db: Path) -> None:
+    code, output = invoke(db, "list", "--json")
+    assert code == 0 and [r["id"] for r in json.loads(output)] == [2, 1]
+    code, output = invoke(db, "list", "--all", "--json")
+    assert [r["id"] for r in json.loads(output)] == [3, 2, 1]
+    code, output = invoke(db, "list", "--severity", "info", "--json")
+    assert [r["id"] for r in json.loads(output)] == [3, 2, 1]
 
 
 def test_list_filters_and_bad_values(db: Path) -> None:

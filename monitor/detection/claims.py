@@ -37,10 +37,12 @@ from monitor.records import Mention, Score
 
 log = logging.getLogger(__name__)
 
+# Memory bounds: these buffers hold vectors as float16 (768 bytes each) and exist per brand.
 _EVERYDAY = 1000  # everyday posts kept per brand and language
 _EVERYDAY_MIN = 100  # below this, every cluster counts as specific
 _SETTLED = 3  # assertions before a claim's centroid takes supporters by meaning alone
-_WAITING = 2000  # supporting posts per brand kept for a claim that may start after them
+_WAITING = 500  # supporting posts per brand kept for a claim that may start after them
+_PENDING_EVERYDAY = 5000  # posts, all brands, waiting `claim_window` to join the baseline
 _NAME_MIN_POSTS = 3  # a name used by this many of a claim's posts is the claim's own ...
 _NAME_EVERYDAY_SHARE = 0.002  # ... if at most this share of everyday posts use it
 # Hashtags that name a campaign against the brand: shared, they are a shared claim.
@@ -290,7 +292,7 @@ class ClaimIndex:
         # Posts waiting to become part of the baseline (see `_settle_everyday`).
         self._recent_everyday: deque[
             tuple[datetime, str, str, np.ndarray | None, str]
-        ] = deque(maxlen=50_000)
+        ] = deque(maxlen=_PENDING_EVERYDAY)
         self._waiting: dict[str, deque[_Waiting]] = {}  # supporters with no claim yet
 
     def __len__(self) -> int:
@@ -326,7 +328,9 @@ class ClaimIndex:
             if position != "claim":
                 at_seen = min(mention.published_at or mention.fetched_at or now, now)
                 for brand in mention.brands:
-                    self._recent_everyday.append((at_seen, brand, lang, vector, mention.text))
+                    self._recent_everyday.append((
+                        at_seen, brand, lang, _compact(vector), mention.text[:_TEXT_CHARS],
+                    ))
             self._settle_everyday(now)
             if position == "none":
                 continue
@@ -348,7 +352,7 @@ class ClaimIndex:
                     )
                     if cluster is None:
                         # Nothing to carry yet; if a claim it carries starts soon, it joins then.
-                        self._waiting.setdefault(brand, deque(maxlen=_WAITING)).append(_Waiting(
+                        self._wait(brand, _Waiting(
                             mention, said, score, vector, fingerprint, links, at, lang,
                             mention.text.casefold(),
                         ))
@@ -521,6 +525,14 @@ class ClaimIndex:
             for name in self._own_names(cluster)
         )
 
+    def _wait(self, brand: str, item: _Waiting) -> None:
+        """Keep a supporter for a claim that may start within `claim_window`; older ones go."""
+        waiting = self._waiting.setdefault(brand, deque(maxlen=_WAITING))
+        horizon = item.at - timedelta(seconds=self.settings.claim_window)
+        while waiting and waiting[0].at < horizon:
+            waiting.popleft()
+        waiting.append(item)
+
     def _settle_everyday(self, now: datetime) -> None:
         """Posts older than `claim_window` become the everyday baseline. The delay keeps a
         claim's own early posts out of the baseline it is compared with while it spreads."""
@@ -583,7 +595,8 @@ class ClaimIndex:
             return True
         unit = _unit(centroid)
         assert unit is not None
-        close = int(np.count_nonzero(np.stack(everyday) @ unit >= self.settings.claim_similarity))
+        sims = np.stack(everyday).astype(np.float32) @ unit.astype(np.float32)
+        close = int(np.count_nonzero(sims >= self.settings.claim_similarity))
         return close <= self.settings.claim_generic_share * len(everyday)
 
     def _answered(
@@ -812,6 +825,14 @@ def cue_words(score: Score) -> frozenset[str]:
                 continue
             words.add(word[:-1] if len(word) > 4 and word.endswith("s") else word)
     return frozenset(words)
+
+
+_TEXT_CHARS = 500  # of an everyday post, enough to tell whether it uses a name
+
+
+def _compact(vector: np.ndarray | None) -> np.ndarray | None:
+    """A unit vector in half precision: the baseline needs thousands, cosines need 3 digits."""
+    return None if vector is None else vector.astype(np.float16)
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:

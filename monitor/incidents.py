@@ -135,12 +135,7 @@ class IncidentBook:
 
     def _apply(self, db: Database, a: Assessment) -> Incident | None:
         now = a.at
-        row = _one(
-            db,
-            "SELECT * FROM incidents WHERE cluster_key = ? AND status IN ('open', 'acknowledged') "
-            "ORDER BY id DESC LIMIT 1",
-            [a.key],
-        )
+        row = _active_row(db, a.key)
         if row is not None:
             return self._grow(db, incident_from_row(row), a, now)
         if a.severity is None:
@@ -246,13 +241,11 @@ class IncidentBook:
     def _merge(
         self, db: Database, survivor: str, absorbed: str, now: datetime
     ) -> Incident | None:
-        active = "SELECT * FROM incidents WHERE cluster_key = ? " \
-            "AND status IN ('open', 'acknowledged') ORDER BY id DESC LIMIT 1"
-        gone_row = _one(db, active, [absorbed])
+        gone_row = _active_row(db, absorbed)
         if gone_row is None:
             return None
         gone = incident_from_row(gone_row)
-        keep_row = _one(db, active, [survivor])
+        keep_row = _active_row(db, survivor)
         if keep_row is None:
             # Only the absorbed cluster had an incident: it now follows the surviving cluster.
             db.execute("UPDATE incidents SET cluster_key = ?, updated_at = ? WHERE id = ?",
@@ -409,6 +402,16 @@ def _person(by: str) -> str:
 def _one(db: Database, sql: str, args: Sequence[Any]) -> dict[str, Any] | None:
     rows = list(db.query(sql, list(args)))
     return rows[0] if rows else None
+
+
+def _active_row(db: Database, key: str) -> dict[str, Any] | None:
+    """The open or acknowledged incident that follows a cluster key, if any."""
+    return _one(
+        db,
+        "SELECT * FROM incidents WHERE cluster_key = ? AND status IN ('open', 'acknowledged') "
+        "ORDER BY id DESC LIMIT 1",
+        [key],
+    )
 
 
 def load_incident(db: Database, incident_id: int) -> Incident | None:

@@ -9,12 +9,15 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from monitor.clock import Clock
 from monitor.metrics import Metrics
 from monitor.records import Mention, Score
 from monitor.store import Store
+
+if TYPE_CHECKING:
+    from monitor.config import BrandConfig
 
 log = logging.getLogger(__name__)
 ScoredListener = Callable[[list[tuple[Mention, Score]]], Awaitable[None]]
@@ -38,11 +41,9 @@ def brand_masker(names: Sequence[str]) -> Masker:
     return lambda text: pattern.sub(MASK, text)
 
 
-def config_masker(brands: Sequence[object]) -> Masker:
+def config_masker(brands: Sequence[BrandConfig]) -> Masker:
     """The masker for configured brands (names and aliases)."""
-    return brand_masker([
-        n for b in brands for n in (getattr(b, "name", ""), *getattr(b, "aliases", []))
-    ])
+    return brand_masker([n for b in brands for n in (b.name, *b.aliases)])
 
 
 class TextScorer(Protocol):

@@ -50,3 +50,14 @@ async def test_mentions_stored_while_models_fail_are_scored_later(tmp_path: Path
     assert rows[0]["sentiment"] == "negative" and rows[0]["harm_category"] == "health_safety"
     assert rows[1]["sentiment"] == "positive"
     assert rows[0]["model"].startswith("embedded:minilm")
+
+
+def test_brand_masker_replaces_names_and_aliases_as_whole_words_only() -> None:
+    from monitor.scoring import brand_masker
+
+    mask = brand_masker(["Acme", "Acme Foods"])
+    masked = mask("ACME FOODS recalled bars; acme's app too")
+    assert masked == "the brand recalled bars; the brand's app too"
+    # Handles, hashtags and longer words keep their spelling.
+    assert mask("@AcmeCares #DeleteAcme Acmeville") == "@AcmeCares #DeleteAcme Acmeville"
+    assert brand_masker([])("Acme") == "Acme"

@@ -94,11 +94,6 @@ _SERVICE_CUES = {
 }
 
 
-def is_counter_text(text: str) -> bool:
-    """Whether a text reads as a fact-check, debunk or denial."""
-    return bool(_COUNTER.search(text))
-
-
 @dataclass(frozen=True, slots=True)
 class Assertion:
     """What one mention does about a claim, and which harm it asserts."""
@@ -127,11 +122,6 @@ def assess(mention: Mention, score: Score, settings: DetectionConfig) -> Asserti
         return Assertion("claim", "boycott", max(score.harm_confidence, 0.8)
                          if score.harm_category == "boycott" else 0.8)
     return Assertion("support")
-
-
-def stance(mention: Mention, score: Score, settings: DetectionConfig) -> Stance:
-    """The stance alone (see `assess`)."""
-    return assess(mention, score, settings).stance
 
 
 def _happy(score: Score) -> bool:

@@ -99,11 +99,15 @@ class ClaimCluster:
     embedded: Counter[str] = field(default_factory=Counter)
 
     @property
+    def main_language(self) -> str | None:
+        """The language most embedded claim posts are in (English on a tie)."""
+        return max(self.embedded, key=lambda k: (self.embedded[k], k == "en"), default=None)
+
+    @property
     def centroid(self) -> np.ndarray | None:
-        """The centroid of the language most members wrote in (None without embeddings)."""
-        if not self.centroids:
-            return None
-        return self.centroids[max(self.centroids, key=lambda k: (self.embedded[k], k == "en"))]
+        """The centroid of the main language (None without embeddings)."""
+        main = self.main_language
+        return self.centroids.get(main) if main is not None else None
 
     @property
     def category(self) -> str:
@@ -113,12 +117,12 @@ class ClaimCluster:
 
     @property
     def author_count(self) -> int:
-        """Distinct authors asserting the claim (anonymous posts count once per platform)."""
+        """Distinct authors carrying the claim (anonymous posts count once per platform)."""
         return len(self.authors)
 
     @property
     def audience(self) -> int:
-        """Sum of the largest reach seen per distinct author asserting the claim."""
+        """Sum of the largest reach seen per distinct author carrying the claim."""
         return sum(self.authors.values())
 
     def claims(self) -> list[ClaimMember]:
@@ -139,17 +143,17 @@ class ClaimCluster:
         return [m for m in self.members if start < m.at <= now and m.stance != "counter"]
 
     def growth_rate(self, now: datetime, window: timedelta) -> tuple[float, float]:
-        """(claims/hour in the last window, claims/hour in the window before it)."""
+        """(carriers/hour in the last window, carriers/hour in the window before it)."""
         hours = window.total_seconds() / 3600
-        claims = self.carriers()
-        recent = sum(1 for m in claims if now - window < m.at <= now)
-        earlier = sum(1 for m in claims if now - 2 * window < m.at <= now - window)
+        carriers = self.carriers()
+        recent = sum(1 for m in carriers if now - window < m.at <= now)
+        earlier = sum(1 for m in carriers if now - 2 * window < m.at <= now - window)
         return recent / hours, earlier / hours
 
     def top_members(self, n: int = 5) -> list[ClaimMember]:
         """The claim members that best state the claim: central to it and widely seen."""
         units = {lang: _unit(c) for lang, c in self.centroids.items()}
-        main = max(self.embedded, key=lambda k: (self.embedded[k], k == "en"), default=None)
+        main = self.main_language
 
         def weight(member: ClaimMember) -> float:
             # Centrality decides (the headline must say what the posts say); audience breaks
@@ -176,13 +180,6 @@ class ClaimCluster:
         top = self.top_members(1)
         text = one_line(top[0].text) if top else ""
         return text if len(text) <= _SUMMARY_CHARS else text[: _SUMMARY_CHARS - 1] + "…"
-
-
-def is_claim(score: Score, settings: DetectionConfig) -> bool:
-    """True for scores that assert a harm claim (see `monitor.detection.assertion`)."""
-    from monitor.detection.assertion import asserts_harm
-
-    return asserts_harm(score, settings)
 
 
 def mention_links(mention: Mention) -> set[str]:
@@ -259,6 +256,11 @@ def entities(text: str) -> set[str]:
     return names
 
 
+def _uses_any(names: Iterable[str], lowered: str) -> bool:
+    """Whether a casefolded text uses one of the names as whole words."""
+    return any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", lowered) for name in names)
+
+
 def claim_tags(text: str) -> set[str]:
     """Campaign hashtags of a text ("#DeleteAcme"), as link-like keys ("tag:#deleteacme")."""
     return {"tag:" + tag.casefold() for tag in _CLAIM_TAG.findall(text)}
@@ -318,6 +320,7 @@ class ClaimIndex:
     ) -> list[ClaimCluster]:
         """Cluster the claims (and counter-claims) of a batch; return the clusters they changed."""
         changed: dict[str, ClaimCluster] = {}
+        self._settle_everyday(now)
         for mention, score, embedding in scored:
             if not mention.brands:
                 continue
@@ -325,21 +328,18 @@ class ClaimIndex:
             position = said.stance
             vector = _unit(embedding)
             lang = (mention.lang or "en").split("-")[0].lower()
-            if position != "claim":
-                at_seen = min(mention.published_at or mention.fetched_at or now, now)
-                for brand in mention.brands:
-                    self._recent_everyday.append((
-                        at_seen, brand, lang, _compact(vector), mention.text[:_TEXT_CHARS],
-                    ))
-            self._settle_everyday(now)
-            if position == "none":
-                continue
             at = mention.published_at or mention.fetched_at or now
             at = min(at, now)  # a clock-skewed future date must not keep a cluster alive
+            if position != "claim":
+                for brand in mention.brands:
+                    self._recent_everyday.append((
+                        at, brand, lang, _compact(vector), mention.text[:_TEXT_CHARS],
+                    ))
+            if position == "none":
+                continue
             self._newest = at if self._newest is None else max(self._newest, at)
             fingerprint = content_fingerprint(mention.text)
             links = mention_links(mention) | claim_tags(mention.text)
-            foreign = lang != "en"
             for brand in mention.brands:
                 replied = self._replied(brand, mention, at)
                 if position == "counter":
@@ -360,7 +360,6 @@ class ClaimIndex:
                 else:
                     cluster = replied or self._match(
                         brand, fingerprint, links, vector, at, lang,
-                        said.category if foreign else None,
                         said.category, cue_words(score), mention.text,
                     )
                     if cluster is None:
@@ -403,10 +402,9 @@ class ClaimIndex:
         vector: np.ndarray | None,
         at: datetime,
         lang: str,
-        foreign_category: str | None = None,
-        category: str | None = None,
-        words: frozenset[str] = frozenset(),
-        text: str = "",
+        category: str,
+        words: frozenset[str],
+        text: str,
     ) -> ClaimCluster | None:
         found = self._candidates(brand, fingerprint, links, at)
         if found:
@@ -422,7 +420,7 @@ class ClaimIndex:
             )
             if nearest is not None:
                 return nearest
-            if category is not None and words:
+            if words:
                 # Close in meaning and naming the same harm ("glass shard", "food poisoning"):
                 # the same claim told differently ("found a shard in mine too").
                 nearest = self._nearest(
@@ -432,18 +430,13 @@ class ClaimIndex:
                 )
                 if nearest is not None:
                     return nearest
-        if text:
-            lowered = text.casefold()
-            named = [
-                c for c in self._clusters.values()
-                if c.brand == brand and self._live(c, at) and self._names_in(c, lowered)
-            ]
-            if named:
-                return max(named, key=lambda c: (c.mention_count, c.key))
-        if foreign_category is not None:
+        named = self._named(brand, text, lambda c: self._live(c, at))
+        if named is not None:
+            return named
+        if lang != "en":
             spreading = [
                 c for c in self._clusters.values()
-                if c.brand == brand and c.category == foreign_category
+                if c.brand == brand and c.category == category
                 and at - c.last_seen <= self.burst
             ]
             if spreading:
@@ -481,14 +474,9 @@ class ClaimIndex:
         ]
         if found:
             return found[0]
-        lowered = text.casefold()
-        named = [
-            c for c in self._clusters.values()
-            if c.brand == brand and at - c.last_seen <= recent
-            and self._names_in(c, lowered)
-        ]
-        if named:
-            return max(named, key=lambda c: (c.mention_count, c.key))
+        named = self._named(brand, text, lambda c: at - c.last_seen <= recent)
+        if named is not None:
+            return named
         if vector is None:
             return None
         return self._nearest(
@@ -514,16 +502,20 @@ class ClaimIndex:
         texts = self._everyday_texts.get(brand, ())
         if len(texts) < _EVERYDAY_MIN:
             return 1.0  # no baseline yet: no name is known to be the claim's own
-        pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
-        share = sum(1 for t in texts if pattern.search(t)) / len(texts)
+        share = sum(1 for t in texts if _uses_any([name], t)) / len(texts)
         self._name_share[(brand, name)] = share
         return share
 
-    def _names_in(self, cluster: ClaimCluster, lowered: str) -> bool:
-        return any(
-            re.search(rf"(?<!\w){re.escape(name)}(?!\w)", lowered)
-            for name in self._own_names(cluster)
-        )
+    def _named(
+        self, brand: str, text: str, accept: Callable[[ClaimCluster], bool]
+    ) -> ClaimCluster | None:
+        """The biggest accepted cluster of the brand one of whose own names the text uses."""
+        lowered = text.casefold()
+        named = [
+            c for c in self._clusters.values()
+            if c.brand == brand and accept(c) and _uses_any(self._own_names(c), lowered)
+        ]
+        return max(named, key=lambda c: (c.mention_count, c.key)) if named else None
 
     def _wait(self, brand: str, item: _Waiting) -> None:
         """Keep a supporter for a claim that may start within `claim_window`; older ones go."""
@@ -568,9 +560,7 @@ class ClaimIndex:
             centroid = cluster.centroids.get(item.lang)
             if cluster.embedded[item.lang] < _SETTLED:
                 centroid = None  # one or two posts do not say yet what the claim is
-            carries = bool(item.links & cluster.links) or any(
-                re.search(rf"(?<!\w){re.escape(name)}(?!\w)", item.text) for name in names
-            ) or (
+            carries = bool(item.links & cluster.links) or _uses_any(names, item.text) or (
                 item.vector is not None and centroid is not None and specific[item.lang]
                 and _cosine(centroid, item.vector) >= self.settings.support_similarity
             )

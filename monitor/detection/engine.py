@@ -68,9 +68,10 @@ class DetectionEngine:
     async def restore(self) -> int:
         """Rebuild the claim clusters of the last claim window from the store after a restart.
 
-        Embeddings are not stored, so restored members join by link, near-duplicate and (for
-        non-English posts) the spreading cluster of their category; keys are the same as before
-        the restart when the same first mention anchors a cluster.
+        Embeddings are not stored, so restored members join by link, hashtag, reply, name,
+        near-duplicate and (non-English posts) the spreading claim of their category, not by
+        meaning; keys are the same as before the restart when the same first mention anchors a
+        cluster.
         """
         now = self.clock.now()
         since = now - self.claims.window

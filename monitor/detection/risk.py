@@ -140,8 +140,6 @@ def cluster_signals(
     now: datetime,
     settings: DetectionConfig,
     *,
-    volume_score: float = 0.0,
-    volume_detail: str = "",
     engagement_per_hour: float = 0.0,
 ) -> RiskSignals:
     """Measure a claim cluster for `score_risk` (spread and velocity over the burst window)."""
@@ -168,8 +166,6 @@ def cluster_signals(
         platforms=len({m.platform for m in recent}),
         span_minutes=span,
         burst_minutes=settings.burst_window / 60,
-        volume_score=volume_score,
-        volume_detail=volume_detail,
         engagement_per_hour=engagement_per_hour,
         counter=counter,
     )
@@ -188,16 +184,11 @@ def assess_claim(
     now: datetime,
     settings: DetectionConfig,
     *,
-    volume_score: float = 0.0,
-    volume_detail: str = "",
     engagement_per_hour: float = 0.0,
     projection: str | None = None,
 ) -> Assessment:
     """The verdict on one claim cluster, ready for `IncidentBook.apply`."""
-    signals = cluster_signals(
-        cluster, now, settings, volume_score=volume_score, volume_detail=volume_detail,
-        engagement_per_hour=engagement_per_hour,
-    )
+    signals = cluster_signals(cluster, now, settings, engagement_per_hour=engagement_per_hour)
     risk, factors = score_risk(signals, settings)
     # The claim's own spread decides; the brand's general volume is a complaint matter.
     factors = [f for f in factors if f.name != "volume"]

@@ -28,15 +28,6 @@ _EVIDENCE = 50  # mentions attached to a volume incident per assessment
 
 
 @dataclass(frozen=True, slots=True)
-class VolumeLevel:
-    """A brand's latest volume verdict, for claim risk and display."""
-
-    score: float  # the larger of the two streams' scores, in [0, 1]
-    detail: str
-    at: datetime  # start of the bucket it scored
-
-
-@dataclass(frozen=True, slots=True)
 class _Spike:
     brand: str
     bucket: datetime
@@ -88,14 +79,6 @@ class VolumeWatch:
         self._detectors: dict[str, dict[str, VolumeDetector]] = {}
         self._next: dict[str, datetime | None] = {}
         self._hot_until: dict[str, datetime] = {}  # brand -> end of its latest spike's follow-up
-        self.levels: dict[str, VolumeLevel] = {}
-
-    def level(self, brand: str, now: datetime) -> VolumeLevel | None:
-        """The brand's volume verdict if it is recent (within the burst window)."""
-        level = self.levels.get(brand)
-        if level is None or now - level.at > timedelta(seconds=self.settings.burst_window):
-            return None
-        return level
 
     async def _load(self, brand: str) -> dict[str, VolumeDetector]:
         detectors = self._detectors.get(brand)
@@ -179,8 +162,6 @@ class VolumeWatch:
             }
             stream = max(readings, key=lambda s: readings[s].score)
             top = readings[stream]
-            if detectors["total"].ready:  # a warming-up baseline is no evidence for claims
-                self.levels[brand] = VolumeLevel(top.score, top.detail, bucket)
             alerting = [s for s in STREAMS if readings[s].alert]
             follow_up = bucket < self._hot_until.get(brand, bucket) and top.score >= 0.5
             if alerting or follow_up:

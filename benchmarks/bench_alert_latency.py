@@ -2,17 +2,21 @@
 
 The live path, with real parts: a Store in a temporary directory, `IncidentBook.apply` opening
 one incident per claim (distinct cluster keys, severity high, so the route matches), the
-`AlertDispatcher` running its own loop (`start()`, then `wake()` after each detection batch, as
-the service does) and real channels sending to receivers on 127.0.0.1: a Slack incoming
-webhook served by aiohttp, and as extra rows the signed JSON webhook (same aiohttp server) and
-email (aiosmtpd). The clock starts when `apply()` returns (the incident and its outbox row are
-committed) and stops when the receiver starts handling the request (for SMTP: the end of DATA).
+`AlertDispatcher` running its own loop (`start()`; nothing calls `wake()`: the outbox row the
+incident book writes wakes it, as in the daemon) and real channels sending to receivers on
+127.0.0.1: a Slack incoming webhook served by aiohttp, and as extra rows the signed JSON webhook
+(same aiohttp server) and email (aiosmtpd). Every `[alerting]` setting but the group wait is
+the default, so the dispatcher's fallback poll (`poll_interval`, 5 s) is far above every
+figure: an alert that waited for it would show. The clock starts when `apply()` returns (the
+incident and its outbox row are committed) and stops when the receiver starts handling the
+request (for SMTP: the end of DATA).
 
-`[alerting] group_wait = 0` for the measurement: the default 60 s group wait holds "opened"
+`[alerting] group_wait = 0` for the measurement: the default 30 s group wait holds "opened"
 alerts on purpose so related mentions arrive together; it is deliberate delay, not latency.
 
 Two arrival patterns: one incident at a time with a small gap (`--gap-ms`), and a burst where
-one detection batch opens every incident before the dispatcher is woken. Baseline, measured in
+one detection batch opens every incident back to back (the dispatcher starts sending while the
+rest are still being opened, `max_in_flight_per_channel` at a time). Baseline, measured in
 the same run against the same receiver: the same payloads sent bare (an aiohttp POST of the
 recorded body for Slack and webhook, an aiosmtplib send of the recorded message for email),
 in the same pattern. The receiver runs on its own thread and event loop, so it shares the
@@ -51,6 +55,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from monitor.alerting.channels import build_channel
+from monitor.alerting.config import AlertingConfig
 from monitor.alerting.dispatcher import AlertDispatcher
 from monitor.alerting.routing import Router
 from monitor.clock import SystemClock
@@ -214,7 +219,6 @@ name = "Acme"
 
 [alerting]
 group_wait = 0
-max_concurrent_sends = 8
 
 [[channels]]
 name = "{channel}"
@@ -268,7 +272,7 @@ class Opened:
     opened_at: dict[int, float] = field(default_factory=dict)  # incident id -> perf_counter
     statuses: dict[str, int] = field(default_factory=dict)  # outbox rows by status
     apply_s: float = 0.0  # time spent inside apply(), all incidents together
-    woken_at: float = 0.0  # perf_counter of the last wake()
+    first_opened_at: float = 0.0  # perf_counter when the first apply() returned
 
 
 async def run_dispatcher(
@@ -290,7 +294,7 @@ async def run_dispatcher(
         stored = await store.save_mentions(claim_mentions(count, run, clock))
         ids = [m.id for m in stored if m.id is not None]
         await dispatcher.start()
-        await asyncio.sleep(0.05)  # let the loop reach its idle wait, as in a running daemon
+        await dispatcher.wait_idle()  # the loop has looked once and sleeps, as in a daemon
         for i in range(count):
             mine = ids[i * MENTIONS_PER_INCIDENT : (i + 1) * MENTIONS_PER_INCIDENT]
             claim = assessment(i, run, mine, clock)
@@ -301,15 +305,9 @@ async def run_dispatcher(
             if incident is None:
                 raise RuntimeError(f"claim {i} opened no incident; the benchmark setup is wrong")
             result.opened_at[incident.id] = committed
+            result.first_opened_at = result.first_opened_at or committed
             if pattern == "gap":
-                # One detection batch with one changed claim; the service wakes after each.
-                dispatcher.wake()
-                result.woken_at = time.perf_counter()
                 await asyncio.sleep(gap)
-        if pattern == "burst":
-            # One detection batch that changed every claim: the service wakes once, after it.
-            dispatcher.wake()
-            result.woken_at = time.perf_counter()
         await wait_for_arrivals(arrivals, kind, list(result.opened_at), wait_s)
         await dispatcher.stop()
         rows = await store.read(
@@ -430,7 +428,7 @@ class Row:
     ratio_p50: float | None
     ratio_p99: float | None
     apply_ms: float  # mean time of one IncidentBook.apply (incident + outbox row committed)
-    drain_ms: float | None  # last wake() to the last arrival: how long the dispatcher took
+    span_ms: float | None  # first incident opened to the last arrival
     outbox: dict[str, int]
 
 
@@ -465,7 +463,7 @@ def make_row(
         baseline_p50_ms=b50, baseline_p99_ms=b99,
         ratio_p50=ratio(p50, b50), ratio_p99=ratio(p99, b99),
         apply_ms=opened.apply_s * 1000 / max(len(opened.opened_at), 1),
-        drain_ms=(max(arrived) - opened.woken_at) * 1000 if arrived else None,
+        span_ms=(max(arrived) - opened.first_opened_at) * 1000 if arrived else None,
         outbox=opened.statuses,
     )
 
@@ -494,8 +492,8 @@ def bench_secrets(http_port: int) -> Iterator[None]:
 
 async def measure(
     channels: Sequence[str], count: int, gap: float, wait_s: float, tmp: Path
-) -> tuple[list[Row], float]:
-    """Every channel in both patterns, each followed by its baseline; rows and the group wait."""
+) -> tuple[list[Row], AlertingConfig]:
+    """Every channel in both patterns, each followed by its baseline; rows and [alerting]."""
     arrivals = Arrivals()
     http = HttpReceiver(arrivals)
     http.start()
@@ -503,12 +501,12 @@ async def measure(
     mail = Controller(MailHandler(arrivals), hostname="127.0.0.1", port=smtp_port)
     mail.start()
     rows: list[Row] = []
-    group_wait = 0.0
+    alerting = AlertingConfig()
     try:
         with bench_secrets(http.port):
             for channel in channels:
                 config = bench_config(channel, http.port, smtp_port)
-                group_wait = config.alerting.group_wait
+                alerting = config.alerting
                 for pattern in PATTERNS:
                     db = tmp / f"{channel}-{pattern}.db"
                     arrivals.clear()
@@ -534,7 +532,7 @@ async def measure(
     finally:
         mail.stop()
         http.stop()
-    return rows, group_wait
+    return rows, alerting
 
 
 def _ms(value: float | None) -> str:
@@ -546,19 +544,21 @@ def _x(value: float | None) -> str:
 
 
 def print_table(
-    rows: list[Row], count: int, gap_ms: float, group_wait: float, elapsed: float
+    rows: list[Row], count: int, gap_ms: float, alerting: AlertingConfig, elapsed: float
 ) -> None:
     print(
         f"alert latency: incident opened (apply() returned) -> receiver handling the request, "
         f"{count} alerts per row, loopback 127.0.0.1"
     )
     print(
-        f"[alerting] group_wait = {group_wait:g} for this measurement (the default 60 s group "
-        "wait is deliberate delay, not latency)"
+        f"[alerting] group_wait = {alerting.group_wait:g} for this measurement (the default 30 s "
+        "group wait is deliberate delay, not latency); defaults otherwise: "
+        f"max_in_flight_per_channel = {alerting.max_in_flight_per_channel}, fallback "
+        f"poll_interval = {alerting.poll_interval:g} s (the outbox write wakes the dispatcher)"
     )
     print(
-        f"gap: one incident every {gap_ms:g} ms, wake() after each; burst: one detection batch "
-        f"opens all {count}, then one wake()"
+        f"gap: one incident every {gap_ms:g} ms; burst: one detection batch opens all {count} "
+        "back to back"
     )
     print("baseline: the same payloads sent bare (aiohttp POST; aiosmtplib for email), same run")
     print()
@@ -577,12 +577,11 @@ def print_table(
         )
     print()
     for r in rows:
-        if r.pattern == "burst" and r.drain_ms is not None:
+        if r.pattern == "burst" and r.span_ms is not None:
             print(
                 f"{r.channel} burst: opening {r.alerts} incidents took {r.apply_ms:.2f} ms each "
-                f"({r.apply_ms * r.alerts:.0f} ms in all, part of the latency of the first "
-                f"ones); wake() to last arrival {r.drain_ms:.0f} ms "
-                f"({r.alerts / max(r.drain_ms, 1e-9) * 1000:.0f} alerts/s)"
+                f"({r.apply_ms * r.alerts:.0f} ms in all); first opened to last arrival "
+                f"{r.span_ms:.0f} ms ({r.alerts / max(r.span_ms, 1e-9) * 1000:.0f} alerts/s)"
             )
     lost = sum(r.lost for r in rows)
     duplicates = sum(r.duplicates for r in rows)
@@ -613,7 +612,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--count must be at least 1")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-alert-latency-") as tmp:
-        rows, group_wait = asyncio.run(
+        rows, alerting = asyncio.run(
             measure(channels, args.count, args.gap_ms / 1000, args.timeout, Path(tmp))
         )
     elapsed = time.perf_counter() - started
@@ -622,13 +621,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             "benchmark": "alert_latency",
             "count": args.count,
             "gap_ms": args.gap_ms,
-            "group_wait_s": group_wait,
+            "group_wait_s": alerting.group_wait,
+            "poll_interval_s": alerting.poll_interval,
+            "max_in_flight_per_channel": alerting.max_in_flight_per_channel,
             "elapsed_s": round(elapsed, 2),
             "rows": [asdict(r) for r in rows],
         }
         print(json.dumps(figures, indent=2))
     else:
-        print_table(rows, args.count, args.gap_ms, group_wait, elapsed)
+        print_table(rows, args.count, args.gap_ms, alerting, elapsed)
     failed = False
     if any(r.lost for r in rows):
         print(

@@ -168,8 +168,12 @@ class AlertingConfig(Strict):
     give_up_after: Duration = Field(default=24 * 3600.0, gt=0)
     retry_initial: Duration = Field(default=30.0, gt=0)
     retry_max: Duration = Field(default=900.0, gt=0)
-    poll_interval: Duration = Field(default=1.0, gt=0)  # how often the dispatcher looks for work
-    max_concurrent_sends: int = Field(default=8, ge=1, le=100)
+    # Rows this daemon writes wake the dispatcher at once, and it sleeps exactly until the next
+    # group wait or backoff ends; the poll only finds rows other processes wrote (`alerts retry`).
+    poll_interval: Duration = Field(default=5.0, gt=0)
+    # Sends in flight per channel. A crash re-sends what was in flight (at least once), so this
+    # is also the most duplicates one crash can cause on a channel.
+    max_in_flight_per_channel: int = Field(default=2, ge=1, le=50)
 
     @model_validator(mode="after")
     def _escalation_pair(self) -> AlertingConfig:

@@ -3,7 +3,12 @@
 Alert rows are written by the incidents module inside the incident's own transaction. This task
 claims the due ones, marks them `sending` before the send (so a crash mid-send is visible at the
 next start), delivers them and records every attempt. Sends for one incident on one channel are
-serialised, so an incident never gets two Slack threads.
+serialised, so an incident never gets two Slack threads; each channel has at most
+`max_in_flight_per_channel` sends in flight, which bounds the repeats a crash can cause.
+
+The task sleeps until something can be sent: a row written on the store's connection wakes it
+(`outbox.watch`), so does a finished send, and otherwise it wakes when the earliest group wait or
+backoff ends; `poll_interval` is only the fallback for rows other processes write.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -192,8 +197,10 @@ class AlertDispatcher:
         self._rng = rng or random.Random()
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._sends: set[asyncio.Task[None]] = set()  # held so they are not collected mid-send
+        self._unwatch: Callable[[], None] | None = None
         self._stopping = False
-        self._semaphore = asyncio.Semaphore(self.settings.max_concurrent_sends)
         self.sent = 0
         self.failed = 0
 
@@ -209,71 +216,115 @@ class AlertDispatcher:
         return count
 
     async def start(self) -> None:
-        """Recover interrupted sends and start the background loop."""
+        """Recover interrupted sends, watch the outbox for new rows and start the loop."""
         if self._task is not None:
             return
+        loop = asyncio.get_running_loop()
+
+        def wake_from_store() -> None:
+            # Runs on the store thread inside the writing transaction; the claim that follows
+            # queues behind that transaction on the same thread, so it sees the committed row.
+            try:
+                loop.call_soon_threadsafe(self._wake.set)
+            except RuntimeError:  # the loop has closed: nothing waits for the wake-up any more
+                pass
+
+        self._unwatch = await self.store.read(outbox.watch, wake_from_store)
         await self.recover()
         self._stopping = False
+        self._idle.clear()
         self._task = asyncio.create_task(self._loop(), name="alert-dispatcher")
 
     def wake(self) -> None:
         """Look for due alerts now instead of at the next poll."""
         self._wake.set()
 
+    async def wait_idle(self) -> None:
+        """Return once the running loop has nothing due to send and no send in flight."""
+        await self._idle.wait()
+
     async def stop(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - a shutdown budget
         """Finish in-flight sends (up to `timeout` seconds), then stop; safe to call twice."""
         self._stopping = True
         self._wake.set()
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
         task, self._task = self._task, None
         if task is not None:
             try:
                 await asyncio.wait_for(task, timeout)
             except TimeoutError:
-                # The task was cancelled by wait_for; its rows stay `sending` and are re-sent
-                # at the next start (at most one duplicate).
+                # The sends were cancelled; their rows stay `sending` and are re-sent at the
+                # next start (at most max_in_flight_per_channel repeats per channel).
                 log.warning("alert dispatcher did not finish within %gs; stopped it", timeout)
         for channel in self.channels.values():
             await channel.close()
 
     async def _loop(self) -> None:
-        while not self._stopping:
-            try:
-                handled = await self.run_once()
-            except Exception:
-                log.exception("alert dispatcher failed a round; trying again shortly")
-                handled = 0
-            if handled or self._stopping:
-                continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)
-            except TimeoutError:
-                pass
-            self._wake.clear()
+        try:
+            while not self._stopping:
+                self._wake.clear()  # before claiming, so a row written meanwhile is not missed
+                try:
+                    claim = await self._claim()
+                except Exception:
+                    log.exception("alert dispatcher failed a round; trying again shortly")
+                    claim = outbox.Claim(groups=[], next_due=None)
+                for group in claim.groups:
+                    send = asyncio.create_task(self._deliver_group(group))
+                    self._sends.add(send)
+                    send.add_done_callback(self._send_done)
+                if claim.groups:
+                    continue  # more may be due on channels with free slots
+                if not self._sends:
+                    self._idle.set()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self._sleep_seconds(claim.next_due))
+                except TimeoutError:
+                    pass
+                self._idle.clear()
+        finally:
+            if self._sends:
+                # Cancelled by stop()'s timeout: gather passes the cancellation to the sends.
+                await asyncio.gather(*self._sends, return_exceptions=True)
+
+    def _send_done(self, send: asyncio.Task[None]) -> None:
+        self._sends.discard(send)
+        self._wake.set()  # a slot is free, and rows waiting for this incident may go now
+        if not send.cancelled() and send.exception() is not None:
+            # Even recording the failure failed (the store is in trouble): the rows stay
+            # `sending` and go out again at the next start.
+            log.error("alert send failed and could not be recorded", exc_info=send.exception())
+
+    def _sleep_seconds(self, next_due: datetime | None) -> float:
+        """Until the next group wait or backoff ends, at most the fallback poll interval."""
+        wait = self.settings.poll_interval
+        if next_due is not None:
+            # A millisecond more, so the claim's clock reading is past `next_due` for sure.
+            until = (next_due - self.clock.now()).total_seconds() + 0.001
+            wait = min(wait, max(until, 0.0))
+        return wait
+
+    async def _claim(self, limit: int = 100) -> outbox.Claim:
+        now = self.clock.now()
+        per_channel = self.settings.max_in_flight_per_channel
+        return await self.store.transaction(outbox.claim_due, now, per_channel, limit)
 
     async def run_once(self, limit: int = 100) -> int:
         """Claim due rows and deliver them; returns how many rows were handled."""
-        now = self.clock.now()
-        rows = await self.store.transaction(outbox.claim_due, now, limit)
-        if not rows:
-            return 0
-        groups: dict[tuple[int | None, str], list[AlertRow]] = {}
-        for row in rows:
-            # Rows without an incident cannot be merged with anything: their own group.
-            key = (row.incident_id, row.channel) if row.incident_id is not None else (-row.id, "")
-            groups.setdefault(key, []).append(row)
-        await asyncio.gather(*(self._deliver_group(group) for group in groups.values()))
-        return len(rows)
+        claim = await self._claim(limit)
+        await asyncio.gather(*(self._deliver_group(group) for group in claim.groups))
+        return claim.rows
 
     async def _deliver_group(self, rows: list[AlertRow]) -> None:
-        async with self._semaphore:
-            try:
-                await self._deliver(rows)
-            except Exception as exc:
-                # A bug or a store problem: keep the rows retryable rather than stuck `sending`.
-                log.exception("could not process alert(s) %s", [r.id for r in rows])
-                now = self.clock.now()
-                detail = f"internal error while sending: {type(exc).__name__}: {exc}"
-                await self.store.transaction(self._record_failure, rows, now, detail, True, None)
+        try:
+            await self._deliver(rows)
+        except Exception as exc:
+            # A bug or a store problem: keep the rows retryable rather than stuck `sending`.
+            log.exception("could not process alert(s) %s", [r.id for r in rows])
+            now = self.clock.now()
+            detail = f"internal error while sending: {type(exc).__name__}: {exc}"
+            await self.store.transaction(self._record_failure, rows, now, detail, True, None)
 
     async def _deliver(self, rows: list[AlertRow]) -> None:
         if rows[0].reason == digest.REASON:

@@ -7,6 +7,10 @@ transaction. Statuses: pending -> sending -> sent | failed | silenced | merged.
 
 from __future__ import annotations
 
+import logging
+import threading
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +18,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from monitor.clock import from_iso, iso
+
+log = logging.getLogger(__name__)
 
 REASONS = ("opened", "escalated", "reminder", "resolved", "digest")
 STATUSES = ("pending", "sending", "sent", "failed", "silenced", "merged")
@@ -43,6 +49,48 @@ class AlertRow:
     def give_up_from(self) -> datetime:
         """Start of the give-up window: creation, or the last manual re-queue."""
         return self.requeued_at or self.created_at
+
+
+# Who to tell when rows on a database handle become pending: the dispatcher's wake-up. Keyed by
+# the store's handle, so only writes on that connection notify; a lock because watching starts
+# and stops on the event loop while writes notify on the store thread.
+_watchers: weakref.WeakKeyDictionary[Database, list[Callable[[], None]]] = (
+    weakref.WeakKeyDictionary()
+)
+_watchers_lock = threading.Lock()
+
+
+def watch(db: Database, callback: Callable[[], None]) -> Callable[[], None]:
+    """Call `callback` whenever alert rows on `db` become pending; returns the way to stop.
+
+    The callback runs on the writing thread inside the writing transaction, so it must be quick
+    and hand over to its own thread (`loop.call_soon_threadsafe`). The returned function may be
+    called from any thread, more than once.
+    """
+    with _watchers_lock:
+        _watchers.setdefault(db, []).append(callback)
+    handle = weakref.ref(db)
+
+    def unwatch() -> None:
+        target = handle()
+        with _watchers_lock:
+            callbacks = _watchers.get(target) if target is not None else None
+            if callbacks is not None and callback in callbacks:
+                callbacks.remove(callback)
+
+    return unwatch
+
+
+def _notify(db: Database) -> None:
+    with _watchers_lock:
+        callbacks = list(_watchers.get(db, ()))
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            # A failing wake-up must not roll back the incident change that wrote the row: the
+            # dispatcher's fallback poll still finds it.
+            log.exception("could not wake the alert dispatcher; its next poll finds the alert")
 
 
 def idempotency_key(incident_id: int, reason: str, severity: str) -> str:
@@ -106,6 +154,8 @@ def insert_alert_rows(
         )
         if cur.rowcount:
             created.append(int(cur.lastrowid or 0))
+    if created:
+        _notify(db)
     return created
 
 
@@ -137,33 +187,78 @@ def get_alert(db: Database, alert_id: int) -> AlertRow | None:
     return _row(rows[0]) if rows else None
 
 
-def claim_due(db: Database, now: datetime, limit: int = 100) -> list[AlertRow]:
-    """Mark due pending rows `sending` and return them (call inside a transaction).
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One claim round: groups of rows to send (one message each) and when to look again."""
 
-    A due row waits while an `opened` row for the same incident and channel is still inside
-    its group wait, so the first message carries every change made during the wait. Rows for an
+    groups: list[list[AlertRow]]
+    next_due: datetime | None  # earliest `not_before` of a pending row that is not due yet
+
+    @property
+    def rows(self) -> int:
+        """How many rows were claimed."""
+        return sum(len(group) for group in self.groups)
+
+
+def _group_key(row: AlertRow) -> tuple[int, str]:
+    # Rows without an incident (digests) cannot be merged with anything: a group of their own.
+    return (row.incident_id if row.incident_id is not None else -row.id, row.channel)
+
+
+def claim_due(db: Database, now: datetime, per_channel: int, limit: int = 100) -> Claim:
+    """Mark due pending rows `sending` and return them in send groups (inside a transaction).
+
+    A group is the due rows of one incident on one channel, sent as one message. At most
+    `per_channel` groups per channel are `sending` at any time, counting those already in
+    flight: a crash re-sends every `sending` row, so this bounds the duplicates it can cause.
+    A due row waits while an `opened` row for the same incident and channel is still inside its
+    group wait, so the first message carries every change made during the wait. Rows for an
     incident and channel that already has a row in flight wait for it to finish.
     """
-    rows = [
+    busy = {
+        str(channel): int(count)
+        for channel, count in db.execute(
+            "SELECT channel, count(DISTINCT coalesce(incident_id, -id)) FROM alerts "
+            "WHERE status = 'sending' GROUP BY channel"
+        ).fetchall()
+    }
+    full = [channel for channel, count in busy.items() if count >= per_channel]
+    skip = f"AND a.channel NOT IN ({', '.join('?' for _ in full)}) " if full else ""
+    candidates = [
         _row(r)
         for r in db.query(
             "SELECT * FROM alerts a WHERE a.status = 'pending' AND a.not_before <= ? "
-            "AND NOT EXISTS (SELECT 1 FROM alerts o WHERE o.status = 'pending' "
+            + skip
+            + "AND NOT EXISTS (SELECT 1 FROM alerts o WHERE o.status = 'pending' "
             "  AND o.reason = 'opened' AND o.not_before > ? AND o.channel = a.channel "
             "  AND o.incident_id IS a.incident_id AND a.incident_id IS NOT NULL) "
             "AND NOT EXISTS (SELECT 1 FROM alerts s WHERE s.status = 'sending' "
             "  AND s.channel = a.channel AND s.incident_id IS a.incident_id "
             "  AND a.incident_id IS NOT NULL) "
             "ORDER BY a.not_before, a.id LIMIT ?",
-            [iso(now), iso(now), limit],
+            [iso(now), *full, iso(now), limit],
         )
     ]
-    if rows:
+    groups: dict[tuple[int, str], list[AlertRow]] = {}
+    for row in candidates:
+        key = _group_key(row)
+        if key not in groups:
+            if busy.get(row.channel, 0) >= per_channel:
+                continue  # the channel's slots are taken; the row waits for a send to finish
+            busy[row.channel] = busy.get(row.channel, 0) + 1
+            groups[key] = []
+        groups[key].append(row)
+    claimed = [row for group in groups.values() for row in group]
+    if claimed:
         db.conn.executemany(
             "UPDATE alerts SET status = 'sending', attempts = attempts + 1 WHERE id = ?",
-            [(r.id,) for r in rows],
+            [(r.id,) for r in claimed],
         )
-    return rows
+    later = db.execute(
+        "SELECT min(not_before) FROM alerts WHERE status = 'pending' AND not_before > ?",
+        [iso(now)],
+    ).fetchone()[0]
+    return Claim(groups=list(groups.values()), next_due=from_iso(later))
 
 
 def record_attempt(db: Database, alert_id: int, at: datetime, ok: bool, detail: str) -> None:
@@ -235,8 +330,10 @@ def postpone(db: Database, alert_id: int, not_before: datetime, why: str) -> Non
 def release_in_flight(db: Database) -> int:
     """Rows left `sending` by a crash go back to pending; returns how many.
 
-    The send may have reached the receiver before the crash, so this can cause one duplicate,
-    which the idempotency key lets receivers drop. Losing the alert would be worse.
+    Their sends may have reached the receivers before the crash, so each can arrive twice, under
+    the same idempotency key, which lets receivers drop the repeat; losing an alert would be
+    worse. `claim_due` keeps at most `max_in_flight_per_channel` groups `sending` per channel,
+    so that is the most repeats one crash causes on a channel.
     """
     cur = db.execute(
         "UPDATE alerts SET status = 'pending', "
@@ -297,6 +394,7 @@ def requeue(db: Database, alert_id: int, now: datetime) -> AlertRow:
         "WHERE id = ?",
         [iso(now), iso(now), alert_id],
     )
+    _notify(db)
     updated = get_alert(db, alert_id)
     assert updated is not None
     return updated

@@ -67,7 +67,8 @@ async def test_silence_mutes_matching_incidents_only_while_active(
         return {"silence": silence, "health": health, "fraud": fraud, "other": other}
 
     ids = await store.transaction(setup)
-    await dispatcher.run_once()
+    while await dispatcher.run_once():  # each round sends up to max_in_flight_per_channel
+        pass
     rows = {r.incident_id: r for r in await store.read(lambda db: outbox.list_alerts(db))}
     assert rows[ids["health"]].status == "silenced"
     assert "recall already announced" in (rows[ids["health"]].last_error or "")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -29,10 +28,14 @@ from monitor.cli_common import (  # noqa: E402 - re-exported for sub-commands an
     DbOption,
     _db_path,
     _load,
+    clean,
     fail,
     out,
     parse_since,
     plain,
+    print_json,
+    say,
+    warn,
 )
 
 
@@ -61,18 +64,23 @@ def run(
 
 @app.command("check-config")
 def check_config(path: Annotated[Path, typer.Argument(help="Config file to check.")]) -> None:
-    """Validate a config file; print a summary, or every problem and exit non-zero."""
+    """Validate a config file; print a summary and warnings, or every problem and exit non-zero."""
+    from monitor.config import exposure_warnings
+
     cfg = _load(path)
-    out.print(f"[green]ok[/] {path}")
-    out.print(f"  brands:  {', '.join(b.name for b in cfg.brands)}", markup=False)
+    # Config values are the user's text: printed with markup off and controls removed.
+    out.print(Text("ok", style="green").append(f" {clean(str(path))}", style=""))
+    say(f"  brands:  {', '.join(b.name for b in cfg.brands)}")
     enabled = cfg.enabled_sources()
-    out.print(f"  sources: {len(enabled)} enabled, {len(cfg.sources) - len(enabled)} disabled")
+    say(f"  sources: {len(enabled)} enabled, {len(cfg.sources) - len(enabled)} disabled")
     for source in cfg.sources:
         state = "on " if source.enabled else "off"
-        out.print(f"    [{state}] {source.name} ({source.kind})", markup=False)
-    out.print(f"  storage: {cfg.storage.path} (keep {cfg.storage.retention_days} days)")
+        say(f"    [{state}] {source.name} ({source.kind})")
+    say(f"  storage: {cfg.storage.path} (keep {cfg.storage.retention_days} days)")
     if cfg.server.enabled:
-        out.print(f"  server:  http://{cfg.server.host}:{cfg.server.port}")
+        say(f"  server:  http://{cfg.server.host}:{cfg.server.port}")
+    for warning in exposure_warnings(cfg):
+        warn(warning)
 
 
 @app.command()
@@ -95,7 +103,7 @@ def sources(
 
     states = asyncio.run(load())
     now = datetime.now(UTC)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for source in cfg.sources:
         state = states.get(source.name)
         budget = state.budget if state and state.budget else None
@@ -114,7 +122,7 @@ def sources(
             "budget": budget,
         })
     if as_json:
-        out.print_json(json.dumps(rows))
+        print_json(rows)
         return
     table = Table("source", "kind", "health", "last success", "mentions", "budget", "last error")
     colours = {"ok": "green", "failing": "red", "parked": "red", "rate_limited": "yellow"}
@@ -126,8 +134,8 @@ def sources(
         )
         colour = colours.get(row["health"], "dim")
         table.add_row(
-            plain(row["name"]), row["kind"], Text(row["health"], style=colour),
-            _ago(row["last_success"], now), str(row["mentions"]), budget_text,
+            plain(row["name"]), plain(row["kind"]), Text(row["health"], style=colour),
+            _ago(row["last_success"], now), str(row["mentions"]), plain(budget_text),
             plain(row["last_error"], 80),
         )
     out.print(table)
@@ -173,7 +181,7 @@ def mentions_search(
     except StoreError as exc:
         raise fail(str(exc)) from None
     if as_json:
-        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        print_json(rows)
         return
     if not rows:
         out.print("no mentions found")
@@ -184,7 +192,7 @@ def mentions_search(
             row["seen_at"][:16].replace("T", " "),
             plain(", ".join(json.loads(row["brands"]))),
             plain(row["platform"]),
-            row.get("sentiment") or "-",
+            plain(row.get("sentiment") or "-"),
             plain(row["text"], 120),
             plain(row["url"]),
         )
@@ -203,7 +211,7 @@ def detect_volume(
         rows = detect_csv(input_csv, output_csv)
     except (OSError, ValueError) as exc:
         raise fail(str(exc)) from None
-    out.print(f"{rows} rows scored -> {output_csv}", markup=False)
+    say(f"{rows} rows scored -> {output_csv}")
 
 
 def _mount_subcommands() -> None:

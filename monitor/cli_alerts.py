@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,10 +20,19 @@ from rich.table import Table
 from rich.text import Text
 
 from monitor.alerting import outbox, silences
-from monitor.alerting.sanitize import one_line
-from monitor.cli_common import DEFAULT_CONFIG, ConfigOption, DbOption, err, out
+from monitor.cli_common import (
+    DEFAULT_CONFIG,
+    ConfigOption,
+    DbOption,
+    _load,
+    fail,
+    out,
+    plain,
+    print_json,
+    say,
+)
 from monitor.clock import iso
-from monitor.config import Config, ConfigError, load_config, parse_duration
+from monitor.config import parse_duration
 
 T = TypeVar("T")
 alerts_app = typer.Typer(help="Outgoing alerts: list deliveries, re-send failed ones.",
@@ -34,34 +42,14 @@ silence_app = typer.Typer(help="Mute alerts about a brand for a while.", no_args
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {Text(message).markup}", markup=True)
-    return typer.Exit(code)
-
-
-def _plain(text: str | None, width: int | None = None) -> Text:
-    line = one_line(text or "")
-    return Text(line[:width] if width else line)
-
-
-def _config(path: Path) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        err.print(f"{exc.path}: {len(exc.problems)} problem(s)", markup=False)
-        for problem in exc.problems:
-            err.print(f"  - {problem}", markup=False)
-        raise typer.Exit(2) from None
-
-
 def _with_db(config: Path, db: Path | None, fn: Callable[..., T], *args: Any) -> T:
     """Run `fn(db, *args)` in one write transaction on the configured database."""
     from monitor.store import Store, StoreError
 
-    path = db if db is not None else _config(config).storage.path
+    path = db if db is not None else _load(config).storage.path
     if not path.exists():
-        raise _fail(f"no database at {path}; start the daemon once (`brand-monitor run`) or "
-                    "pass --db")
+        raise fail(f"no database at {path}; start the daemon once (`brand-monitor run`) or "
+                   "pass --db")
 
     async def run() -> T:
         store = await Store(path).open()
@@ -73,7 +61,7 @@ def _with_db(config: Path, db: Path | None, fn: Callable[..., T], *args: Any) ->
     try:
         return asyncio.run(run())
     except StoreError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def _when(value: datetime | None) -> str:
@@ -96,13 +84,13 @@ def alerts_list(
 ) -> None:
     """Show recent alerts, newest first, with their delivery status and last error."""
     if status is not None and status not in outbox.STATUSES:
-        raise _fail(f"--status {status!r}: use one of {', '.join(outbox.STATUSES)}")
+        raise fail(f"--status {status!r}: use one of {', '.join(outbox.STATUSES)}")
     rows = _with_db(
         config, db,
         lambda d: outbox.list_alerts(d, status=status, incident_id=incident, limit=limit),
     )
     if as_json:
-        out.print_json(json.dumps([
+        print_json([
             {
                 "id": r.id, "incident_id": r.incident_id, "channel": r.channel,
                 "reason": r.reason, "severity": r.severity, "status": r.status,
@@ -111,7 +99,7 @@ def alerts_list(
                 "sent_at": iso(r.sent_at), "last_error": r.last_error,
             }
             for r in rows
-        ]))
+        ])
         return
     if not rows:
         out.print("no alerts" + (f" with status {status}" if status else ""))
@@ -121,9 +109,10 @@ def alerts_list(
     colours = {"sent": "green", "failed": "red", "pending": "yellow", "silenced": "dim"}
     for r in rows:
         table.add_row(
-            str(r.id), str(r.incident_id or ""), _plain(r.channel), r.reason, r.severity,
+            str(r.id), str(r.incident_id or ""), plain(r.channel), plain(r.reason),
+            plain(r.severity),
             Text(r.status, style=colours.get(r.status, "")), str(r.attempts),
-            _when(r.created_at), _plain(r.last_error, 90),
+            _when(r.created_at), plain(r.last_error, 90),
         )
     out.print(table)
 
@@ -144,9 +133,9 @@ def alerts_retry(
 
     row = _with_db(config, db, run)
     if isinstance(row, str):
-        raise _fail(row)
-    out.print(f"alert {row.id} ({row.channel}, {row.reason}) is queued again; "
-              "the running daemon sends it at its next poll")
+        raise fail(row)
+    say(f"alert {row.id} ({row.channel}, {row.reason}) is queued again; "
+        "the running daemon sends it at its next poll")
 
 
 # -- silences ---------------------------------------------------------------------------------
@@ -167,7 +156,7 @@ def silence_add(
     try:
         seconds = parse_duration(duration)
     except ValueError as exc:
-        raise _fail(f"--for: {exc}") from None
+        raise fail(f"--for: {exc}") from None
     now = datetime.now(UTC)
 
     def run(d: Any) -> silences.Silence | str:
@@ -182,10 +171,9 @@ def silence_add(
 
     silence = _with_db(config, db, run)
     if isinstance(silence, str):
-        raise _fail(silence)
+        raise fail(silence)
     scope = f"{brand}" + (f" / {category}" if category else "")
-    out.print(f"silence {silence.id}: alerts about {scope} muted until "
-              f"{_when(silence.ends_at)}", markup=False)
+    say(f"silence {silence.id}: alerts about {scope} muted until {_when(silence.ends_at)}")
 
 
 @silence_app.command("list")
@@ -201,20 +189,20 @@ def silence_list(
         config, db, lambda d: silences.list_silences(d, now, include_expired=include_expired)
     )
     if as_json:
-        out.print_json(json.dumps([
+        print_json([
             {"id": s.id, "brand": s.brand, "category": s.category,
              "starts_at": iso(s.starts_at), "ends_at": iso(s.ends_at), "reason": s.reason,
              "created_by": s.created_by, "active": s.active(now)}
             for s in rows
-        ]))
+        ])
         return
     if not rows:
         out.print("no active silences")
         return
     table = Table("id", "brand", "category", "until", "by", "reason")
     for s in rows:
-        table.add_row(str(s.id), _plain(s.brand or "(all)"), _plain(s.category or "(all)"),
-                      _when(s.ends_at), _plain(s.created_by), _plain(s.reason, 80))
+        table.add_row(str(s.id), plain(s.brand or "(all)"), plain(s.category or "(all)"),
+                      _when(s.ends_at), plain(s.created_by), plain(s.reason, 80))
     out.print(table)
 
 
@@ -235,7 +223,7 @@ def silence_remove(
 
     silence = _with_db(config, db, run)
     if isinstance(silence, str):
-        raise _fail(silence)
+        raise fail(silence)
     out.print(f"silence {silence.id} ended")
 
 
@@ -251,12 +239,12 @@ def test_alert(
     from monitor.alerting.settings import default_channels
     from monitor.records import AlertMessage, Incident
 
-    cfg = _config(config)
+    cfg = _load(config)
     configured = list(cfg.channels) or default_channels()
     settings = next((c for c in configured if c.name == channel), None)
     if settings is None:
         names = ", ".join(c.name for c in configured)
-        raise _fail(f"no channel named {channel!r} in {config} (configured: {names})")
+        raise fail(f"no channel named {channel!r} in {config} (configured: {names})")
     now = datetime.now(UTC)
     incident = Incident(
         id=0, brand=cfg.brands[0].name, kind="viral_claim", severity="info", status="open",
@@ -278,5 +266,5 @@ def test_alert(
 
     ok, detail = asyncio.run(send())
     if not ok:
-        raise _fail(f"test alert to {channel} failed: {detail}")
-    out.print(f"test alert sent to {channel}: {detail}", markup=False)
+        raise fail(f"test alert to {channel} failed: {detail}")
+    say(f"test alert sent to {channel}: {detail}")

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from monitor.alerting.sanitize import one_line
-from monitor.cli_common import fail, out, plain
+from monitor.cli_common import clean, fail, inline, out, plain
 from monitor.demo.script import DAY_HOURS, DAY_START
 
 if TYPE_CHECKING:  # the run module pulls in aiohttp and aiosmtpd: only when the demo runs
@@ -33,12 +32,12 @@ def _when(when: datetime | None) -> str:
 
 
 def _say(text: str) -> None:
-    """One line of our own text: no markup, never wrapped (paths and commands stay whole)."""
-    out.print(text, markup=False, highlight=False, soft_wrap=True)
+    """One line (it may quote paths and brand names): no markup, never wrapped."""
+    out.print(clean(text), markup=False, highlight=False, soft_wrap=True)
 
 
 def _hour_line(mark: HourMark) -> None:
-    stored = ", ".join(f"{brand} {n}" for brand, n in mark.stored.items()) or "none yet"
+    stored = clean(", ".join(f"{brand} {n}" for brand, n in mark.stored.items()) or "none yet")
     out.print(
         Text.assemble(
             (f"{mark.now:%a %H:%M} UTC", "bold"),
@@ -55,7 +54,7 @@ def _print_incidents(report: DemoReport) -> None:
         status = incident.status
         if incident.resolved_at:
             status += f" {_when(incident.resolved_at)}"
-        line = Text(f"  #{incident.id:<3} {incident.brand:<8} ")
+        line = Text(f"  #{incident.id:<3} {inline(incident.brand):<8} ")
         line.append(f"{incident.severity:<10}", SEVERITY_STYLE.get(incident.severity, ""))
         line.append(f"{incident.kind:<12} {incident.category:<14} opened "
                     f"{_when(incident.opened_at)}  {status}")
@@ -78,11 +77,11 @@ def _print_alerts(report: DemoReport) -> None:
         for row in rows:
             line = Text(f"    {_when(row.sent_at) or 'not sent':<10} {row.reason:<10} ")
             line.append(f"{row.severity:<10}", SEVERITY_STYLE.get(row.severity, ""))
-            line.append(f"{one_line(row.channel):<8} ")
-            line.append(f"{one_line(report.destinations.get(row.channel, '')):<24} ")
+            line.append(f"{inline(row.channel):<8} ")
+            line.append(f"{inline(report.destinations.get(row.channel, '')):<24} ")
             line.append(row.status, STATUS_STYLE.get(row.status, ""))
             if row.status not in ("sent", "merged") and row.last_error:
-                line.append(f": {one_line(row.last_error)[:100]}")
+                line.append(f": {inline(row.last_error)[:100]}")
             out.print(line, soft_wrap=True)
 
 

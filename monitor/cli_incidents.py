@@ -1,14 +1,14 @@
 """`brand-monitor incidents ...`: list, show, acknowledge, note and resolve incidents.
 
 Mention text, summaries, authors and notes are untrusted: they reach the terminal only through
-`monitor.cli.plain` (escape sequences stripped, rich `Text`, never markup).
+`cli_common.plain` (escape sequences, control and bidi characters stripped, rich `Text`, never
+markup), `cli_common.print_json` (those characters escaped) or `_cell` (stripped, for CSV).
 """
 
 from __future__ import annotations
 
 import asyncio
 import csv
-import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -90,7 +90,9 @@ def _incident_row(incident: Incident) -> dict[str, Any]:
 
 
 def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
+    """A CSV cell from untrusted text: no terminal escapes or bidi controls, never a formula."""
+    # Cleaned first: "\u202e=HYPERLINK(...)" must not slip past the formula check.
+    text = base.clean("" if value is None else str(value), keep_newlines=True)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
@@ -99,7 +101,7 @@ def _when(value: datetime | None) -> str:
 
 
 def _severity(severity: str) -> Text:
-    return Text(severity, style=SEVERITY_STYLE.get(severity, ""))
+    return Text(base.clean(severity), style=SEVERITY_STYLE.get(severity, ""))
 
 
 @app.command("list")
@@ -137,8 +139,7 @@ def list_incidents(
         ),
     )
     if as_json:
-        rows = [_incident_row(i) for i in incidents]
-        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        base.print_json([_incident_row(i) for i in incidents])
         return
     if as_csv:
         columns = ["id", "opened_at", "brand", "kind", "category", "severity", "status", "risk",
@@ -160,8 +161,8 @@ def list_incidents(
     for incident in incidents:
         table.add_row(
             str(incident.id), _when(incident.opened_at), base.plain(incident.brand),
-            _severity(incident.severity), incident.status,
-            f"{incident.kind}/{incident.category}", str(incident.mention_count),
+            _severity(incident.severity), base.plain(incident.status),
+            base.plain(f"{incident.kind}/{incident.category}"), str(incident.mention_count),
             str(incident.author_count), base.plain(", ".join(incident.platforms)),
             base.plain(incident.summary, 80),
         )
@@ -204,7 +205,7 @@ def show(
             ],
             "top_mentions": found["mentions"],
         }
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        base.print_json(data)
         return
     _print_incident(incident, found)
 
@@ -220,7 +221,7 @@ def _print_incident(incident: Incident, found: dict[str, Any]) -> None:
     out = base.out
     head = Text(f"incident {incident.id}  ")
     head.append_text(_severity(incident.severity))
-    head.append(f"  {incident.status}  {incident.kind}/{incident.category}  brand ")
+    head.append(base.clean(f"  {incident.status}  {incident.kind}/{incident.category}  brand "))
     head.append_text(base.plain(incident.brand))
     out.print(head)
     out.print(base.plain(incident.summary))
@@ -267,14 +268,15 @@ def _print_incident(incident: Incident, found: dict[str, Any]) -> None:
 
     why = Table("factor", "value", "detail", title="why")
     for factor in incident.factors:
-        why.add_row(factor.name, f"{factor.value:.2f}", base.plain(factor.detail))
+        why.add_row(base.plain(factor.name), f"{factor.value:.2f}", base.plain(factor.detail))
     out.print(why)
 
     timeline = Table("at (UTC)", "event", "by", "detail", title="timeline")
     for event in found["events"]:
         detail = ", ".join(f"{k}={v}" for k, v in event.detail.items() if v not in (None, ""))
         timeline.add_row(
-            _when(event.at), event.kind, base.plain(event.actor), base.plain(detail, 100)
+            _when(event.at), base.plain(event.kind), base.plain(event.actor),
+            base.plain(detail, 100),
         )
     out.print(timeline)
 

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from monitor.cli_common import DEFAULT_CONFIG, ConfigOption, _load, err, fail, out, parse_since
+from monitor.cli_common import (
+    DEFAULT_CONFIG,
+    ConfigOption,
+    _load,
+    err,
+    fail,
+    out,
+    parse_since,
+    print_json,
+    say,
+)
 from monitor.configtypes import parse_duration
 from monitor.replay import ReplayError, ReplayRecord, ReplayReport, format_lines, read_records
 
@@ -49,10 +58,11 @@ def _run(
         except ReplayError as exc:
             raise fail(str(exc)) from None
     if as_json:
-        out.print_json(json.dumps(report.as_dict()))
+        print_json(report.as_dict())
         return
+    # format_lines quotes brands, platforms and projections as they are: clean every line.
     for line in format_lines(report):
-        out.print(line, markup=False, highlight=False, soft_wrap=True)
+        say(line)
     if db is None:
         out.print("(replay database was temporary; keep one with --db FILE)", markup=False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -197,6 +198,37 @@ class Config(Strict):
     def enabled_sources(self) -> list[SourceConfig]:
         """Sources to poll."""
         return [s for s in self.sources if s.enabled]
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether binding to `host` keeps a server reachable from this machine only."""
+    name = host.strip().removeprefix("[").removesuffix("]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        # "" binds every interface, and any other name may resolve to a network address:
+        # only a literal loopback address (or localhost) counts as private.
+        return False
+
+
+def exposure_warnings(config: Config) -> list[str]:
+    """Why the configured server is reachable from the network (empty when it is not)."""
+    server = config.server
+    if not server.enabled or is_loopback_host(server.host):
+        return []
+    intake = [s.name for s in config.enabled_sources() if connector_class(s.kind).push_only]
+    reachable = "/healthz and /metrics (no authentication, no TLS)"
+    if intake:
+        routes = ", ".join(f"/ingest/{name}" for name in intake)
+        reachable = f"/healthz, /metrics (no authentication, no TLS) and the webhook intake {routes}"
+    return [
+        f"[server] host = {server.host!r} is not a loopback address: {reachable} can be "
+        f"reached from the network on port {server.port}. Set [server] host = \"127.0.0.1\" "
+        "(or \"::1\"), or keep it only behind a reverse proxy or firewall that adds TLS and "
+        "access control."
+    ]
 
 
 def _loc(parts: tuple[int | str, ...]) -> str:

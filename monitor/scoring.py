@@ -8,13 +8,13 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Protocol
 
 from monitor.clock import Clock
 from monitor.metrics import Metrics
 from monitor.records import Mention, Score
 from monitor.store import Store
+from monitor.worker_thread import DaemonThreadExecutor
 
 if TYPE_CHECKING:
     from monitor.config import BrandConfig
@@ -87,10 +87,12 @@ class ScoringStage:
         self.dropped = 0  # mentions not queued because the queue was full (the sweep finds them)
         self._queue: asyncio.Queue[Mention] = asyncio.Queue(maxsize=queue_size)
         self._queued_ids: set[int] = set()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring")
+        self._executor = DaemonThreadExecutor("scoring")
         self._listeners: list[ScoredListener] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._last_load_attempt = float("-inf")
+        self._closing = False
+        self._scoring_batch = False
         self.scored_total = 0
 
     def on_scored(self, listener: ScoredListener) -> None:
@@ -132,6 +134,7 @@ class ScoringStage:
         self._last_load_attempt = now
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
+        log.info("loading models; mentions are stored meanwhile and scored once they load")
         try:
             self.scorer = await loop.run_in_executor(self._executor, self._load_scorer)
         except Exception as exc:
@@ -179,13 +182,15 @@ class ScoringStage:
         return batch
 
     async def _work(self) -> None:
-        while True:
+        while not self._closing:
             batch = await self._next_batch()
+            self._scoring_batch = True
             try:
                 await self.score_batch(batch)
             except Exception:
                 log.exception("scoring a batch of %d mentions failed; they stay unscored", len(batch))
             finally:
+                self._scoring_batch = False
                 for mention in batch:
                     self._queued_ids.discard(mention.id or -1)
 
@@ -228,13 +233,21 @@ class ScoringStage:
                 while self._queue.qsize() or self._queued_ids:
                     await asyncio.sleep(0.01)
 
-    async def stop(self, timeout: float = 10.0) -> None:
-        """Finish queued work (bounded), then stop the worker."""
-        if self.scorer is not None:
-            await self.drain(timeout)
+    async def stop(self, grace: float = 5.0) -> None:
+        """Finish the batch being scored (bounded), then stop; the rest waits for the next start.
+
+        Queued mentions are already stored: the sweep scores them after a restart, so a stop
+        never waits for a deep queue or for the models to finish loading.
+        """
+        self._closing = True
+        worker = self._tasks[0] if self._tasks else None
+        if worker is not None and self._scoring_batch:
+            await asyncio.wait({worker}, timeout=grace)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._executor.shutdown(wait=False)
+        if self._queue.qsize():
+            log.info("%d queued mentions will be scored at the next start", self._queue.qsize())
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -34,6 +35,7 @@ from monitor.store import Store, retention_cutoff
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE = 10.0  # seconds in-flight polls get to finish on SIGTERM
+STOP_DEADLINE = 30.0  # the whole stop, well inside systemd's default 90 s
 
 
 def http_limits(config: Config) -> HttpLimits:
@@ -315,11 +317,26 @@ class Service:
 
 
 async def run_service(config: Config) -> None:
-    """Run the daemon until SIGTERM/SIGINT."""
+    """Run the daemon until SIGTERM/SIGINT; a signal during start-up stops it too."""
     service = Service(config)
+    service.install_signal_handlers()
     try:
-        await service.start()
-        service.install_signal_handlers()
-        await service.wait()
+        starting = asyncio.create_task(service.start(), name="start")
+        stop_requested = asyncio.create_task(service.wait(), name="wait-for-stop")
+        await asyncio.wait({starting, stop_requested}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            log.info("stop requested during start-up")
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+        else:
+            starting.result()  # a failed start raises here
+            await stop_requested
+        stop_requested.cancel()
     finally:
-        await service.stop()
+        try:
+            await asyncio.wait_for(service.stop(), timeout=STOP_DEADLINE)
+        except TimeoutError:
+            # systemd kills at 90 s; exiting first keeps the log truthful. Unfinished work is
+            # redone at the next start (stored mentions are rescored, outbox rows re-sent).
+            log.error("stopping took over %.0fs; exiting without waiting further", STOP_DEADLINE)

@@ -1,0 +1,69 @@
+"""A one-thread executor whose thread never holds up the process's exit."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+_Job = tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+
+
+class DaemonThreadExecutor(Executor):
+    """Runs submitted calls in order on one daemon thread.
+
+    `ThreadPoolExecutor` threads are joined when the interpreter exits, so a daemon stopped
+    while its models load (tens of seconds on a cold disk) would wait for the load to finish.
+    Work cut short here is only scoring: unscored mentions are picked up at the next start.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        """Queue `fn(*args, **kwargs)`; the thread starts on first use."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError(f"the {self._name} thread has been shut down")
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._thread.start()
+            future: Future[T] = Future()
+            self._jobs.put((future, fn, args, kwargs))
+            return future
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            future, fn, args, kwargs = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:  # handed to the caller, like ThreadPoolExecutor
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Stop after the running call; queued calls are cancelled when `cancel_futures`."""
+        with self._lock:
+            self._closed = True
+            if cancel_futures:
+                while True:
+                    try:
+                        job = self._jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    if job is not None:
+                        job[0].cancel()
+            self._jobs.put(None)
+            thread = self._thread
+        if wait and thread is not None:
+            thread.join()

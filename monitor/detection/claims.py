@@ -22,9 +22,10 @@ import logging
 import math
 import re
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -124,6 +125,20 @@ class ClaimCluster:
     def audience(self) -> int:
         """Sum of the largest reach seen per distinct author carrying the claim."""
         return sum(self.authors.values())
+
+    def meaning(self) -> dict[str, Any]:
+        """The per-language centroids as plain data, to survive a restart."""
+        return {
+            lang: {"n": self.embedded[lang], "centroid": [round(float(x), 5) for x in vector]}
+            for lang, vector in self.centroids.items()
+        }
+
+    def restore_meaning(self, saved: dict[str, Any]) -> None:
+        """Take back centroids saved by `meaning` (restored members carry no embeddings)."""
+        for lang, entry in saved.items():
+            if lang not in self.centroids and entry.get("centroid"):
+                self.centroids[lang] = np.asarray(entry["centroid"], dtype=np.float32)
+                self.embedded[lang] = int(entry.get("n", 1))
 
     def claims(self) -> list[ClaimMember]:
         """The members asserting the claim, oldest first."""
@@ -296,6 +311,7 @@ class ClaimIndex:
             tuple[datetime, str, str, np.ndarray | None, str]
         ] = deque(maxlen=_PENDING_EVERYDAY)
         self._waiting: dict[str, deque[_Waiting]] = {}  # supporters with no claim yet
+        self._pinned: set[str] = set()  # keys of incidents' clusters, while restoring
 
     def __len__(self) -> int:
         return len(self._clusters)
@@ -317,10 +333,17 @@ class ClaimIndex:
         self,
         scored: Iterable[tuple[Mention, Score, np.ndarray | None]],
         now: datetime,
+        assigned: Mapping[tuple[int, str], str] | None = None,
     ) -> list[ClaimCluster]:
-        """Cluster the claims (and counter-claims) of a batch; return the clusters they changed."""
+        """Cluster the claims (and counter-claims) of a batch; return the clusters they changed.
+
+        `assigned` maps (mention id, brand) to the cluster key the mention belonged to before a
+        restart (its incident's key): such mentions rejoin that cluster whatever their order,
+        so an open incident keeps its claim.
+        """
         changed: dict[str, ClaimCluster] = {}
         self._settle_everyday(now)
+        self._pinned = set(assigned.values()) if assigned else set()
         for mention, score, embedding in scored:
             if not mention.brands:
                 continue
@@ -341,6 +364,15 @@ class ClaimIndex:
             fingerprint = content_fingerprint(mention.text)
             links = mention_links(mention) | claim_tags(mention.text)
             for brand in mention.brands:
+                key = assigned.get((mention.id, brand)) if assigned and mention.id else None
+                if key is not None:
+                    cluster = self._clusters.get(key) or self._new_cluster(
+                        brand, mention, at, key=key
+                    )
+                    # Kept apart from other clusters live, so no bridging or merging here.
+                    self._join(cluster, mention, said, score, vector, fingerprint, links, at, lang)
+                    changed[cluster.key] = cluster
+                    continue
                 replied = self._replied(brand, mention, at)
                 if position == "counter":
                     cluster = replied or self._answered(brand, fingerprint, links, vector, at, lang)
@@ -375,6 +407,7 @@ class ClaimIndex:
                     self._adopt(cluster, at)
                 changed[cluster.key] = cluster
         self._evict()
+        self._pinned = set()
         return [self._clusters[k] for k in changed if k in self._clusters]
 
     def _candidates(
@@ -650,8 +683,13 @@ class ClaimIndex:
         return cluster
 
     def _merge(self, one: ClaimCluster, two: ClaimCluster) -> ClaimCluster:
-        """Fold the younger cluster into the older; return the survivor."""
-        keep, gone = sorted((one, two), key=lambda c: (c.first_seen, c.key))
+        """Fold the younger cluster into the older; return the survivor.
+
+        While restoring, a cluster that carries an incident's key survives whatever its age.
+        """
+        keep, gone = sorted(
+            (one, two), key=lambda c: (c.key not in self._pinned, c.first_seen, c.key)
+        )
         if keep is gone:
             return keep
         merged = sorted([*keep.members, *gone.members], key=lambda m: m.at)
@@ -691,10 +729,12 @@ class ClaimIndex:
     def _live(self, cluster: ClaimCluster, at: datetime) -> bool:
         return abs((at - cluster.last_seen).total_seconds()) <= self.window.total_seconds()
 
-    def _new_cluster(self, brand: str, mention: Mention, at: datetime) -> ClaimCluster:
+    def _new_cluster(
+        self, brand: str, mention: Mention, at: datetime, key: str | None = None
+    ) -> ClaimCluster:
         self._seq += 1
         anchor = mention.id if mention.id is not None else f"n{self._seq}"
-        key = f"claim:{brand}:{anchor}"
+        key = key or f"claim:{brand}:{anchor}"
         cluster = ClaimCluster(
             key=key, brand=brand, first_seen=at, last_seen=at,
             members=deque(maxlen=self.settings.max_members),

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from monitor.clock import Clock, from_iso
+from monitor.clock import Clock, from_iso, iso
 from monitor.detection.claims import ClaimCluster, ClaimIndex
 from monitor.detection.risk import assess_claim
 from monitor.detection.settings import DetectionConfig
@@ -17,6 +17,7 @@ from monitor.records import Incident, Mention, Score
 from monitor.store import Store
 
 log = logging.getLogger(__name__)
+MEANINGS = "claim-meanings"  # detector_state key: centroids of claims with active incidents
 
 
 def _snapshots(db: object, mention_ids: list[int]) -> list[EngagementSnapshot]:
@@ -38,6 +39,19 @@ def _active_keys(db: object) -> set[str]:
         "AND cluster_key IS NOT NULL"
     ).fetchall()
     return {r[0] for r in rows}
+
+
+def _incident_members(db: object, since: str) -> dict[tuple[int, str], str]:
+    """(mention id, brand) -> cluster key, for claim incidents active or resolved since."""
+    rows = db.execute(  # type: ignore[attr-defined]
+        "SELECT im.mention_id, i.brand, i.cluster_key FROM incidents i "
+        "JOIN incident_mentions im ON im.incident_id = i.id "
+        "WHERE i.cluster_key LIKE 'claim:%' "
+        "AND (i.status IN ('open', 'acknowledged') OR i.resolved_at >= ?) "
+        "ORDER BY i.id",
+        [since],
+    ).fetchall()
+    return {(r[0], r[1]): r[2] for r in rows}
 
 
 class DetectionEngine:
@@ -68,16 +82,24 @@ class DetectionEngine:
     async def restore(self) -> int:
         """Rebuild the claim clusters of the last claim window from the store after a restart.
 
-        Embeddings are not stored, so restored members join by link, hashtag, reply, name,
-        near-duplicate and (non-English posts) the spreading claim of their category, not by
-        meaning; keys are the same as before the restart when the same first mention anchors a
-        cluster.
+        A mention that belongs to a claim incident rejoins that incident's cluster under the
+        same key, so the open incident is found again (not opened twice). Embeddings are not
+        stored, so the other mentions join by link, hashtag, reply, name, near-duplicate and
+        (non-English posts) the spreading claim of their category, not by meaning.
         """
         now = self.clock.now()
         since = now - self.claims.window
         scored = await self.store.scored_mentions(since)
-        self.claims.add([(m, s, None) for m, s in scored], now)
-        self.claims.take_merges()  # the incidents were merged when it happened live
+        members = await self.store.read(_incident_members, iso(since))
+        self.claims.add([(m, s, None) for m, s in scored], now, assigned=members)
+        for survivor, absorbed in self.claims.take_merges():
+            # Two incidents' clusters met again: fold them as the live path would.
+            await self.book.merge(survivor, absorbed, now)
+        saved = await self.store.load_detector_state(MEANINGS) or {}
+        for key, meaning in saved.items():
+            cluster = self.claims.get(key)
+            if cluster is not None:
+                cluster.restore_meaning(meaning)
         keys = await self.store.read(_active_keys)
         live = {c.key for c in self.claims.clusters()}
         self._tracked = {k for k in keys if k in live or k.startswith("volume:")}
@@ -102,6 +124,21 @@ class DetectionEngine:
                 self._tracked.add(survivor)
         for cluster in changed:
             await self._assess_safely(cluster, now)
+        if any(c.key in self._tracked and c.centroids for c in changed):
+            await self._save_meanings(now)
+
+    async def _save_meanings(self, now: datetime) -> None:
+        """Keep the centroids of claims with active incidents, so new posts that say the same
+        thing in other words still join them after a restart."""
+        meanings = {}
+        for key in sorted(self._tracked):
+            cluster = self.claims.get(key)
+            if cluster is not None and cluster.centroids:
+                meanings[key] = cluster.meaning()
+        try:
+            await self.store.save_detector_states({MEANINGS: meanings}, now)
+        except Exception:  # detection goes on; a restart then joins by links and names only
+            log.exception("saving claim centroids failed")
 
     async def _assess_safely(self, cluster: ClaimCluster, now: datetime) -> None:
         try:

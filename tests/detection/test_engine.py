@@ -134,3 +134,57 @@ async def test_restart_restores_clusters_so_a_growing_claim_keeps_its_incident(
     assert [i.id for i in after] == [first[0].id]
     assert after[0].mention_count == 40
     await store.close()
+
+
+async def test_restart_keeps_the_incident_of_a_claim_whose_members_came_out_of_order(
+    tmp_path: Path,
+) -> None:
+    """A feed item published before the claim's first post but stored after it anchors the
+    cluster when it is rebuilt in published order; the open incident must still be found."""
+    config = parse_config({"brands": [{"name": "acme"}]})
+    clock = VirtualClock(T0)
+    texts = [
+        "Acme cola made my whole family sick last night",
+        "after one can of acme cola my son was vomiting for hours",
+        "two of us got food poisoning from the acme cola bottles",
+        "my wife ended up in hospital after drinking acme cola",
+        "acme cola gave my roommate the worst stomach cramps",
+    ]
+
+    def post(n: int, text: str, minutes: float, link: str | None = None) -> tuple:
+        m = mention(n, text + (f" {link}" if link else ""), minutes=minutes, reach=20_000,
+                    platform=["x", "reddit", "mastodon"][n % 3])
+        m.id = None
+        s = replace(score(harm="health_safety", harm_confidence=0.9),
+                    embedding=claim_vector(4, jitter=n))
+        return m, s
+
+    async def engine_on(store: Store) -> DetectionEngine:
+        book = IncidentBook(store, Router(config).route, clock, config.detection)
+        engine = DetectionEngine(store, book, clock, config.detection)
+        await engine.restore()
+        return engine
+
+    store = await Store(tmp_path / "bm.db").open()
+    engine = await engine_on(store)
+    clock.set(at(20))
+    await feed(engine, store, clock, [post(n, texts[n - 1], 10 + n) for n in range(1, 5)])
+    # Published at minute 2 (before all of them) but fetched late; it joins by meaning.
+    await feed(engine, store, clock, [post(5, texts[4], 2, link="https://v.example/cola")])
+    [first] = await engine.book.list()
+    await store.close()
+
+    store = await Store(tmp_path / "bm.db").open()  # the daemon restarts
+    engine = await engine_on(store)
+    assert engine.claims.get(first.cluster_key) is not None
+    clock.set(at(30))
+    # New posts: one says the same thing in other words, one shares the late item's link.
+    await feed(engine, store, clock, [post(6, "my daughter threw up all night after one can", 25)])
+    assert [(i.id, i.mention_count) for i in await engine.book.list()] == [(first.id, 6)]
+    await feed(engine, store, clock, [
+        post(7, "Acme cola is poisoning people, look", 26, link="https://v.example/cola"),
+    ])
+    after = await engine.book.list()
+    assert [i.id for i in after] == [first.id], [(i.id, i.cluster_key) for i in after]
+    assert after[0].mention_count == 7
+    await store.close()

@@ -61,7 +61,8 @@ def plain(text: str | None, width: int | None = None) -> Text:
 
 def say(text: str) -> None:
     """Print one line that may quote config or user values: controls removed, never markup."""
-    out.print(clean(text), markup=False, highlight=False, soft_wrap=True)
+    # A Text, not a str: rich reads neither markup nor emoji codes (":warning:") in it.
+    out.print(Text(clean(text)), soft_wrap=True)
 
 
 def json_text(data: Any) -> str:

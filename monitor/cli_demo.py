@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from monitor.cli_common import clean, fail, inline, out, plain
+from monitor.cli_common import clean, fail, inline, out, plain, say
 from monitor.demo.script import DAY_HOURS, DAY_START
 
 if TYPE_CHECKING:  # the run module pulls in aiohttp and aiosmtpd: only when the demo runs
@@ -31,11 +31,6 @@ def _when(when: datetime | None) -> str:
     return when.strftime("%a %H:%M") if when else ""
 
 
-def _say(text: str) -> None:
-    """One line (it may quote paths and brand names): no markup, never wrapped."""
-    out.print(clean(text), markup=False, highlight=False, soft_wrap=True)
-
-
 def _hour_line(mark: HourMark) -> None:
     stored = clean(", ".join(f"{brand} {n}" for brand, n in mark.stored.items()) or "none yet")
     out.print(
@@ -49,7 +44,7 @@ def _hour_line(mark: HourMark) -> None:
 
 
 def _print_incidents(report: DemoReport) -> None:
-    _say("Incidents")
+    say("Incidents")
     for incident in report.incidents:
         status = incident.status
         if incident.resolved_at:
@@ -66,13 +61,13 @@ def _print_incidents(report: DemoReport) -> None:
 
 
 def _print_alerts(report: DemoReport) -> None:
-    _say("Where the alerts went (virtual time sent, reason, severity, channel, to, status)")
+    say("Where the alerts went (virtual time sent, reason, severity, channel, to, status)")
     by_incident: dict[int | None, list[AlertRow]] = {}
     for row in report.alerts:
         by_incident.setdefault(row.incident_id, []).append(row)
     brands = {i.id: i.brand for i in report.incidents}
     for incident_id, rows in by_incident.items():
-        _say(f"  incident #{incident_id} ({brands.get(incident_id or 0, '?')})"
+        say(f"  incident #{incident_id} ({brands.get(incident_id or 0, '?')})"
              if incident_id is not None else "  no incident")
         for row in rows:
             line = Text(f"    {_when(row.sent_at) or 'not sent':<10} {row.reason:<10} ")
@@ -89,39 +84,39 @@ def _print_report(report: DemoReport) -> None:
     stored = sum(report.stored.values())
     per_brand = ", ".join(f"{brand} {n}" for brand, n in report.stored.items())
     out.print()
-    _say(
+    say(
         f"Day over: {report.start:%a %H:%M} to {report.end:%a %H:%M} UTC played in "
         f"{report.seconds:.1f} s; {report.published} posts published, {stored} mentions stored "
         f"({per_brand})."
     )
     requests = ", ".join(f"{platform} {n}" for platform, n in sorted(report.requests.items()))
-    _say(f"The sources made {sum(report.requests.values())} requests to the feed server "
+    say(f"The sources made {sum(report.requests.values())} requests to the feed server "
          f"({requests}).")
     out.print()
     if report.incidents:
         _print_incidents(report)
     else:
-        _say("No incidents were opened.")
+        say("No incidents were opened.")
     out.print()
     if report.alerts:
         _print_alerts(report)
     else:
-        _say("No alerts were sent.")
+        say("No alerts were sent.")
     out.print()
-    _say(f"Email: {len(report.emails)} message(s) in the capture mailbox {report.mbox}")
-    _say("  (open it with any mail reader, e.g. mutt -f FILE)")
+    say(f"Email: {len(report.emails)} message(s) in the capture mailbox {report.mbox}")
+    say("  (open it with any mail reader, e.g. mutt -f FILE)")
     db = report.database
     first = report.incidents[0].id if report.incidents else 1
     out.print()
-    _say(f"Next steps: everything is kept in {report.out_dir}")
+    say(f"Next steps: everything is kept in {report.out_dir}")
     for command in (
         f"brand-monitor incidents list --db {db}",
         f"brand-monitor incidents show {first} --db {db}",
         f"brand-monitor alerts list --db {db}",
         f'brand-monitor mentions search "sick" --db {db}',
     ):
-        _say(f"  {command}")
-    _say(f"  the config the daemon ran with: {report.config_file}")
+        say(f"  {command}")
+    say(f"  the config the daemon ran with: {report.config_file}")
 
 
 def demo_command(
@@ -142,12 +137,12 @@ def demo_command(
 
     setup_logging("WARNING", "text")
     target = out_dir or Path(tempfile.mkdtemp(prefix="brand-monitor-demo-"))
-    _say("brand-monitor demo: a scripted day for two fictional brands, Kestrel (snack bars) "
+    say("brand-monitor demo: a scripted day for two fictional brands, Kestrel (snack bars) "
          "and Voltra (phones)")
-    _say("  feeds:  news (RSS), Reddit, Mastodon, Bluesky, X and YouTube, served on 127.0.0.1")
-    _say("  alerts: this console, and email to a capture mailbox on 127.0.0.1")
-    _say(f"  output: {target}")
-    _say(f"  virtual time: {hours:g} h from {DAY_START:%a %Y-%m-%d %H:%M} UTC, as fast as this "
+    say("  feeds:  news (RSS), Reddit, Mastodon, Bluesky, X and YouTube, served on 127.0.0.1")
+    say("  alerts: this console, and email to a capture mailbox on 127.0.0.1")
+    say(f"  output: {target}")
+    say(f"  virtual time: {hours:g} h from {DAY_START:%a %Y-%m-%d %H:%M} UTC, as fast as this "
          "machine goes (loading the models takes a few seconds)")
     out.print()
     try:

@@ -72,12 +72,24 @@ class Receiver:
     requests: list[dict[str, Any]] = field(default_factory=list)
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     delay: float = 0.0
+    hold: asyncio.Event | None = None  # when given, every answer waits until it is set
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)  # set at each request
+    handling: int = 0  # requests being handled now
+    peak: int = 0  # most requests handled at once
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.requests.append({"key": request.headers["Idempotency-Key"], **body})
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        self.arrived.set()
+        self.handling += 1
+        self.peak = max(self.peak, self.handling)
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            if self.hold is not None:
+                await self.hold.wait()
+        finally:
+            self.handling -= 1
         if self.script:
             status, headers = self.script.pop(0)
             return web.Response(status=status, text="scripted", headers=headers)

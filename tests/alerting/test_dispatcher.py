@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,8 +20,10 @@ from monitor.alerting.config import AlertingConfig, RouteConfig
 from monitor.alerting.dispatcher import AlertDispatcher, due_reminders
 from monitor.alerting.routing import AlertPlan, Router
 from monitor.alerting.settings import WebhookSettings
-from monitor.clock import VirtualClock, iso
+from monitor.clock import Clock, SystemClock, VirtualClock, iso
 from monitor.configtypes import EnvSecret
+from monitor.incidents import IncidentBook
+from monitor.records import Assessment, Mention, RiskFactor
 from monitor.store import Store
 from tests.alerting.dispatch_support import (
     HOOK_SECRET,
@@ -354,3 +358,127 @@ async def test_background_task_delivers_and_stops(
     await dispatcher.stop(timeout=5)
     assert len(receiver.requests) == 1
     assert iso((await rows(store))[0].sent_at) == iso(T0)
+
+
+# -- the live loop: woken by outbox writes, sleeping until the next due time ------------------
+
+
+async def open_claim(store: Store, clock: Clock, book: IncidentBook, n: int) -> int:
+    """Open an incident through the incident book, as detection does; returns its id."""
+    now = clock.now()
+    mentions = await store.save_mentions([
+        Mention(
+            platform="reddit", external_id=f"t3_wake{n}_{i}", text=f"Acme cola made me sick {i}",
+            author=f"u/wake{n}_{i}", published_at=now, source="reddit-food", brands=("Acme",),
+            fetched_at=now,
+        )
+        for i in range(3)
+    ])
+    incident = await book.apply(Assessment(
+        brand="Acme", kind="viral_claim", key=f"claim:wake-{n}", category="health_safety",
+        risk=0.72, severity="high", factors=[RiskFactor("harm", 0.74, "health/safety claim")],
+        summary=f"Acme cola made people sick (claim {n})",
+        mention_ids=[m.id for m in mentions if m.id is not None], author_count=3,
+        platforms=["reddit"], at=now,
+    ))
+    assert incident is not None
+    return incident.id
+
+
+async def test_an_opened_incident_wakes_the_dispatcher_instead_of_waiting_for_its_poll(
+    store: Store, server: TestServer, receiver: Receiver
+) -> None:
+    clock = SystemClock()
+    # A poll this slow would make the alert late by up to 30 s; the outbox write must wake it.
+    dispatcher = make_dispatcher(store, server, clock, poll_interval="30s")
+    book = IncidentBook(store, dispatcher.router.route, clock, group_wait=0)
+    await dispatcher.start()
+    try:
+        await asyncio.wait_for(dispatcher.wait_idle(), 10)  # it looked once and now sleeps
+        incident = await open_claim(store, clock, book, 1)
+        await asyncio.wait_for(receiver.arrived.wait(), 10)
+        [request] = receiver.requests
+        assert request["key"] == f"incident-{incident}:opened:high"
+        # Again once it is idle: each new row wakes it, not only the first.
+        await asyncio.wait_for(dispatcher.wait_idle(), 10)
+        receiver.arrived.clear()
+        second = await open_claim(store, clock, book, 2)
+        await asyncio.wait_for(receiver.arrived.wait(), 10)
+        assert receiver.keys[-1] == f"incident-{second}:opened:high"
+    finally:
+        await dispatcher.stop(timeout=5)
+
+
+async def test_the_end_of_a_group_wait_wakes_the_dispatcher(
+    store: Store, server: TestServer, receiver: Receiver
+) -> None:
+    clock = SystemClock()
+    dispatcher = make_dispatcher(store, server, clock, poll_interval="30s")
+    group_wait = 0.3
+    book = IncidentBook(store, dispatcher.router.route, clock, group_wait=group_wait)
+    await dispatcher.start()
+    try:
+        incident = await open_claim(store, clock, book, 1)
+        opened = time.monotonic()
+        await asyncio.wait_for(receiver.arrived.wait(), 10)  # the poll would take 30 s
+        # Sent when the group wait ended, not as soon as the row was written.
+        assert time.monotonic() - opened >= group_wait - 0.05
+        assert receiver.keys == [f"incident-{incident}:opened:high"]
+    finally:
+        await dispatcher.stop(timeout=5)
+
+
+async def test_a_slow_channel_does_not_hold_up_the_others(
+    store: Store, server: TestServer, receiver: Receiver, aiohttp_server: ServerFactory
+) -> None:
+    slow = Receiver(hold=asyncio.Event())
+    slow_server = await aiohttp_server(slow.app())
+    plan = AlertPlan(
+        alerting=AlertingConfig(poll_interval=30, max_in_flight_per_channel=2),
+        channels=[hook_settings(server), hook_settings(slow_server, "slow")],
+    )
+    clock = SystemClock()
+    channels = {"hook": webhook_channel(server, clock), "slow": webhook_channel(
+        slow_server, clock, "slow")}
+    dispatcher = AlertDispatcher(store, Router(plan), channels, clock=clock)
+    incidents = [await new_incident(store, clock) for _ in range(5)]
+    for incident in incidents:
+        await enqueue(store, incident, "opened", "high", clock.now(), channels=("slow", "hook"))
+    await dispatcher.start()
+    try:
+        async def fast_done() -> None:
+            while len(receiver.requests) < len(incidents):
+                receiver.arrived.clear()
+                await receiver.arrived.wait()
+
+        # Every alert reaches the fast channel while the slow one holds its two sends.
+        await asyncio.wait_for(fast_done(), 10)
+        assert sorted(r["incident"]["id"] for r in receiver.requests) == incidents
+        assert len(slow.requests) == 2 and slow.peak == 2
+        assert slow.hold is not None
+        slow.hold.set()
+        async def slow_done() -> None:
+            while len(slow.requests) < len(incidents):
+                slow.arrived.clear()
+                await slow.arrived.wait()
+
+        await asyncio.wait_for(slow_done(), 10)
+        assert slow.peak == 2  # never more than max_in_flight_per_channel at once
+    finally:
+        await dispatcher.stop(timeout=5)
+    assert sorted(r.status for r in await rows(store)) == ["sent"] * 10
+
+
+async def test_a_failing_wake_up_does_not_undo_the_incident_change(
+    store: Store, clock: VirtualClock
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("event loop is closed")
+
+    unwatch = await store.read(outbox.watch, broken)
+    try:
+        incident = await new_incident(store, clock)
+        assert await enqueue(store, incident, "opened", "high", clock.now())
+    finally:
+        unwatch()
+    assert [r.status for r in await rows(store)] == ["pending"]

@@ -8,7 +8,7 @@ import re
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
-from monitor.clock import Clock
+from monitor.clock import Clock, sane_published
 from monitor.dedupe import canonical_url
 from monitor.language import detect_language
 from monitor.matching import BrandMatcher
@@ -81,8 +81,9 @@ class Pipeline:
             mention.brands = matched
             mention.source = source
             mention.fetched_at = now
-            if mention.published_at is not None and mention.published_at > now:
-                mention.published_at = now  # future-dated entries would skew volume buckets
+            # Future dates would skew volume buckets; pre-web dates (year 999, epoch 0) are
+            # feed errors: the mention keeps its first-seen time instead.
+            mention.published_at = sane_published(mention.published_at, now)
             mention.canonical_url = canonical_url(mention.url) if mention.url else None
             kept.append(mention)
         return kept

@@ -23,7 +23,7 @@ from monitor.alerting.dispatcher import AlertDispatcher, due_reminders
 from monitor.alerting.routing import Router
 from monitor.alerting.settings import default_channels
 from monitor.clock import Clock, SystemClock
-from monitor.config import Config
+from monitor.config import Config, exposure_warnings
 from monitor.detection.engine import DetectionEngine
 from monitor.incidents import IncidentBook
 from monitor.matching import BrandMatcher
@@ -239,6 +239,8 @@ class Service:
         sockets = getattr(server, "sockets", None) or []
         self.http_port = sockets[0].getsockname()[1] if sockets else self.config.server.port
         log.info("HTTP server on http://%s:%s", self.config.server.host, self.http_port)
+        for warning in exposure_warnings(self.config):
+            log.warning(warning)
 
     async def health(self) -> tuple[bool, dict[str, Any]]:
         """Whether store and scheduler are alive, with per-source health."""

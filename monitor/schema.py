@@ -202,4 +202,32 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        5,
+        "indexes for retention pruning",
+        """
+        -- Deleting a mention cascades to incident_mentions by mention_id, and pruning skips
+        -- mentions that are incident evidence: without this index each deleted mention scans the
+        -- whole table (30 s for one day of a 1M-mention store).
+        CREATE INDEX incident_mentions_mention ON incident_mentions (mention_id);
+        -- Volume buckets are pruned by age; the primary key starts with the brand.
+        CREATE INDEX volume_buckets_start ON volume_buckets (bucket_start);
+        """,
+    ),
+    (
+        6,
+        "repair pre-web publication dates",
+        """
+        -- Before 0.3 a feed's year-999 date was stored unpadded ("999-06-01..."): it sorted
+        -- after every real date, so retention never removed the row and detection read it as
+        -- recent. Such dates (and any before 1990) become unknown, as the ingest now does.
+        UPDATE mentions SET published_at = NULL, seen_at = fetched_at
+        WHERE published_at IS NOT NULL
+          AND (published_at < '1990' OR published_at NOT GLOB '[12][0-9][0-9][0-9]-*');
+        UPDATE mentions SET seen_at = fetched_at
+        WHERE seen_at < '1990' OR seen_at NOT GLOB '[12][0-9][0-9][0-9]-*';
+        DELETE FROM volume_buckets
+        WHERE bucket_start < '1990' OR bucket_start NOT GLOB '[12][0-9][0-9][0-9]-*';
+        """,
+    ),
 ]

@@ -1,12 +1,10 @@
-"""SQLite storage via sqlite-utils: one thread owns the connection; async methods queue work to it."""
+"""SQLite storage via sqlite-utils: one thread owns the connection; async methods queue to it."""
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import json
 import logging
-import os
 import re
 import sqlite3
 import time
@@ -20,17 +18,21 @@ from typing import Any, TypeVar
 from sqlite_utils import Database
 
 from monitor.clock import from_iso, iso
+from monitor.dbfile import DatabaseLock, StoreError, explain, not_writable
 from monitor.records import Engagement, EngagementUpdate, Mention, Score
 from monitor.schema import MIGRATIONS
+
+__all__ = ["BUCKET_SECONDS", "PRUNE_BATCH", "SourceState", "Store", "StoreError"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 BUCKET_SECONDS = 300
+# Mentions deleted per write job when pruning: small enough that ingestion, incidents and alert
+# delivery queued behind a prune wait milliseconds, not the whole prune.
+PRUNE_BATCH = 500
+# Stored values a row converter may fail on (a timestamp or JSON another version wrote oddly).
+_UNREADABLE = (ValueError, TypeError, AttributeError, KeyError)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-
-
-class StoreError(Exception):
-    """The database cannot be used (locked by another daemon, unreadable, bad query)."""
 
 
 @dataclass(slots=True)
@@ -69,13 +71,15 @@ class Store:
         *,
         exclusive: bool = False,
         on_write: Callable[[float], None] | None = None,
+        busy_timeout: float = 10.0,
     ) -> None:
         self.path = Path(path)
         self.exclusive = exclusive
+        self.busy_timeout = busy_timeout  # seconds to wait for another process's write lock
         self._on_write = on_write
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         self._db: Database | None = None
-        self._lock_file: Any = None
+        self._lock: DatabaseLock | None = None
         self._pending = 0
         self._closed = False
 
@@ -85,50 +89,61 @@ class Store:
         return self._pending
 
     async def open(self) -> Store:
-        """Take the daemon lock (if exclusive), open the database and apply migrations."""
+        """Take the daemon lock (if exclusive), open the database and apply migrations.
+
+        Raises StoreError with one plain line when the database is locked, damaged, read-only
+        or in a directory this user cannot write to.
+        """
         await self._call(self._open_sync)
         return self
 
     def _open_sync(self) -> None:
-        if self.path.parent and not self.path.parent.exists():
+        try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create directory {self.path.parent} for database {self.path}: "
+                f"{exc.strerror or exc}. Create it, or set [storage] path to a writable place"
+            ) from None
+        # A daemon must write; a command that only reads may use a read-only file.
+        problem = not_writable(self.path, check_file=self.exclusive)
+        if problem:
+            raise StoreError(problem)
         if self.exclusive:
-            self._take_lock()
+            self._lock = DatabaseLock.acquire(self.path)
+        doing = ["opening it"]  # the step under way, for the error message
         try:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open database {self.path}: {exc}") from None
-        conn.execute("PRAGMA busy_timeout = 5000")
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path} is not a SQLite database ({exc})") from None
+            self._connect(doing)
+        except BaseException as exc:
+            if self._db is not None:
+                self._db.conn.close()
+                self._db = None
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(explain(self.path, exc, doing[-1], self.busy_timeout)) from None
+            raise
+
+    def _connect(self, doing: list[str]) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
+        self._db = Database(conn)
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+        doing.append("switching it to WAL mode")
+        conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        self._db = Database(conn)
-        self._migrate()
+        self._migrate(doing)
+        if self.exclusive:
+            # A daemon writes from its first poll: find out now, not in the first job, when
+            # another process holds the write lock.
+            doing.append("checking at start that it can be written")
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("COMMIT")
 
-    def _take_lock(self) -> None:
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        handle = open(lock_path, "a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            owner = handle.read().strip() or "unknown"
-            handle.close()
-            raise StoreError(
-                f"another brand-monitor daemon (pid {owner}) is already using {self.path}; "
-                "stop it first, or give this one its own [storage] path"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self._lock_file = handle
-
-    def _migrate(self) -> None:
+    def _migrate(self, doing: list[str]) -> None:
         db = self._require_db()
+        doing.append("reading its schema version")
         db.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
@@ -137,6 +152,7 @@ class Store:
         for version, name, script in MIGRATIONS:
             if version in applied:
                 continue
+            doing.append(f"applying schema migration {version} ({name})")
             statements = list(sqlite_statements(script))
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -181,7 +197,12 @@ class Store:
         def run() -> T:
             db = self._require_db()
             started = time.perf_counter()
-            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(
+                    explain(self.path, exc, "starting a write", self.busy_timeout)
+                ) from None
             try:
                 result = fn(db, *args)
                 db.execute("COMMIT")
@@ -210,9 +231,9 @@ class Store:
                 finally:
                     self._db.conn.close()
                     self._db = None
-            if self._lock_file is not None:
-                self._lock_file.close()
-                self._lock_file = None
+            if self._lock is not None:  # after the connection: see monitor.dbfile
+                self._lock.release()
+                self._lock = None
 
         await self._call(shutdown)
         self._closed = True
@@ -225,7 +246,7 @@ class Store:
     # -- mentions ---------------------------------------------------------------------------
 
     async def save_mentions(self, mentions: Sequence[Mention]) -> list[Mention]:
-        """Insert mentions not seen before (by platform+id or canonical URL); return the new ones."""
+        """Insert mentions not seen before (by platform+id or canonical URL); return new ones."""
         return await self.transaction(_insert_mentions, list(mentions))
 
     async def add_engagement(self, updates: Sequence[EngagementUpdate]) -> int:
@@ -233,7 +254,7 @@ class Store:
         return await self.transaction(_insert_engagement, list(updates))
 
     async def refresh_candidates(self, source: str, since: datetime, limit: int) -> list[str]:
-        """External ids of a source's mentions to re-read: open-incident evidence first, then newest."""
+        """External ids of a source's mentions to re-read: open-incident evidence, then newest."""
 
         def run(db: Database) -> list[str]:
             rows = db.execute(
@@ -264,7 +285,7 @@ class Store:
                 )
             )
         )
-        return [_row_to_mention(r) for r in rows]
+        return _readable(rows, _row_to_mention, "mentions")
 
     async def scored_mentions(self, since: datetime) -> list[tuple[Mention, Score]]:
         """Mentions first seen since a time with their scores, oldest first (detection restore)."""
@@ -281,18 +302,7 @@ class Store:
                 )
             )
         )
-        return [
-            (
-                _row_to_mention(r),
-                Score(
-                    sentiment=r["s_sentiment"], p_negative=r["s_p_negative"],
-                    p_neutral=r["s_p_neutral"], p_positive=r["s_p_positive"],
-                    complaint=r["s_complaint"], harm_category=r["s_harm_category"],
-                    harm_confidence=r["s_harm_confidence"], model=r["s_model"],
-                ),
-            )
-            for r in rows
-        ]
+        return _readable(rows, _row_to_scored, "mentions")
 
     async def search_mentions(
         self,
@@ -302,7 +312,7 @@ class Store:
         since: datetime | None = None,
         limit: int = 20,
     ) -> list[dict[str, Any]]:
-        """Mentions matching an FTS5 query (newest first); raises StoreError on a malformed query."""
+        """Mentions matching an FTS5 query, newest first; StoreError on a malformed query."""
 
         def run(db: Database) -> list[dict[str, Any]]:
             where, args = [], []
@@ -344,47 +354,50 @@ class Store:
     async def volume(self, brand: str, since: datetime) -> list[tuple[datetime, int, int]]:
         """(bucket start, total, negative) for a brand since a time, oldest first."""
         rows = await self.read(
-            lambda db: db.execute(
+            lambda db: list(db.query(
                 "SELECT bucket_start, total, negative FROM volume_buckets "
                 "WHERE brand = ? AND bucket_start >= ? ORDER BY bucket_start",
                 [brand, iso(since)],
-            ).fetchall()
+            ))
         )
-        return [(from_iso(r[0]), r[1], r[2]) for r in rows]  # type: ignore[misc]
+        return _readable(rows, _row_to_bucket, "volume_buckets", key="bucket_start")
 
-    async def prune(self, older_than: datetime) -> int:
-        """Delete mentions (and their scores, engagement) first seen before `older_than`."""
+    async def prune(self, older_than: datetime, *, batch: int = PRUNE_BATCH) -> int:
+        """Delete mentions (and their scores, engagement) first seen before `older_than`.
 
-        def run(db: Database) -> int:
-            cutoff = iso(older_than)
-            # Mentions attached to an incident are evidence: keep them as long as the incident.
-            cur = db.execute(
-                "DELETE FROM mentions WHERE seen_at < ? AND id NOT IN "
-                "(SELECT mention_id FROM incident_mentions)",
-                [cutoff],
-            )
-            db.execute("DELETE FROM volume_buckets WHERE bucket_start < ?", [cutoff])
-            return int(cur.rowcount)
-
-        return await self.transaction(run)
+        Works in write jobs of at most `batch` mentions so that other store work (ingestion,
+        incidents, alert delivery) runs between them; returns how many mentions were deleted.
+        """
+        cutoff = iso(older_than)
+        removed = 0
+        after: tuple[str, int] | None = None
+        while True:
+            deleted, after = await self.transaction(_prune_mentions, cutoff, after, batch)
+            removed += deleted
+            if after is None:
+                break
+        while await self.transaction(_prune_buckets, cutoff, batch) == batch:
+            pass
+        return removed
 
     # -- source state -----------------------------------------------------------------------
 
     async def source_state(self, name: str) -> SourceState | None:
         """Persisted state of one source, or None before its first poll."""
 
-        def run(db: Database) -> SourceState | None:
-            rows = list(db.query("SELECT * FROM source_state WHERE name = ?", [name]))
-            return _row_to_state(rows[0]) if rows else None
-
-        return await self.read(run)
+        rows = await self.read(
+            lambda db: list(db.query("SELECT * FROM source_state WHERE name = ?", [name]))
+        )
+        # An unreadable row reads as no state: the source starts afresh and overwrites it.
+        states = _readable(rows, _row_to_state, "source_state", key="name")
+        return states[0] if states else None
 
     async def source_states(self) -> list[SourceState]:
         """All persisted source states, by name."""
         rows = await self.read(
             lambda db: list(db.query("SELECT * FROM source_state ORDER BY name"))
         )
-        return [_row_to_state(r) for r in rows]
+        return _readable(rows, _row_to_state, "source_state", key="name")
 
     async def save_source_state(self, state: SourceState) -> None:
         """Insert or replace one source's state."""
@@ -411,11 +424,12 @@ class Store:
     async def load_detector_state(self, key: str) -> dict[str, Any] | None:
         """Saved state of a streaming detector, or None."""
 
-        def run(db: Database) -> dict[str, Any] | None:
-            row = db.execute("SELECT state FROM detector_state WHERE key = ?", [key]).fetchone()
-            return json.loads(row[0]) if row else None
-
-        return await self.read(run)
+        rows = await self.read(
+            lambda db: list(db.query("SELECT key, state FROM detector_state WHERE key = ?", [key]))
+        )
+        # An unreadable state reads as none saved: the detector learns afresh.
+        states = _readable(rows, _row_to_detector_state, "detector_state", key="key")
+        return states[0] if states else None
 
     async def save_detector_states(self, states: dict[str, dict[str, Any]], at: datetime) -> None:
         """Persist several detectors' states in one transaction."""
@@ -535,6 +549,84 @@ def _insert_scores(db: Database, scored: list[tuple[Mention, Score]], at: dateti
         "UPDATE volume_buckets SET negative = negative + ? WHERE brand = ? AND bucket_start = ?",
         [(n, brand, bucket) for (brand, bucket), n in negative.items()],
     )
+
+
+def _prune_mentions(
+    db: Database, cutoff: str, after: tuple[str, int] | None, batch: int
+) -> tuple[int, tuple[str, int] | None]:
+    """Delete up to `batch` mentions older than `cutoff`, in (seen_at, id) order past `after`.
+
+    Returns how many were deleted and where the next batch starts (None when done). Walking on
+    from `after` instead of from the oldest never rescans the evidence mentions kept behind.
+    """
+    past = "AND (seen_at, id) > (?, ?) " if after else ""
+    rows = db.execute(
+        "SELECT id, seen_at FROM mentions WHERE seen_at < ? " + past
+        + "ORDER BY seen_at, id LIMIT ?",
+        [cutoff, *(after or ()), batch],
+    ).fetchall()
+    if not rows:
+        return 0, None
+    ids = [row[0] for row in rows]
+    # Mentions attached to an incident are evidence: keep them as long as the incident.
+    cur = db.execute(
+        f"DELETE FROM mentions WHERE id IN ({', '.join('?' for _ in ids)}) AND NOT EXISTS "
+        "(SELECT 1 FROM incident_mentions im WHERE im.mention_id = mentions.id)",
+        ids,
+    )
+    last = rows[-1]
+    return int(cur.rowcount), ((last[1], last[0]) if len(rows) == batch else None)
+
+
+def _prune_buckets(db: Database, cutoff: str, batch: int) -> int:
+    """Delete up to `batch` volume buckets that start before `cutoff`; returns how many."""
+    cur = db.execute(
+        "DELETE FROM volume_buckets WHERE rowid IN "
+        "(SELECT rowid FROM volume_buckets WHERE bucket_start < ? LIMIT ?)",
+        [cutoff, batch],
+    )
+    return int(cur.rowcount)
+
+
+def _readable(
+    rows: Iterable[dict[str, Any]], convert: Callable[[dict[str, Any]], T], table: str,
+    key: str = "id",
+) -> list[T]:
+    """Convert rows, skipping with one log line each any row whose stored values cannot be read."""
+    converted: list[T] = []
+    for row in rows:
+        try:
+            converted.append(convert(row))
+        except _UNREADABLE as exc:
+            log.warning(
+                "skipped %s row %s=%r: a stored value cannot be read (%s: %s); the row stays "
+                "in the database until fixed or deleted with sqlite3",
+                table, key, row.get(key), type(exc).__name__, exc,
+            )
+    return converted
+
+
+def _row_to_scored(row: dict[str, Any]) -> tuple[Mention, Score]:
+    return _row_to_mention(row), Score(
+        sentiment=row["s_sentiment"], p_negative=row["s_p_negative"],
+        p_neutral=row["s_p_neutral"], p_positive=row["s_p_positive"],
+        complaint=row["s_complaint"], harm_category=row["s_harm_category"],
+        harm_confidence=row["s_harm_confidence"], model=row["s_model"],
+    )
+
+
+def _row_to_bucket(row: dict[str, Any]) -> tuple[datetime, int, int]:
+    start = from_iso(row["bucket_start"])
+    if start is None:
+        raise ValueError("empty bucket_start")
+    return start, row["total"], row["negative"]
+
+
+def _row_to_detector_state(row: dict[str, Any]) -> dict[str, Any]:
+    state = json.loads(row["state"])
+    if not isinstance(state, dict):
+        raise TypeError(f"saved state is a JSON {type(state).__name__}, not an object")
+    return state
 
 
 def _row_to_mention(row: dict[str, Any]) -> Mention:

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import logging
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from connectors.textutil import encodable
 from monitor.clock import Clock, SystemClock
 from monitor.records import EngagementUpdate, Mention
 
 if TYPE_CHECKING:
     from connectors.http import HttpClient
+
+log = logging.getLogger(__name__)
+
+Item = TypeVar("Item")
+Mapped = TypeVar("Mapped")
+# Mention fields that hold text from the outside world.
+_TEXT_FIELDS = (
+    "platform", "external_id", "text", "url", "title", "author", "lang", "parent_id", "source",
+)
+# Keys under which platforms put an item's own id, to name a skipped item in the log.
+_ID_KEYS = ("id", "name", "objectID", "uri", "guid", "link", "url")
 
 
 class SourceError(Exception):
@@ -63,6 +77,63 @@ class FetchResult:
     budget: RateBudget | None = None
     skipped: int = 0  # items dropped because they were malformed (each logged once)
 
+    def __post_init__(self) -> None:
+        # The last gate before the store: one lone surrogate would fail the whole batch's write.
+        self.mentions = [encodable_mention(m) for m in self.mentions]
+
+
+def encodable_mention(mention: Mention) -> Mention:
+    """`mention` itself when all its text encodes as UTF-8, else a copy with that text repaired."""
+    changes: dict[str, str] = {}
+    for name in _TEXT_FIELDS:
+        value = getattr(mention, name)
+        if isinstance(value, str):
+            repaired = encodable(value)
+            if repaired is not value:
+                changes[name] = repaired
+    return dataclasses.replace(mention, **changes) if changes else mention
+
+
+def item_label(item: Any, index: int) -> str:
+    """How a log line names a raw item: its position, and its own id when one can be found."""
+    for holder in (item, item.get("data") if isinstance(item, dict) else None):
+        if not isinstance(holder, dict):
+            continue
+        for key in _ID_KEYS:
+            value = holder.get(key)
+            if isinstance(value, str | int) and not isinstance(value, bool) and value != "":
+                return f"{index} ({key} {encodable(str(value))[:80]!r})"
+    return str(index)
+
+
+def map_items(
+    source: str, items: Iterable[Item], to_record: Callable[[Item], Mapped | None]
+) -> tuple[list[Mapped], int]:
+    """Map a page of raw items; one that cannot be mapped is skipped and logged, not the page.
+
+    `to_record` returns None for an item it knows to be unusable (and logs why itself); an
+    exception it raises is logged here as one line naming the source, the item and the reason.
+    Returns the mapped records and how many items were skipped.
+    """
+    mapped: list[Mapped] = []
+    skipped = 0
+    for index, item in enumerate(items):
+        try:
+            record = to_record(item)
+        except Exception as exc:  # one malformed item must not cost the rest of the page
+            skipped += 1
+            reason = encodable(str(exc)).replace("\n", " ")[:200] or "no detail"
+            log.warning(
+                "source %s: skipped item %s: cannot read it (%s: %s); the rest of the page is kept",
+                source, item_label(item, index), type(exc).__name__, reason,
+            )
+            continue
+        if record is None:
+            skipped += 1
+        else:
+            mapped.append(record)
+    return mapped, skipped
+
 
 class SourceOptions(BaseModel):
     """Per-kind options from a `[[sources]]` table; subclasses add fields. Unknown keys fail."""
@@ -71,7 +142,7 @@ class SourceOptions(BaseModel):
 
 
 class Connector(ABC):
-    """One source kind. Maps the platform's format to `Mention`; never sleeps or touches the store."""
+    """One source kind: maps its format to `Mention`; never sleeps or touches the store."""
 
     kind: ClassVar[str]
     platform: ClassVar[str]

@@ -19,6 +19,7 @@ from connectors.base import (
     RateLimited,
     SourceError,
     SourceOptions,
+    map_items,
 )
 from connectors.http import DEFAULT_RETRY_AFTER, HttpClient, HttpResponse, parse_retry_after
 from connectors.textutil import fold_whitespace, parse_date
@@ -154,13 +155,11 @@ class BlueskyConnector(Connector):
             items = body.get("posts") if isinstance(body, dict) else None
             if not isinstance(items, list):
                 raise SourceError(f"Bluesky answered the search for {query!r} without a posts list")
+            parsed_posts, page_skipped = map_items(self.name, items, self._mention)
+            skipped += page_skipped
             reached_known = False
-            for item in items:
-                parsed = self._mention(item)
-                if parsed is None:
-                    skipped += 1
-                    continue
-                mention, sort_at, did = parsed
+            for parsed in parsed_posts:
+                mention, sort_at, _ = parsed
                 if state is not None and not _is_new(mention.external_id, sort_at, state):
                     reached_known = True
                     continue
@@ -192,9 +191,8 @@ class BlueskyConnector(Connector):
             if not isinstance(items, list):
                 raise SourceError("Bluesky answered getPosts without a posts list")
             observed = self.clock.now()
-            for item in items:
-                parsed = self._mention(item)
-                if parsed is not None and parsed[0].engagement is not None:
+            for parsed in map_items(self.name, items, self._mention)[0]:
+                if parsed[0].engagement is not None:
                     updates.append(
                         EngagementUpdate(
                             platform=self.platform,

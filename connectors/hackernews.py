@@ -17,6 +17,7 @@ from connectors.base import (
     RateLimited,
     SourceError,
     SourceOptions,
+    map_items,
 )
 from connectors.http import HttpClient, HttpResponse
 from connectors.textutil import fold_whitespace, html_to_text
@@ -128,12 +129,9 @@ class HackerNewsConnector(Connector):
             hits = body.get("hits") if isinstance(body, dict) else None
             if not isinstance(hits, list):
                 raise SourceError(f"HN search answered {query!r} without a hits list")
-            for hit in hits:
-                mention = self._mention(hit)
-                if mention is None:
-                    skipped += 1
-                elif mention.external_id not in recent:
-                    mentions.append(mention)
+            page_mentions, page_skipped = map_items(self.name, hits, self._mention)
+            skipped += page_skipped
+            mentions += [m for m in page_mentions if m.external_id not in recent]
             pages = body.get("nbPages")
             last_page = not hits or not isinstance(pages, int) or page + 1 >= pages
             # The first poll takes only the newest page: history is not what we watch for.
@@ -177,9 +175,8 @@ class HackerNewsConnector(Connector):
             if not isinstance(hits, list):
                 raise SourceError("HN search answered a refresh without a hits list")
             observed = self.clock.now()
-            for hit in hits:
-                mention = self._mention(hit)
-                if mention is not None and mention.engagement is not None:
+            for mention in map_items(self.name, hits, self._mention)[0]:
+                if mention.engagement is not None:
                     updates.append(
                         EngagementUpdate(
                             platform=self.platform,

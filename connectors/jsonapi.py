@@ -35,6 +35,7 @@ from connectors.base import (
     RateLimited,
     SourceError,
     SourceOptions,
+    map_items,
 )
 from connectors.http import DEFAULT_RETRY_AFTER, HttpClient, HttpResponse, parse_retry_after
 from connectors.textutil import fold_whitespace, html_to_text, parse_date
@@ -343,15 +344,9 @@ class JsonApiConnector(Connector):
             raise self._scrubbed(exc) from None
 
         items = self._items(body)
-        mentions: list[Mention] = []
-        skipped = 0
-        for index, item in enumerate(items[: self.opts.max_items]):
-            mention, problem = self._mention(item)
-            if mention is None:
-                skipped += 1
-                log.info("source %s: skipped item %d: %s", self.name, index, problem)
-                continue
-            mentions.append(mention)
+        mentions, skipped = map_items(
+            self.name, enumerate(items[: self.opts.max_items]), self._indexed_mention
+        )
         if len(items) > self.opts.max_items:
             log.warning(
                 "source %s: response had %d items; read the first %d (max_items)",
@@ -374,12 +369,26 @@ class JsonApiConnector(Connector):
             raise SourceError(
                 f"{self.opts.url} answered JSON that is not an object or array; check the url"
             )
-        found = compile_selector(self.opts.items).findall(body)
+        try:
+            found = compile_selector(self.opts.items).findall(body)
+        except jsonpath.JSONPathError as exc:
+            raise SourceError(
+                f"source {self.name}: the items selector {self.opts.items!r} failed on the "
+                f"response of {self.opts.url}: {exc}; check `items`"
+            ) from None
         if len(found) == 1 and isinstance(found[0], list):
             return list(found[0])  # `$.items` given where `$.items[*]` was meant
         if not found:
             log.debug("source %s: items selector %r matched nothing", self.name, self.opts.items)
         return list(found)
+
+    def _indexed_mention(self, indexed: tuple[int, Any]) -> Mention | None:
+        """The mention of one item; None (logged with the reason) when it cannot be one."""
+        index, item = indexed
+        mention, problem = self._mention(item)
+        if mention is None:
+            log.info("source %s: skipped item %d: %s", self.name, index, problem)
+        return mention
 
     def _mention(self, item: Any) -> tuple[Mention | None, str]:
         fields = self.opts.fields

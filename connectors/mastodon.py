@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -20,6 +21,7 @@ from connectors.base import (
     RateLimited,
     SourceError,
     SourceOptions,
+    map_items,
 )
 from connectors.http import HttpClient, HttpResponse
 from connectors.textutil import fold_whitespace, html_to_text, parse_date
@@ -238,10 +240,9 @@ class MastodonConnector(Connector):
         self, instance: MastodonInstance, statuses: list[Any], min_id: str | None
     ) -> tuple[list[Mention], str | None, int, bool]:
         """Mentions newer than `min_id`, the newest id, the skipped count, and if older ids came."""
-        mentions: list[Mention] = []
         newest: str | None = None
-        skipped = 0
         reached = False
+        unseen: list[Any] = []
         for status in statuses:
             local_id = status.get("id") if isinstance(status, dict) else None
             if isinstance(local_id, str) and local_id:
@@ -249,11 +250,8 @@ class MastodonConnector(Connector):
                 if min_id is not None and _id_key(local_id) <= _id_key(min_id):
                     reached = True  # e.g. a search that ignores min_id and ranks by relevance
                     continue
-            mention = self._mention(instance, status)
-            if mention is None:
-                skipped += 1
-            else:
-                mentions.append(mention)
+            unseen.append(status)
+        mentions, skipped = map_items(self.name, unseen, partial(self._mention, instance))
         return mentions, newest, skipped, reached
 
     async def refresh(self, refs: Sequence[str]) -> list[EngagementUpdate]:
@@ -279,7 +277,9 @@ class MastodonConnector(Connector):
             )
             if response.status in (404, 410):
                 continue  # deleted since: nothing to count
-            mention = self._mention(instance, self._json(response, "refreshing counters"))
+            status = self._json(response, "refreshing counters")
+            refreshed = map_items(self.name, [status], partial(self._mention, instance))[0]
+            mention = refreshed[0] if refreshed else None
             if mention is not None and mention.engagement is not None:
                 updates.append(
                     EngagementUpdate(

@@ -20,6 +20,7 @@ from connectors.base import (
     RateLimited,
     SourceError,
     SourceOptions,
+    map_items,
 )
 from connectors.http import DEFAULT_RETRY_AFTER, HttpClient, HttpResponse, parse_retry_after
 from connectors.textutil import fold_whitespace
@@ -180,12 +181,10 @@ class RedditConnector(Connector):
                 params["after"] = after
             listing = await self._get_json(target.path, params, f"reading {target.key}")
             children, after = _listing(listing, target.key)
+            page_mentions, page_skipped = map_items(self.name, children, self._mention)
+            skipped += page_skipped
             reached_known = False
-            for child in children:
-                mention = self._mention(child)
-                if mention is None:
-                    skipped += 1
-                    continue
+            for mention in page_mentions:
                 if state is not None and not _is_new(mention, state):
                     reached_known = True
                     continue
@@ -212,9 +211,8 @@ class RedditConnector(Connector):
             )
             children, _ = _listing(listing, "api/info")
             observed = self.clock.now()
-            for child in children:
-                mention = self._mention(child)
-                if mention is not None and mention.engagement is not None:
+            for mention in map_items(self.name, children, self._mention)[0]:
+                if mention.engagement is not None:
                     updates.append(
                         EngagementUpdate(
                             platform=self.platform,

@@ -21,7 +21,14 @@ from defusedxml import EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import DefusedXMLParser
 from pydantic import Field, field_validator
 
-from connectors.base import Connector, Cursor, FetchResult, SourceError, SourceOptions
+from connectors.base import (
+    Connector,
+    Cursor,
+    FetchResult,
+    SourceError,
+    SourceOptions,
+    map_items,
+)
 from connectors.http import HttpClient, redact_url
 from connectors.textutil import charset_of, decode_xml, fold_whitespace, html_to_text, to_utc
 from monitor.clock import Clock
@@ -39,6 +46,32 @@ _XML_DECLARATION = re.compile(r"^<\?xml\s[^>]*>")
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _GOOGLE_HOST = re.compile(r"^(www\.)?google\.[a-z]{2,3}(\.[a-z]{2})?$")
 _HTML_START = re.compile(r"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])", re.I | re.S)
+# Bounds checked before feedparser runs (in a thread the poll timeout cannot stop): it spends
+# about 40 us and some hundreds of bytes per element, so a few MB of <a><a><a>... cost a
+# minute of CPU and hundreds of MB. Real feeds nest a few levels (XHTML content a few dozen)
+# and hold a few thousand elements.
+MAX_XML_DEPTH = 100
+MAX_XML_TAGS = 200_000
+# Markup, scanned linearly: every alternative matches (to the end of the text at worst), so the
+# regex never retries from later positions. Inside a tag '<' cannot occur, which bounds it.
+_XML_MARKUP = re.compile(
+    r"<!\[CDATA\[.*?(?:\]\]>|\Z)"  # character data: tags written inside are text
+    r"|<!--.*?(?:-->|\Z)"
+    r"|<[?!][^<>]*>?"  # declaration or processing instruction
+    r"|<(/?)([^\s/<>!?]+)(?:[^<>\"']|\"[^<\"]*\"|'[^<']*')*>?",  # start, end or empty tag
+    re.S,
+)
+# HTML elements that never have an end tag; unescaped in ill-formed feeds ("<br>"), they must
+# not count as nesting.
+_VOID_ELEMENTS = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "meta", "param",
+     "track", "wbr"}
+)
+# Numeric character references feedparser's lenient parser cannot take: a surrogate (it raises
+# UnicodeEncodeError) or past U+10FFFF (ValueError); one such entity failed the whole feed.
+# Only references with enough digits to reach U+D800 are looked at.
+_REF = r"&#(?:[xX]0*([0-9a-fA-F]{4,})|0*([0-9]{5,}));"
+_RISKY_CHARREFS = re.compile(f"{_REF}(?:{_REF})?")
 
 
 class RssOptions(SourceOptions):
@@ -114,6 +147,62 @@ def _refuse_entity_declarations(data: bytes, shown: str) -> None:
     )
 
 
+def _code_point(hex_digits: str | None, decimal_digits: str | None) -> int:
+    if hex_digits is not None:
+        return int(hex_digits[:8], 16) if len(hex_digits) <= 8 else 0x110000
+    assert decimal_digits is not None
+    return int(decimal_digits) if len(decimal_digits) <= 8 else 0x110000
+
+
+def _charref(code: int, original: str) -> str:
+    return "&#xFFFD;" if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else original
+
+
+def _repair_charref(match: re.Match[str]) -> str:
+    head, _, tail = match.group(0).partition(";")
+    first_ref, second_ref = head + ";", tail  # tail is empty or the second reference
+    first = _code_point(match.group(1), match.group(2))
+    if not second_ref:
+        return _charref(first, first_ref)
+    second = _code_point(match.group(3), match.group(4))
+    if 0xD800 <= first <= 0xDBFF and 0xDC00 <= second <= 0xDFFF:
+        # A UTF-16 pair written as two references: the character it spells.
+        return f"&#x{0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00):X};"
+    return _charref(first, first_ref) + _charref(second, second_ref)
+
+
+def repair_charrefs(text: str) -> str:
+    """`text` with references to surrogates or beyond U+10FFFF turned into U+FFFD."""
+    return _RISKY_CHARREFS.sub(_repair_charref, text) if "&#" in text else text
+
+
+def check_nesting(data: str, shown: str) -> None:
+    """Raise SourceError when the document nests or holds more tags than feedparser can afford."""
+    open_elements: list[str] = []
+    for tags, match in enumerate(_XML_MARKUP.finditer(data), start=1):
+        if tags > MAX_XML_TAGS:
+            raise SourceError(
+                f"the feed at {shown} has more than {MAX_XML_TAGS} tags; brand-monitor does not "
+                "parse it, because it would cost minutes of CPU (no real feed is that large): "
+                "check the url"
+            )
+        name = match.group(2)
+        if name is None:
+            continue  # CDATA, comment, declaration
+        name = name.lower()
+        if match.group(1):  # an end tag closes its element and any left open inside it
+            if name in open_elements:
+                del open_elements[len(open_elements) - 1 - open_elements[::-1].index(name):]
+        elif not match.group().endswith("/>") and name not in _VOID_ELEMENTS:
+            open_elements.append(name)
+            if len(open_elements) > MAX_XML_DEPTH:
+                raise SourceError(
+                    f"the feed at {shown} nests elements deeper than {MAX_XML_DEPTH} levels; "
+                    "brand-monitor does not parse it, because such a document costs minutes of "
+                    "CPU and much memory (no real feed is that deep): check the url"
+                )
+
+
 def _utc(parsed: time.struct_time | None) -> datetime | None:
     if not parsed:
         return None
@@ -184,8 +273,13 @@ def _describe(error: object) -> str:
     return str(error) or type(error).__name__
 
 
-def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
-    """Parse one RSS/Atom document (blocking: run it in a thread); SourceError if unusable."""
+def parse_feed(
+    body: bytes, headers: Mapping[str, str], url: str, source: str | None = None
+) -> ParsedFeed:
+    """Parse one RSS/Atom document (blocking: run it in a thread); SourceError if unusable.
+
+    `source` names the configured source in log lines about skipped entries (default: the url).
+    """
     shown = redact_url(url)
     lowered = {key.lower(): value for key, value in headers.items()}
     media_type = lowered.get("content-type", "").split(";")[0].strip().lower() or "no type"
@@ -197,24 +291,30 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
         raise SourceError(
             f"{shown} returned JSON ({media_type}), not an RSS or Atom feed; check the url"
         )
+    text = repair_charrefs(text)
     # feedparser gets UTF-8 and is told so: the charset decision above already applied the
     # HTTP and XML declarations, and feedparser alone would misread undeclared legacy bytes.
     # No newline after the declaration, so line numbers in parser errors match the original.
     data = '<?xml version="1.0" encoding="utf-8"?>' + _XML_DECLARATION.sub("", text, count=1)
     raw = data.encode("utf-8")
     _refuse_entity_declarations(raw, shown)
+    check_nesting(data, shown)
     feed_headers = {**lowered, "content-type": "application/xml; charset=utf-8"}
     feed_headers.setdefault("content-location", shown)
-    result = feedparser.parse(io.BytesIO(raw), response_headers=feed_headers)
+    try:
+        result = feedparser.parse(io.BytesIO(raw), response_headers=feed_headers)
+    except Exception as exc:  # feedparser's lenient parser raises on odd input; not our crash
+        raise SourceError(
+            f"cannot read a feed from {shown}: the feed parser failed "
+            f"({type(exc).__name__}: {str(exc)[:200]}); check that the url points at an RSS or "
+            "Atom feed, or tell its publisher"
+        ) from None
     version = str(result.get("version") or "")
     problem = _describe(result.get("bozo_exception")) if result.get("bozo") else None
     feed_language = (result.get("feed") or {}).get("language")
-    mentions: list[Mention] = []
-    for entry in result.entries:
-        mention = _entry_mention(entry, feed_language)
-        if mention is not None:
-            mentions.append(mention)
-    skipped = len(result.entries) - len(mentions)
+    mentions, skipped = map_items(
+        source or shown, result.entries, lambda entry: _entry_mention(entry, feed_language)
+    )
     if not mentions and (problem is not None or not version):
         if media_type in ("text/html", "application/xhtml+xml") or _HTML_START.match(text):
             raise SourceError(
@@ -230,7 +330,9 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
 
 
 def _fingerprint(external_id: str) -> str:
-    return hashlib.blake2b(external_id.encode("utf-8"), digest_size=8).hexdigest()
+    return hashlib.blake2b(
+        external_id.encode("utf-8", "surrogatepass"), digest_size=8
+    ).hexdigest()
 
 
 class RssConnector(Connector):
@@ -260,7 +362,9 @@ class RssConnector(Connector):
         if response.not_modified:
             return FetchResult(mentions=[], cursor=cursor, not_modified=True)
         response.raise_for_status()
-        parsed = await asyncio.to_thread(parse_feed, response.body, response.headers, response.url)
+        parsed = await asyncio.to_thread(
+            parse_feed, response.body, response.headers, response.url, self.name
+        )
         if parsed.problem:
             logger.info(
                 "feed of source %s is not well-formed (%s); kept the %d entries that parsed",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
+from typing import Any
 
 import charset_normalizer
 from charset_normalizer.md import mess_ratio
@@ -28,11 +29,33 @@ _INVISIBLE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]"
 )
 _WHITESPACE = re.compile(r"\s+")
+# Surrogate code points: valid in a Python str (JSON "\ud83d" makes one) but not encodable as
+# UTF-8, so a single one fails the database write of a whole batch.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encodable(text: str) -> str:
+    """`text` with surrogate pairs joined and lone surrogates replaced by U+FFFD."""
+    if not _SURROGATE.search(text):
+        return text
+    # Through UTF-16: a high+low pair becomes its real character, a lone half becomes U+FFFD.
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def encodable_json(value: Any) -> Any:
+    """A decoded JSON value with every string (keys too) made `encodable`; depth is bounded."""
+    if isinstance(value, str):
+        return encodable(value)
+    if isinstance(value, list):
+        return [encodable_json(item) for item in value]
+    if isinstance(value, dict):
+        return {encodable(str(k)): encodable_json(v) for k, v in value.items()}
+    return value
 
 
 def fold_whitespace(text: str) -> str:
     """Collapse runs of whitespace to one space, drop invisible characters, trim the ends."""
-    return _WHITESPACE.sub(" ", _INVISIBLE.sub("", text)).strip()
+    return _WHITESPACE.sub(" ", _INVISIBLE.sub("", encodable(text))).strip()
 
 
 class _TextExtractor(HTMLParser):

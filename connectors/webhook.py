@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
@@ -30,7 +29,8 @@ from pydantic import (
     field_validator,
 )
 
-from connectors.base import Connector, Cursor, FetchResult, SourceOptions
+from connectors.base import Connector, Cursor, FetchResult, SourceOptions, encodable_mention
+from connectors.http import NestingTooDeep, load_json
 from connectors.textutil import fold_whitespace, to_utc
 from monitor.clock import Clock, SystemClock
 from monitor.config import EnvSecret
@@ -233,10 +233,15 @@ class WebhookIntake:
             return _problem(401, problem)
 
         try:
-            payload = json.loads(body.decode("utf-8"))
+            body.decode("utf-8")
         except UnicodeDecodeError:
             return _problem(400, "body is not UTF-8 text")
-        except json.JSONDecodeError as exc:
+        try:
+            # Bounded nesting (deep JSON would raise RecursionError), strings made encodable.
+            payload = load_json(body)
+        except NestingTooDeep as exc:
+            return _problem(400, f"body is refused: {exc}; send mentions as flat objects")
+        except ValueError as exc:
             return _problem(400, f"body is not valid JSON: {exc}")
         items = self._items(payload)
         if items is None:
@@ -252,7 +257,7 @@ class WebhookIntake:
             except ValidationError as exc:
                 rejected.append({"index": index, "error": _item_error(exc)})
                 continue
-            mentions.append(pushed.to_mention(name, options.platform))
+            mentions.append(encodable_mention(pushed.to_mention(name, options.platform)))
 
         new = 0
         if mentions:

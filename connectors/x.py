@@ -11,6 +11,7 @@ import html
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
@@ -24,6 +25,7 @@ from connectors.base import (
     RateLimited,
     SourceError,
     SourceOptions,
+    map_items,
 )
 from connectors.http import DEFAULT_RETRY_AFTER, HttpClient, HttpResponse, parse_retry_after
 from connectors.textutil import fold_whitespace, parse_date
@@ -341,17 +343,11 @@ class XConnector(Connector):
             assert isinstance(meta, dict)
             if page == 0 and isinstance(meta.get("newest_id"), str):
                 newest_id = meta["newest_id"]
-            users = self._users(body)
-            for index, raw in enumerate(tweets):
-                mention = self._mention(raw, users)
-                if mention is None:
-                    skipped += 1
-                    log.info(
-                        "source %s: skipped post %d on page %d: no id, text or created_at",
-                        self.name, index, page + 1,
-                    )
-                    continue
-                mentions.append(mention)
+            page_mentions, page_skipped = map_items(
+                self.name, enumerate(tweets), partial(self._post, self._users(body), page + 1)
+            )
+            mentions += page_mentions
+            skipped += page_skipped
             token = meta.get("next_token")
             left = self._cap_left(read)
             if not isinstance(token, str) or left == 0:
@@ -424,6 +420,19 @@ class XConnector(Connector):
             views=_count(metrics.get("impression_count")),
             extra=extra,
         )
+
+    def _post(
+        self, users: Mapping[str, dict[str, Any]], page: int, indexed: tuple[int, Any]
+    ) -> Mention | None:
+        """One post of a search page; None (logged) when it lacks id, text or created_at."""
+        index, raw = indexed
+        mention = self._mention(raw, users)
+        if mention is None:
+            log.info(
+                "source %s: skipped post %d on page %d: no id, text or created_at",
+                self.name, index, page,
+            )
+        return mention
 
     def _mention(self, raw: Any, users: Mapping[str, dict[str, Any]]) -> Mention | None:
         if not isinstance(raw, dict):

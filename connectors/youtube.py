@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,7 @@ from connectors.base import (
     RateLimited,
     SourceError,
     SourceOptions,
+    map_items,
 )
 from connectors.http import HttpClient, HttpResponse, redact_url
 from connectors.textutil import fold_whitespace, parse_date
@@ -314,11 +316,11 @@ class YouTubeConnector(Connector):
             channels = sorted({item["channel_id"] for item in fresh if item["channel_id"]})
             reach = await self._subscribers(ledger, channels, now)
 
-        mentions: list[Mention] = []
+        mentions, unmapped = map_items(
+            self.name, fresh, lambda item: self._video_mention(item, videos.get(item["id"]), reach)
+        )
         for item in fresh:
-            mentions.append(self._video_mention(item, videos.get(item["id"]), reach))
-            published = item["published_at"]
-            newest = max(newest, published)
+            newest = max(newest, item["published_at"])
             seen.append(item["id"])
 
         tracked = self._tracked_videos(position, fresh, now)
@@ -344,7 +346,7 @@ class YouTubeConnector(Connector):
             mentions=mentions,
             cursor=Cursor(next_position),
             budget=self._budget(ledger, now),
-            skipped=skipped + comment_skipped,
+            skipped=skipped + unmapped + comment_skipped,
         )
 
     async def _search(
@@ -367,24 +369,32 @@ class YouTubeConnector(Connector):
         for page in range(self.opts.max_pages):
             data = self._json_object(await self._call(ledger, "search", params, SEARCH_COST, now))
             items = data.get("items", [])
-            for index, raw in enumerate(items if isinstance(items, list) else []):
-                item = self._search_item(raw)
-                if item is not None and any(f["id"] == item["id"] for f in found):
-                    continue  # pages can overlap when uploads arrive between the calls
-                if item is None:
-                    skipped += 1
-                    log.info(
-                        "source %s: skipped search result %d on page %d: no video id or "
-                        "publishedAt", self.name, index, page + 1,
-                    )
-                    continue
-                found.append(item)
+            page_items, page_skipped = map_items(
+                self.name,
+                enumerate(items if isinstance(items, list) else []),
+                partial(self._search_result, page + 1),
+            )
+            skipped += page_skipped
+            for item in page_items:
+                if not any(f["id"] == item["id"] for f in found):
+                    found.append(item)  # pages can overlap when uploads arrive between calls
             token = data.get("nextPageToken")
             # Another page also needs a videos.list call for its statistics.
             if not isinstance(token, str) or not ledger.affordable(SEARCH_COST + 2 * LIST_COST):
                 break
             params["pageToken"] = token
         return found, skipped
+
+    def _search_result(self, page: int, indexed: tuple[int, Any]) -> dict[str, Any] | None:
+        """One search result as a found video; None (logged) when it lacks id or publishedAt."""
+        index, raw = indexed
+        item = self._search_item(raw)
+        if item is None:
+            log.info(
+                "source %s: skipped search result %d on page %d: no video id or publishedAt",
+                self.name, index, page,
+            )
+        return item
 
     @staticmethod
     def _search_item(raw: Any) -> dict[str, Any] | None:
@@ -539,15 +549,13 @@ class YouTubeConnector(Connector):
             after = _when(since.get(video_id))
             newest = after
             items = data.get("items", [])
-            for index, raw in enumerate(items if isinstance(items, list) else []):
-                mention = self._comment_mention(raw)
-                if mention is None:
-                    skipped += 1
-                    log.info(
-                        "source %s: skipped comment thread %d on video %s: no id, text or "
-                        "publishedAt", self.name, index, video_id,
-                    )
-                    continue
+            thread_mentions, threads_skipped = map_items(
+                self.name,
+                enumerate(items if isinstance(items, list) else []),
+                partial(self._comment_thread, video_id),
+            )
+            skipped += threads_skipped
+            for mention in thread_mentions:
                 assert mention.published_at is not None
                 if after is not None and mention.published_at <= after:
                     continue
@@ -556,6 +564,17 @@ class YouTubeConnector(Connector):
             if newest is not None:
                 since[video_id] = _rfc3339(newest)
         return mentions, skipped
+
+    def _comment_thread(self, video_id: str, indexed: tuple[int, Any]) -> Mention | None:
+        """One comment thread as a mention; None (logged) when it lacks id, text or time."""
+        index, raw = indexed
+        mention = self._comment_mention(raw)
+        if mention is None:
+            log.info(
+                "source %s: skipped comment thread %d on video %s: no id, text or publishedAt",
+                self.name, index, video_id,
+            )
+        return mention
 
     def _comment_mention(self, raw: Any) -> Mention | None:
         if not isinstance(raw, dict) or not isinstance(raw.get("snippet"), dict):

@@ -200,6 +200,7 @@ class AlertDispatcher:
         self._idle = asyncio.Event()
         self._sends: set[asyncio.Task[None]] = set()  # held so they are not collected mid-send
         self._unwatch: Callable[[], None] | None = None
+        self._stranded: list[int] = []  # ids of rows whose outcome the store could not record
         self._stopping = False
         self.sent = 0
         self.failed = 0
@@ -263,38 +264,44 @@ class AlertDispatcher:
 
     async def _loop(self) -> None:
         try:
-            while not self._stopping:
-                self._wake.clear()  # before claiming, so a row written meanwhile is not missed
-                try:
-                    claim = await self._claim()
-                except Exception:
-                    log.exception("alert dispatcher failed a round; trying again shortly")
-                    claim = outbox.Claim(groups=[], next_due=None)
-                for group in claim.groups:
-                    send = asyncio.create_task(self._deliver_group(group))
-                    self._sends.add(send)
-                    send.add_done_callback(self._send_done)
-                if claim.groups:
-                    continue  # more may be due on channels with free slots
-                if not self._sends:
-                    self._idle.set()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self._sleep_seconds(claim.next_due))
-                except TimeoutError:
-                    pass
-                self._idle.clear()
-        finally:
+            await self._rounds()
             if self._sends:
-                # Cancelled by stop()'s timeout: gather passes the cancellation to the sends.
-                await asyncio.gather(*self._sends, return_exceptions=True)
+                await asyncio.gather(*self._sends, return_exceptions=True)  # stopping: finish them
+        except asyncio.CancelledError:
+            # stop() ran out of time: abandon the sends; their rows stay `sending` and go out
+            # again at the next start.
+            for send in self._sends:
+                send.cancel()
+            raise
+
+    async def _rounds(self) -> None:
+        """Claim and start sends until stopped, sleeping while nothing can be sent."""
+        while not self._stopping:
+            self._wake.clear()  # before claiming, so a row written meanwhile is not missed
+            try:
+                claim = await self._claim()
+            except Exception:
+                log.exception("alert dispatcher failed a round; trying again shortly")
+                claim = outbox.Claim(groups=[], next_due=None)
+            for group in claim.groups:
+                send = asyncio.create_task(self._deliver_group(group))
+                self._sends.add(send)
+                send.add_done_callback(self._send_done)
+            if claim.groups:
+                continue  # more may be due on channels with free slots
+            if not self._sends:
+                self._idle.set()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self._sleep_seconds(claim.next_due))
+            except TimeoutError:
+                pass
+            self._idle.clear()
 
     def _send_done(self, send: asyncio.Task[None]) -> None:
         self._sends.discard(send)
         self._wake.set()  # a slot is free, and rows waiting for this incident may go now
         if not send.cancelled() and send.exception() is not None:
-            # Even recording the failure failed (the store is in trouble): the rows stay
-            # `sending` and go out again at the next start.
-            log.error("alert send failed and could not be recorded", exc_info=send.exception())
+            log.error("alert send task failed", exc_info=send.exception())
 
     def _sleep_seconds(self, next_due: datetime | None) -> float:
         """Until the next group wait or backoff ends, at most the fallback poll interval."""
@@ -306,6 +313,10 @@ class AlertDispatcher:
         return wait
 
     async def _claim(self, limit: int = 100) -> outbox.Claim:
+        if self._stranded:
+            stranded = list(self._stranded)
+            await self.store.transaction(outbox.release_rows, stranded)
+            del self._stranded[: len(stranded)]
         now = self.clock.now()
         per_channel = self.settings.max_in_flight_per_channel
         return await self.store.transaction(outbox.claim_due, now, per_channel, limit)
@@ -324,7 +335,13 @@ class AlertDispatcher:
             log.exception("could not process alert(s) %s", [r.id for r in rows])
             now = self.clock.now()
             detail = f"internal error while sending: {type(exc).__name__}: {exc}"
-            await self.store.transaction(self._record_failure, rows, now, detail, True, None)
+            try:
+                await self.store.transaction(self._record_failure, rows, now, detail, True, None)
+            except Exception:
+                # The store refused this too. Rows left `sending` would hold one of the
+                # channel's slots until a restart: the next round puts them back to pending.
+                log.exception("could not record the failure of alert(s) %s", [r.id for r in rows])
+                self._stranded.extend(r.id for r in rows)
 
     async def _deliver(self, rows: list[AlertRow]) -> None:
         if rows[0].reason == digest.REASON:

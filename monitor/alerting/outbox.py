@@ -343,6 +343,16 @@ def release_in_flight(db: Database) -> int:
     return int(cur.rowcount)
 
 
+def release_rows(db: Database, alert_ids: list[int]) -> None:
+    """Put `sending` rows whose outcome could not be recorded back to pending (may repeat)."""
+    db.conn.executemany(
+        "UPDATE alerts SET status = 'pending', "
+        "last_error = 'outcome not recorded (database error); sending again' "
+        "WHERE id = ? AND status = 'sending'",
+        [(alert_id,) for alert_id in alert_ids],
+    )
+
+
 def thread_ref(db: Database, incident_id: int | None, channel: str) -> str | None:
     """The channel's reference of the incident's latest delivered message (e.g. Slack thread)."""
     if incident_id is None:

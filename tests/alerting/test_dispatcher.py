@@ -482,3 +482,47 @@ async def test_a_failing_wake_up_does_not_undo_the_incident_change(
     finally:
         unwatch()
     assert [r.status for r in await rows(store)] == ["pending"]
+
+
+async def test_a_send_whose_outcome_the_store_refused_does_not_hold_its_channel(
+    store: Store, server: TestServer, receiver: Receiver
+) -> None:
+    clock = SystemClock()
+    dispatcher = make_dispatcher(
+        store, server, clock, poll_interval="30s", max_in_flight_per_channel=1
+    )
+    first = await new_incident(store, clock)
+    second = await new_incident(store, clock)
+    await enqueue(store, first, "opened", "high", clock.now())
+    await enqueue(store, second, "opened", "high", clock.now())
+    receiver.hold = asyncio.Event()
+
+    def read_only(db: Database, on: bool) -> None:
+        db.execute(f"PRAGMA query_only = {'ON' if on else 'OFF'}")
+
+    await dispatcher.start()
+    try:
+        await asyncio.wait_for(receiver.arrived.wait(), 10)
+        # The database refuses writes while the receiver answers: neither the delivery nor
+        # its failure can be recorded.
+        await store.read(read_only, True)
+        receiver.hold.set()
+        await asyncio.wait_for(dispatcher.wait_idle(), 10)
+        assert [r.status for r in await rows(store)] == ["sending", "pending"]
+        await store.read(read_only, False)
+        dispatcher.wake()
+
+        async def both_sent() -> None:
+            while len(receiver.requests) < 3:
+                receiver.arrived.clear()
+                await receiver.arrived.wait()
+
+        await asyncio.wait_for(both_sent(), 10)
+    finally:
+        await dispatcher.stop(timeout=5)
+    # The first alert went again (at least once, same key) and the channel's one slot was free
+    # for the second.
+    assert receiver.keys == [f"incident-{first}:opened:high"] * 2 + [
+        f"incident-{second}:opened:high"
+    ]
+    assert [r.status for r in await rows(store)] == ["sent", "sent"]

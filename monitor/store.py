@@ -10,17 +10,26 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
-from monitor.clock import from_iso, iso
+from monitor.clock import iso
 from monitor.dbfile import DatabaseLock, StoreError, explain, not_writable
 from monitor.records import Engagement, EngagementUpdate, Mention, Score
 from monitor.schema import MIGRATIONS
+from monitor.store_rows import (
+    SourceState,
+    readable,
+    row_to_bucket,
+    row_to_detector_state,
+    row_to_mention,
+    row_to_scored,
+    row_to_state,
+)
 
 __all__ = ["BUCKET_SECONDS", "PRUNE_BATCH", "SourceState", "Store", "StoreError"]
 
@@ -30,30 +39,7 @@ BUCKET_SECONDS = 300
 # Mentions deleted per write job when pruning: small enough that ingestion, incidents and alert
 # delivery queued behind a prune wait milliseconds, not the whole prune.
 PRUNE_BATCH = 500
-# Stored values a row converter may fail on (a timestamp or JSON another version wrote oddly).
-_UNREADABLE = (ValueError, TypeError, AttributeError, KeyError)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-
-
-@dataclass(slots=True)
-class SourceState:
-    """Persisted polling state and health of one source."""
-
-    name: str
-    kind: str
-    config_fingerprint: str | None = None
-    cursor: dict[str, Any] | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    last_attempt: datetime | None = None
-    last_success: datetime | None = None
-    last_error: str | None = None
-    consecutive_failures: int = 0
-    disabled_until: datetime | None = None
-    parked: bool = False
-    budget: dict[str, Any] | None = None
-    polls: int = 0
-    mentions_total: int = 0
 
 
 def bucket_start(when: datetime, seconds: int = BUCKET_SECONDS) -> datetime:
@@ -285,7 +271,7 @@ class Store:
                 )
             )
         )
-        return _readable(rows, _row_to_mention, "mentions")
+        return readable(rows, row_to_mention, "mentions")
 
     async def scored_mentions(self, since: datetime) -> list[tuple[Mention, Score]]:
         """Mentions first seen since a time with their scores, oldest first (detection restore)."""
@@ -302,7 +288,7 @@ class Store:
                 )
             )
         )
-        return _readable(rows, _row_to_scored, "mentions")
+        return readable(rows, row_to_scored, "mentions")
 
     async def search_mentions(
         self,
@@ -360,7 +346,7 @@ class Store:
                 [brand, iso(since)],
             ))
         )
-        return _readable(rows, _row_to_bucket, "volume_buckets", key="bucket_start")
+        return readable(rows, row_to_bucket, "volume_buckets", key="bucket_start")
 
     async def prune(self, older_than: datetime, *, batch: int = PRUNE_BATCH) -> int:
         """Delete mentions (and their scores, engagement) first seen before `older_than`.
@@ -389,7 +375,7 @@ class Store:
             lambda db: list(db.query("SELECT * FROM source_state WHERE name = ?", [name]))
         )
         # An unreadable row reads as no state: the source starts afresh and overwrites it.
-        states = _readable(rows, _row_to_state, "source_state", key="name")
+        states = readable(rows, row_to_state, "source_state", key="name")
         return states[0] if states else None
 
     async def source_states(self) -> list[SourceState]:
@@ -397,7 +383,7 @@ class Store:
         rows = await self.read(
             lambda db: list(db.query("SELECT * FROM source_state ORDER BY name"))
         )
-        return _readable(rows, _row_to_state, "source_state", key="name")
+        return readable(rows, row_to_state, "source_state", key="name")
 
     async def save_source_state(self, state: SourceState) -> None:
         """Insert or replace one source's state."""
@@ -428,7 +414,7 @@ class Store:
             lambda db: list(db.query("SELECT key, state FROM detector_state WHERE key = ?", [key]))
         )
         # An unreadable state reads as none saved: the detector learns afresh.
-        states = _readable(rows, _row_to_detector_state, "detector_state", key="key")
+        states = readable(rows, row_to_detector_state, "detector_state", key="key")
         return states[0] if states else None
 
     async def save_detector_states(self, states: dict[str, dict[str, Any]], at: datetime) -> None:
@@ -586,87 +572,6 @@ def _prune_buckets(db: Database, cutoff: str, batch: int) -> int:
         [cutoff, batch],
     )
     return int(cur.rowcount)
-
-
-def _readable(
-    rows: Iterable[dict[str, Any]], convert: Callable[[dict[str, Any]], T], table: str,
-    key: str = "id",
-) -> list[T]:
-    """Convert rows, skipping with one log line each any row whose stored values cannot be read."""
-    converted: list[T] = []
-    for row in rows:
-        try:
-            converted.append(convert(row))
-        except _UNREADABLE as exc:
-            log.warning(
-                "skipped %s row %s=%r: a stored value cannot be read (%s: %s); the row stays "
-                "in the database until fixed or deleted with sqlite3",
-                table, key, row.get(key), type(exc).__name__, exc,
-            )
-    return converted
-
-
-def _row_to_scored(row: dict[str, Any]) -> tuple[Mention, Score]:
-    return _row_to_mention(row), Score(
-        sentiment=row["s_sentiment"], p_negative=row["s_p_negative"],
-        p_neutral=row["s_p_neutral"], p_positive=row["s_p_positive"],
-        complaint=row["s_complaint"], harm_category=row["s_harm_category"],
-        harm_confidence=row["s_harm_confidence"], model=row["s_model"],
-    )
-
-
-def _row_to_bucket(row: dict[str, Any]) -> tuple[datetime, int, int]:
-    start = from_iso(row["bucket_start"])
-    if start is None:
-        raise ValueError("empty bucket_start")
-    return start, row["total"], row["negative"]
-
-
-def _row_to_detector_state(row: dict[str, Any]) -> dict[str, Any]:
-    state = json.loads(row["state"])
-    if not isinstance(state, dict):
-        raise TypeError(f"saved state is a JSON {type(state).__name__}, not an object")
-    return state
-
-
-def _row_to_mention(row: dict[str, Any]) -> Mention:
-    return Mention(
-        id=row["id"],
-        platform=row["platform"],
-        external_id=row["external_id"],
-        source=row["source"],
-        url=row["url"],
-        canonical_url=row["canonical_url"],
-        title=row["title"],
-        text=row["text"],
-        author=row["author"],
-        author_reach=row["author_reach"],
-        published_at=from_iso(row["published_at"]),
-        fetched_at=from_iso(row["fetched_at"]),
-        lang=row["lang"],
-        parent_id=row["parent_id"],
-        brands=tuple(json.loads(row["brands"])),
-    )
-
-
-def _row_to_state(row: dict[str, Any]) -> SourceState:
-    return SourceState(
-        name=row["name"],
-        kind=row["kind"],
-        config_fingerprint=row["config_fingerprint"],
-        cursor=json.loads(row["cursor"]) if row["cursor"] else None,
-        etag=row["etag"],
-        last_modified=row["last_modified"],
-        last_attempt=from_iso(row["last_attempt"]),
-        last_success=from_iso(row["last_success"]),
-        last_error=row["last_error"],
-        consecutive_failures=row["consecutive_failures"],
-        disabled_until=from_iso(row["disabled_until"]),
-        parked=bool(row["parked"]),
-        budget=json.loads(row["budget"]) if row["budget"] else None,
-        polls=row["polls"],
-        mentions_total=row["mentions_total"],
-    )
 
 
 def retention_cutoff(now: datetime, days: int) -> datetime:

@@ -51,9 +51,9 @@ class AlertRow:
         return self.requeued_at or self.created_at
 
 
-# Who to tell when rows on a database handle become pending: the dispatcher's wake-up. Keyed by
-# the store's handle, so only writes on that connection notify; a lock because watching starts
-# and stops on the event loop while writes notify on the store thread.
+# Who to tell when alert rows are written on a database handle: the dispatcher's wake-up. Keyed
+# by the store's handle, so only writes on that connection notify; a lock because watching may
+# stop on the event loop while writes notify on the store thread.
 _watchers: weakref.WeakKeyDictionary[Database, list[Callable[[], None]]] = (
     weakref.WeakKeyDictionary()
 )
@@ -61,7 +61,7 @@ _watchers_lock = threading.Lock()
 
 
 def watch(db: Database, callback: Callable[[], None]) -> Callable[[], None]:
-    """Call `callback` whenever alert rows on `db` become pending; returns the way to stop.
+    """Call `callback` when alert rows are inserted or re-queued on `db`; returns how to stop.
 
     The callback runs on the writing thread inside the writing transaction, so it must be quick
     and hand over to its own thread (`loop.call_soon_threadsafe`). The returned function may be

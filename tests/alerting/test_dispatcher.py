@@ -527,3 +527,24 @@ async def test_a_send_whose_outcome_the_store_refused_does_not_hold_its_channel(
         f"incident-{second}:opened:high"
     ]
     assert [r.status for r in await rows(store)] == ["sent", "sent"]
+
+
+async def test_a_requeued_alert_wakes_the_dispatcher(
+    store: Store, server: TestServer, receiver: Receiver
+) -> None:
+    clock = SystemClock()
+    dispatcher = make_dispatcher(store, server, clock, poll_interval="30s")
+    incident = await new_incident(store, clock)
+    [alert_id] = await enqueue(store, incident, "opened", "high", clock.now())
+    receiver.script = [(400, {})]  # permanent: the alert fails until someone re-queues it
+    await dispatcher.start()
+    try:
+        await asyncio.wait_for(receiver.arrived.wait(), 10)
+        await asyncio.wait_for(dispatcher.wait_idle(), 10)
+        assert [r.status for r in await rows(store)] == ["failed"]
+        receiver.arrived.clear()
+        await store.transaction(outbox.requeue, alert_id, clock.now())
+        await asyncio.wait_for(receiver.arrived.wait(), 10)  # not at the 30 s poll
+    finally:
+        await dispatcher.stop(timeout=5)
+    assert [r.status for r in await rows(store)] == ["sent"]

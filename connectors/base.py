@@ -29,7 +29,7 @@ _TEXT_FIELDS = (
     "platform", "external_id", "text", "url", "title", "author", "lang", "parent_id", "source",
 )
 # Keys under which platforms put an item's own id, to name a skipped item in the log.
-_ID_KEYS = ("id", "name", "objectID", "uri", "guid", "link", "url")
+_ID_KEYS = ("id", "objectID", "uri", "guid", "link", "url")
 
 
 class SourceError(Exception):
@@ -84,7 +84,7 @@ class FetchResult:
 
 def encodable_mention(mention: Mention) -> Mention:
     """`mention` itself when all its text encodes as UTF-8, else a copy with that text repaired."""
-    changes: dict[str, str] = {}
+    changes: dict[str, Any] = {}
     for name in _TEXT_FIELDS:
         value = getattr(mention, name)
         if isinstance(value, str):

@@ -61,12 +61,14 @@ _XML_MARKUP = re.compile(
     r"|<(/?)([^\s/<>!?]+)(?:[^<>\"']|\"[^<\"]*\"|'[^<']*')*>?",  # start, end or empty tag
     re.S,
 )
-# HTML elements that never have an end tag; unescaped in ill-formed feeds ("<br>"), they must
-# not count as nesting.
+# Raw HTML in ill-formed feeds must not count as nesting: elements that never have an end tag
+# ("<br>"), and those whose end tag HTML lets a writer leave out ("<p>one<p>two"), which the
+# next one of the same name closes.
 _VOID_ELEMENTS = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "meta", "param",
      "track", "wbr"}
 )
+_IMPLIED_END = frozenset({"dd", "dt", "li", "option", "p", "td", "th", "tr"})
 # Numeric character references feedparser's lenient parser cannot take: a surrogate (it raises
 # UnicodeEncodeError) or past U+10FFFF (ValueError); one such entity failed the whole feed.
 # Only references with enough digits to reach U+D800 are looked at.
@@ -190,10 +192,11 @@ def check_nesting(data: str, shown: str) -> None:
         if name is None:
             continue  # CDATA, comment, declaration
         name = name.lower()
-        if match.group(1):  # an end tag closes its element and any left open inside it
-            if name in open_elements:
-                del open_elements[len(open_elements) - 1 - open_elements[::-1].index(name):]
-        elif not match.group().endswith("/>") and name not in _VOID_ELEMENTS:
+        closes = match.group(1) or name in _IMPLIED_END
+        if closes and name in open_elements:
+            # An end tag closes its element and any left open inside it, as parsers recover.
+            del open_elements[len(open_elements) - 1 - open_elements[::-1].index(name):]
+        if not match.group(1) and not match.group().endswith("/>") and name not in _VOID_ELEMENTS:
             open_elements.append(name)
             if len(open_elements) > MAX_XML_DEPTH:
                 raise SourceError(

@@ -164,6 +164,23 @@ async def test_hit_without_created_at_is_skipped_and_logged(
     assert "42220002" in record.getMessage() and "created_at_i" in record.getMessage()
 
 
+async def test_unreadable_hit_costs_itself_not_the_page(
+    build: Build, caplog: pytest.LogCaptureFixture
+) -> None:
+    replay = ReplayServer().add(BY_DATE, Reply.fixture("hackernews/search_bad_item.json"))
+    connector = await build(replay)
+
+    with caplog.at_level(logging.WARNING, logger="connectors.base"):
+        result = await connector.fetch(Cursor())
+
+    assert [m.external_id for m in result.mentions] == ["42210003", "42210001"]
+    assert result.skipped == 1
+    (record,) = [r for r in caplog.records if r.name == "connectors.base"]
+    assert record.getMessage().startswith(
+        "source hn-test: skipped item 1 (objectID '42210002'): cannot read it (OverflowError"
+    )
+
+
 @pytest.mark.parametrize(
     ("reply", "error", "words"),
     [

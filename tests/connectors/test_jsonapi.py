@@ -15,6 +15,7 @@ from connectors.http import HttpClient, HttpLimits
 from connectors.jsonapi import JsonApiConnector, JsonApiOptions, format_time, parse_time
 from monitor.clock import VirtualClock
 from monitor.config import ConfigError, parse_config
+from monitor.store import Store
 from tests.connectors.replay_server import ReplayServer, Reply
 
 FORUM_KEY = "dsc-FAKE-forum-key-5f1e0c9a7b"
@@ -145,6 +146,34 @@ async def test_discourse_posts_are_mapped(replay, make):
     assert result.cursor.position == {"value": "90412"}
     assert result.cursor.etag == '"v1"'
     assert result.budget is None
+
+
+async def test_lone_surrogate_escapes_are_replaced_and_the_posts_stored(replay, make, tmp_path):
+    # One post holds "\ud83d" and "\udca9" alone (unencodable); the other a proper pair.
+    replay.add("/posts.json", fx("discourse_lone_surrogate"))
+    connector = await make(DISCOURSE, "/posts.json")
+
+    result = await connector.fetch(Cursor())
+
+    first, second = result.mentions
+    assert first.text == (
+        "Acme Cola recall? My cans of Acme Cola smell like solvent \ufffd. Anyone else? "
+        "Photos below."
+    )
+    assert first.author == "soda\ufffdfan"
+    assert second.text == (
+        "Acme Cola recall? \U0001f600 Heard rumours of an Acme Cola recall in Ohio."
+    )
+    store = await Store(tmp_path / "bm.db").open()
+    try:
+        for mention in result.mentions:
+            mention.fetched_at, mention.source = NOW, "forum"  # as the pipeline sets them
+        stored = await store.save_mentions(result.mentions)
+        rows = await store.search_mentions(limit=10)
+    finally:
+        await store.close()
+    assert len(stored) == 2
+    assert sorted(row["text"] for row in rows) == sorted([first.text, second.text])
 
 
 def replay_url(request: Any, path: str) -> str:

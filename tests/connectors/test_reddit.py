@@ -190,6 +190,27 @@ async def test_item_with_null_field_is_skipped_and_logged(
     assert "t3_1h9y002" in record.getMessage() and "created_utc" in record.getMessage()
 
 
+async def test_unreadable_post_costs_itself_not_the_page(
+    build: Build, caplog: pytest.LogCaptureFixture
+) -> None:
+    # One post's created_utc overflows a datetime; another's title holds a lone "\ud83d".
+    replay = ReplayServer().add(SEARCH, Reply.fixture("reddit/search_bad_items.json"))
+    connector = await build(replay)
+
+    with caplog.at_level(logging.WARNING, logger="connectors.base"):
+        result = await connector.fetch(Cursor())
+
+    assert [m.external_id for m in result.mentions] == ["t3_1h9x0c3", "t3_1h9wy7k"]
+    assert result.skipped == 1
+    assert result.mentions[0].title == "Acme kettle leaking after a week \ufffd anyone else?"
+    result.mentions[0].text.encode("utf-8")  # what the store does; raises on a surrogate
+    (record,) = [r for r in caplog.records if r.name == "connectors.base"]
+    assert record.getMessage() == (
+        "source reddit-test: skipped item 1 (id '1h9wz1a'): cannot read it (OverflowError: "
+        "timestamp out of range for platform time_t); the rest of the page is kept"
+    )
+
+
 @pytest.mark.parametrize(
     ("reply", "error", "words"),
     [

@@ -20,6 +20,8 @@ from pydantic import ValidationError
 from connectors.base import Cursor, RateLimited, SourceError, connector_class
 from connectors.http import HttpClient, HttpLimits
 from connectors.rss import SEEN_LIMIT, RssConnector, RssOptions, unwrap_google_redirect
+from monitor.records import Mention
+from monitor.store import Store
 from tests.connectors.replay_server import ReplayServer, Reply
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rss"
@@ -301,6 +303,85 @@ async def test_external_entities_are_never_read(build: Build) -> None:
         await connector.fetch(Cursor())
 
     assert "root:" not in str(caught.value)
+
+
+def _feed_with_description(markup: bytes) -> bytes:
+    return (
+        b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+        b"<item><title>Acme kettle recall</title><guid>a1</guid><description>"
+        + markup
+        + b"</description></item></channel></rss>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("markup", "reason"),
+    [
+        (b"<a>" * 100_000 + b"x" + b"</a>" * 100_000, "nests elements deeper than 100 levels"),
+        (b"<b>" * 100_000, "nests elements deeper than 100 levels"),  # never closed
+        (b"<a/>" * 250_000, "has more than 200000 tags"),  # flat, but as costly
+    ],
+    ids=["nested", "unclosed", "flat-flood"],
+)
+async def test_hostile_markup_under_the_size_cap_is_refused_before_parsing(
+    build: Build, markup: bytes, reason: str
+) -> None:
+    body = _feed_with_description(markup)
+    assert len(body) < HttpLimits().max_body_bytes
+    connector = await build(serving(body, RSS))
+
+    started = time.process_time()
+    with pytest.raises(SourceError, match=reason):
+        await connector.fetch(Cursor())
+
+    # feedparser would spend 4-10 s of CPU on these; the scan that refuses them, milliseconds.
+    assert time.process_time() - started < 2.0
+
+
+async def test_unclosed_html_in_an_ill_formed_feed_does_not_count_as_nesting(
+    build: Build,
+) -> None:
+    paragraph = b"<p>Acme kettle <br> still leaks <img src=x.png><hr><ul><li>one<li>two</ul>"
+    markup = b"<font size=2><b>Reader report" + paragraph * 300
+    connector = await build(serving(_feed_with_description(markup), RSS))
+
+    result = await connector.fetch(Cursor())
+
+    (mention,) = result.mentions
+    assert mention.title == "Acme kettle recall"
+    assert mention.text.count("still leaks") == 300
+
+
+async def test_entities_for_surrogates_cost_one_character_not_the_feed(
+    build: Build, tmp_path: Path
+) -> None:
+    connector = await build(replay("lone_surrogate.xml"))
+
+    result = await connector.fetch(Cursor())
+
+    texts = [m.text for m in result.mentions]
+    assert texts == [
+        "Acme kettle recall \ufffd customers report burns\n"
+        "A generator that writes UTF-16 halves as entities: \U0001f60a and a stray \ufffd",
+        "Best budget toasters of the year\nOur pick includes the Acme T3, which browns evenly.",
+        "Reader mailbag: kettles, scales and a very loud blender\n"
+        "Out of range: \ufffd still a readable entry.",
+    ]
+    assert await stored_texts(result.mentions, tmp_path) == sorted(texts)
+
+
+async def stored_texts(mentions: list[Mention], tmp_path: Path) -> list[str]:
+    """Write `mentions` to a real store as the pipeline does; the texts read back, sorted."""
+    store = await Store(tmp_path / "bm.db").open()
+    try:
+        for mention in mentions:
+            mention.fetched_at = datetime(2025, 6, 10, tzinfo=UTC)
+            mention.source = "test-feed"
+        await store.save_mentions(mentions)
+        rows = await store.search_mentions(limit=100)
+    finally:
+        await store.close()
+    return sorted(row["text"] for row in rows)
 
 
 # --- character encodings -------------------------------------------------------------------------

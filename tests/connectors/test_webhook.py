@@ -145,6 +145,32 @@ async def test_malformed_items_are_reported_and_valid_ones_kept(client, pipeline
     assert list(pipeline.stored) == [("webhook", "ok-1")]  # the source's default platform
 
 
+async def test_deeply_nested_body_is_400_not_a_crash(client, pipeline):
+    body = b'{"mentions": [{"id": "n-1", "text": ' + b"[" * 1500 + b"]" * 1500 + b"}]}"
+
+    status, answer = await post(client, body)
+
+    assert status == 400
+    assert answer["error"] == (
+        "body is refused: it nests arrays and objects deeper than 100 levels; "
+        "send mentions as flat objects"
+    )
+    assert pipeline.calls == []
+
+
+async def test_lone_surrogates_are_replaced_and_every_item_kept(client, pipeline):
+    status, answer = await post(client, payload("lone_surrogate"))
+
+    assert (status, answer) == (202, {"accepted": 3, "new": 3, "rejected": []})
+    sick = pipeline.stored[("tiktok", "tt-7401")]
+    assert sick.text == "Acme Cola made my kid sick \ufffd should I report it?"
+    assert sick.author == "worried\ufffdparent"
+    assert pipeline.stored[("tiktok", "tt-7402")].text.endswith("\U0001f600")  # a real pair
+    for mention in pipeline.stored.values():
+        for value in (mention.text, mention.author or "", mention.external_id):
+            value.encode("utf-8")  # what the store does; raises on a surrogate
+
+
 async def test_nothing_usable_is_422(client, pipeline):
     body = json.dumps({"mentions": [{"id": "x"}]}).encode()
 

@@ -144,10 +144,9 @@ def explain(path: Path, exc: sqlite3.Error, doing: str, busy_timeout: float) -> 
     if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
         return (
             f"database {path} is damaged or not a SQLite database ({exc}), found while {doing}. "
-            "Stop every process using it and keep the damaged file. brand-monitor makes no "
-            "backups of its own: restore yours if you have one (taken with sqlite3 "
-            f"{path} \".backup FILE\"), or recover what can be read with sqlite3 {path} .recover "
-            f"| sqlite3 {path}.recovered, then move {path}.recovered to {path}"
+            "Stop every process using it and keep the file. brand-monitor keeps no backups: "
+            f"restore yours if you have one, or recover what can be read with sqlite3 {path} "
+            f".recover | sqlite3 {path}.recovered and move {path}.recovered to {path}"
         )
     if name.startswith("SQLITE_READONLY"):
         return not_writable(path) or (

@@ -208,7 +208,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """
         -- Deleting a mention cascades to incident_mentions by mention_id, and pruning skips
         -- mentions that are incident evidence: without this index each deleted mention scans the
-        -- whole table (30 s for one day of a 1M-mention store).
+        -- whole table (24 s to prune one day of a 1M-mention store, benchmarks/bench_prune.py).
         CREATE INDEX incident_mentions_mention ON incident_mentions (mention_id);
         -- Volume buckets are pruned by age; the primary key starts with the brand.
         CREATE INDEX volume_buckets_start ON volume_buckets (bucket_start);

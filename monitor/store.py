@@ -115,8 +115,7 @@ class Store:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
         self._db = Database(conn)
         conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-        doing.append("switching it to WAL mode")
-        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA journal_mode = WAL")  # the first read: damage shows here
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         self._migrate(doing)
@@ -355,6 +354,7 @@ class Store:
         incidents, alert delivery) runs between them; returns how many mentions were deleted.
         """
         cutoff = iso(older_than)
+        batch = max(1, batch)
         removed = 0
         after: tuple[str, int] | None = None
         while True:

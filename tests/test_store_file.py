@@ -114,7 +114,7 @@ async def test_file_that_is_not_a_database_says_how_to_recover(tmp_path: Path) -
         await Store(db, exclusive=True).open()
     message = str(error.value)
     assert f"database {db} is damaged or not a SQLite database" in message
-    assert f"sqlite3 {db} .recover" in message and "no backups of its own" in message
+    assert f"sqlite3 {db} .recover" in message and "brand-monitor keeps no backups" in message
     assert "\n" not in message
 
 
@@ -252,7 +252,7 @@ def run_daemon(tmp_path: Path, db: Path) -> tuple[int, str]:
     """))
     done = subprocess.run(
         [sys.executable, "-m", "monitor", "run", "--config", str(config)], cwd=ROOT,
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=60,
         # A wide terminal: this checks our message is one line, not how rich wraps it.
         env={**os.environ, "COLUMNS": "1000"},
     )

@@ -151,9 +151,14 @@ def _error_reasons(resp: HttpResponse) -> tuple[set[str], str]:
         return set(), ""
     if not isinstance(error, dict):
         return set(), ""
-    reasons = {
-        str(e.get("reason")) for e in error.get("errors", []) if isinstance(e, dict)
-    } | {str(d.get("reason")) for d in error.get("details", []) if isinstance(d, dict)}
+    entries = [
+        entry
+        for key in ("errors", "details")
+        if isinstance(error.get(key), list)
+        for entry in error[key]
+        if isinstance(entry, dict)
+    ]
+    reasons = {str(entry.get("reason")) for entry in entries}
     message = re.sub(r"<[^>]+>", "", str(error.get("message", "")))[:200]
     return reasons - {"None"}, message
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from aiohttp import web
 
-from connectors.base import Connector, Cursor, SourceError, connector_class
+from connectors.base import AuthError, Connector, Cursor, SourceError, connector_class
 from connectors.http import HttpClient, HttpLimits
 
 # A few kB of "[": json.loads alone raises RecursionError on it.
@@ -69,3 +70,47 @@ async def test_deeply_nested_json_is_a_source_error(
         await connector.fetch(Cursor())
 
     assert paths, "the connector asked the local server"
+
+
+# Valid JSON of the wrong shape, at the places each platform's answer is read.
+ODD_SHAPES: list[Any] = [
+    [], {}, None, "text", 5,
+    {"data": 5}, {"data": {"children": [5, None, {"kind": "t3", "data": 5}]}},
+    {"hits": [5, None, {"objectID": {}, "created_at_i": "x"}], "nbPages": "x"},
+    {"posts": [1, {"uri": 5, "author": 5, "record": 5}], "cursor": 5},
+    {"statuses": [1]}, [1, None, {"id": 5}, {"id": "1", "reblog": 5}],
+    {"items": 5, "nextPageToken": 5}, {"items": [5, {"id": 5, "snippet": 5}]},
+    {"error": 5}, {"error": {"errors": 5, "details": 5}},
+    {"errors": 5, "data": 5, "meta": 5, "includes": 5},
+    {
+        "data": [{"id": "1", "text": "t", "created_at": "2024-01-01T00:00:00Z",
+                  "referenced_tweets": 5, "public_metrics": 5, "author_id": 5}],
+        "meta": {"newest_id": 5, "next_token": 5},
+        "includes": {"users": [{"id": "5", "username": 5, "public_metrics": 5}]},
+    },
+]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_odd_json_shapes_are_handled_or_source_errors_never_crashes(
+    kind: str, aiohttp_server: Any, http: HttpClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOSTILE_TEST_KEY", "key-FAKE-hostile-0042")
+    current: list[tuple[int, bytes]] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        status, body = current[-1]
+        return web.Response(status=status, body=body, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    server = await aiohttp_server(app)
+    connector = build(kind, str(server.make_url("")).rstrip("/"), http)
+
+    for status in (200, 400, 500):
+        for shape in ODD_SHAPES:
+            current.append((status, json.dumps(shape).encode()))
+            try:
+                await connector.fetch(Cursor())
+            except (SourceError, AuthError):
+                pass  # RateLimited is a SourceError: the runner backs off with one log line

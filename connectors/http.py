@@ -46,16 +46,23 @@ class NestingTooDeep(ValueError):
     """A JSON document nests arrays and objects deeper than `MAX_JSON_DEPTH`."""
 
 
-def json_depth(body: bytes) -> int:
-    """How deeply arrays and objects nest in UTF-8 JSON (brackets inside strings ignored)."""
+def _nesting_steps(body: bytes) -> bytes:
+    """UTF-8 JSON reduced to its brackets outside strings, as +1 / -1 signed bytes."""
     # Escaped backslashes first, then escaped quotes: what is left of '"' delimits strings.
     structure = body.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
     if b'"' in structure:
         structure = b"".join(structure.split(b'"')[::2])
-    if not structure:
-        return 0
-    # Runs all C-speed: about 50 ns per bracket, well under what json.loads spends on them.
-    return max(0, max(accumulate(array("b", structure.translate(_NESTING_STEPS)))))
+    return structure.translate(_NESTING_STEPS)
+
+
+def _deepest(steps: bytes) -> int:
+    # C-speed, about 30-50 ns per bracket: well under what json.loads spends on them.
+    return max(0, max(accumulate(array("b", steps)), default=0))
+
+
+def json_depth(body: bytes) -> int:
+    """How deeply arrays and objects nest in UTF-8 JSON (brackets inside strings ignored)."""
+    return _deepest(_nesting_steps(body))
 
 
 def load_json(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
@@ -67,7 +74,9 @@ def load_json(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
     if encoding not in ("utf-8", "utf-8-sig"):
         # UTF-16/32 bodies: scan (and parse) the same text as UTF-8.
         body = body.decode(encoding, "surrogatepass").encode("utf-8", "surrogatepass")
-    if json_depth(body) > max_depth:
+    steps = _nesting_steps(body)
+    # A plain run of openers is the usual hostile shape, and finding one needs no counting.
+    if b"\x01" * (max_depth + 1) in steps or _deepest(steps) > max_depth:
         raise NestingTooDeep(f"it nests arrays and objects deeper than {max_depth} levels")
     data = json.loads(body)
     if _SURROGATE_SOURCE.search(body):

@@ -358,6 +358,7 @@ def _redirect_target(here: URL, location: str, shown: str) -> URL:
         target = None
     if target is None or target.scheme not in ("http", "https") or not target.host:
         raise SourceError(
-            f"{shown} redirected to {location[:200]!r}, which is not an http(s) address"
+            f"{shown} redirected to {redact_url(location)[:200]!r}, which is not an http(s) "
+            "address; use the final address in the config"
         )
     return target

@@ -150,10 +150,9 @@ def _refuse_entity_declarations(data: bytes, shown: str) -> None:
 
 
 def _code_point(hex_digits: str | None, decimal_digits: str | None) -> int:
-    if hex_digits is not None:
-        return int(hex_digits[:8], 16) if len(hex_digits) <= 8 else 0x110000
-    assert decimal_digits is not None
-    return int(decimal_digits) if len(decimal_digits) <= 8 else 0x110000
+    digits, base = (hex_digits, 16) if hex_digits is not None else (decimal_digits, 10)
+    assert digits is not None
+    return int(digits, base) if len(digits) <= 8 else 0x110000  # long ones are out of range
 
 
 def _charref(code: int, original: str) -> str:

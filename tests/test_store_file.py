@@ -60,7 +60,7 @@ async def test_second_daemon_through_a_symlink_or_hard_link_is_refused(
         message = str(refused.value)
         assert f"another brand-monitor daemon (pid {os.getpid()}" in message
         assert str(other) in message and "stop it first" in message
-    # The refusals dropped nothing: the first daemon still writes.
+    # The first daemon goes on working after the refusals.
     await first.save_mentions([Mention(platform="rss", external_id="x", source="s", text="t",
                                        fetched_at=NOW, brands=("Acme",))])
     await first.close()

@@ -300,7 +300,8 @@ class Store:
         """Mentions matching an FTS5 query, newest first; StoreError on a malformed query."""
 
         def run(db: Database) -> list[dict[str, Any]]:
-            where, args = [], []
+            where: list[str] = []
+            args: list[Any] = []
             frm = "mentions m"
             if query and _CJK.search(query):
                 # unicode61 does not segment Chinese/Japanese/Korean: fall back to substring search.

@@ -86,13 +86,20 @@ def print_json(data: Any) -> None:
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print an error line (its text never read as markup) and return the Exit to raise."""
-    err.print(Text("error: ", style="bold red").append(clean(message, keep_newlines=True)))
+    # soft_wrap: under systemd or a pipe rich would wrap at 80 columns, one error per lines.
+    err.print(
+        Text("error: ", style="bold red").append(clean(message, keep_newlines=True)),
+        soft_wrap=True,
+    )
     return typer.Exit(code)
 
 
 def warn(message: str) -> None:
     """Print a warning line on stderr; the text is never read as markup."""
-    err.print(Text("warning: ", style="bold yellow").append(clean(message, keep_newlines=True)))
+    err.print(
+        Text("warning: ", style="bold yellow").append(clean(message, keep_newlines=True)),
+        soft_wrap=True,
+    )
 
 
 def _load(path: Path) -> Config:

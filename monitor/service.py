@@ -31,7 +31,7 @@ from monitor.metrics import Metrics
 from monitor.pipeline import Pipeline
 from monitor.runner import SourceRunner, health_of
 from monitor.scoring import ScoringStage, TextScorer, config_masker
-from monitor.store import Store, retention_cutoff
+from monitor.store import Store, StoreError, retention_cutoff
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE = 10.0  # seconds in-flight polls get to finish on SIGTERM
@@ -189,6 +189,8 @@ class Service:
                     raise
                 # Shutdown ran out of grace time: the job's work is retried on the next start.
                 log.warning("a running job was stopped by shutdown before it finished")
+            except StoreError as exc:  # the store's message says what to do; no traceback
+                log.error("scheduled job failed: %s", exc)
             except Exception:
                 log.exception("scheduled job failed")
             finally:

@@ -253,8 +253,8 @@ def run_daemon(tmp_path: Path, db: Path) -> tuple[int, str]:
     done = subprocess.run(
         [sys.executable, "-m", "monitor", "run", "--config", str(config)], cwd=ROOT,
         capture_output=True, text=True, timeout=60,
-        # A wide terminal: this checks our message is one line, not how rich wraps it.
-        env={**os.environ, "COLUMNS": "1000"},
+        # 80 columns, as under systemd or a pipe: the message must still be one line.
+        env={**os.environ, "COLUMNS": "80"},
     )
     return done.returncode, done.stderr
 

@@ -227,6 +227,10 @@ class Service:
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/metrics", self._metrics)
         app.router.add_routes(self.extra_routes)
+        if self.config.web is not None:  # the dashboard shares this server and its [server] host
+            from monitor.web.app import mount_service
+
+            mount_service(app, self)
         self._web = web.AppRunner(app, access_log=None)
         await self._web.setup()
         site = web.TCPSite(self._web, self.config.server.host, self.config.server.port)

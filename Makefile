@@ -2,7 +2,9 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-CONFIG ?= config.example.toml
+# Every brand-monitor command reads ./config.toml by default; `make run` writes it once from
+# config.example.toml when it is missing, so the CLI and the daemon use the same file.
+CONFIG ?= config.toml
 STAMP := $(VENV)/.installed
 
 .PHONY: run demo test bench lint clean
@@ -16,6 +18,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	@if [ "$(CONFIG)" = config.toml ] && [ ! -e config.toml ]; then \
+		cp config.example.toml config.toml && \
+		echo "wrote config.toml from config.example.toml: edit it for your brands (or start over: $(BIN)/brand-monitor init --force --brand NAME)"; \
+	fi
 	$(BIN)/brand-monitor run --config $(CONFIG)
 
 demo: $(STAMP)

@@ -23,25 +23,53 @@ detect_app = typer.Typer(help="Run detectors offline over your own data.", no_ar
 app.add_typer(detect_app, name="detect")
 
 from monitor.cli_common import (  # noqa: E402 - re-exported for sub-commands and tests
-    DEFAULT_CONFIG,
     ConfigOption,
+    CsvOption,
     DbOption,
+    JsonOption,
     _db_path,
     _load,
-    clean,
+    brand_names,
+    config_found,
     fail,
+    json_time,
+    match_brand,
+    one_format,
     out,
     parse_since,
     plain,
+    print_csv,
     print_json,
     say,
-    warn,
+    table_time,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("brand-monitor")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            number = "unknown (not installed; run `pip install -e .`)"
+        say(f"brand-monitor {number}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Watch public feeds for damaging claims about your brands and alert the right people."""
 
 
 @app.command()
 def run(
-    config: ConfigOption = Path(DEFAULT_CONFIG),
+    config: ConfigOption = None,
     log_format: Annotated[
         str | None, typer.Option("--log-format", help="text or json (overrides config).")
     ] = None,
@@ -62,67 +90,65 @@ def run(
         raise fail(str(exc)) from None
 
 
-@app.command("check-config")
-def check_config(path: Annotated[Path, typer.Argument(help="Config file to check.")]) -> None:
-    """Validate a config file; print a summary and warnings, or every problem and exit non-zero."""
-    from monitor.config import exposure_warnings
-
-    cfg = _load(path)
-    # Config values are the user's text: printed with markup off and controls removed.
-    out.print(Text("ok", style="green").append(f" {clean(str(path))}", style=""))
-    say(f"  brands:  {', '.join(b.name for b in cfg.brands)}")
-    enabled = cfg.enabled_sources()
-    say(f"  sources: {len(enabled)} enabled, {len(cfg.sources) - len(enabled)} disabled")
-    for source in cfg.sources:
-        state = "on " if source.enabled else "off"
-        say(f"    [{state}] {source.name} ({source.kind})")
-    say(f"  storage: {cfg.storage.path} (keep {cfg.storage.retention_days} days)")
-    if cfg.server.enabled:
-        say(f"  server:  http://{cfg.server.host}:{cfg.server.port}")
-    for warning in exposure_warnings(cfg):
-        warn(warning)
-
-
 @app.command()
 def sources(
-    config: ConfigOption = Path(DEFAULT_CONFIG),
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    config: ConfigOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
 ) -> None:
-    """Show each source's health, last success, last error and rate budget."""
+    """Show each source's health, last success, last error and rate budget (reads the database)."""
     from monitor.runner import health_of
-    from monitor.store import Store
+    from monitor.store import Store, StoreError
+    from monitor.store_rows import SourceState
 
-    cfg = _load(config)
+    one_format(as_json, as_csv)
+    # The config lists the sources (enabled or not); with --db alone, the stored ones are shown.
+    cfg = _load(config, secrets=False) if db is None or config_found(config) else None
+    path = db or (cfg.storage.path if cfg else None)
+    assert path is not None
+    if not path.exists():
+        raise fail(f"no database at {path}: run the daemon first, or pass --db")
 
-    async def load() -> dict[str, Any]:
-        store = await Store(cfg.storage.path).open()
+    async def load() -> dict[str, SourceState]:
+        store = await Store(path).open()
         try:
             return {s.name: s for s in await store.source_states()}
         finally:
             await store.close()
 
-    states = asyncio.run(load())
+    try:
+        states = asyncio.run(load())
+    except StoreError as exc:
+        raise fail(str(exc)) from None
     now = datetime.now(UTC)
+    listed = (
+        [(s.name, s.kind, s.enabled) for s in cfg.sources] if cfg
+        else [(s.name, s.kind, True) for s in states.values()]
+    )
     rows: list[dict[str, Any]] = []
-    for source in cfg.sources:
-        state = states.get(source.name)
+    for name, kind, enabled in listed:
+        state = states.get(name)
         budget = state.budget if state and state.budget else None
         rows.append({
-            "name": source.name,
-            "kind": source.kind,
-            "enabled": source.enabled,
-            "health": health_of(state, now) if source.enabled else "disabled",
-            "last_success": state.last_success.isoformat() if state and state.last_success
-            else None,
+            "name": name,
+            "kind": kind,
+            "enabled": enabled,
+            "health": health_of(state, now) if enabled else "disabled",
+            "last_success": json_time(state.last_success if state else None),
             "last_error": state.last_error if state else None,
             "consecutive_failures": state.consecutive_failures if state else 0,
-            "retry_at": state.disabled_until.isoformat()
+            "retry_at": json_time(state.disabled_until)
             if state and state.disabled_until and state.disabled_until > now else None,
             "mentions": state.mentions_total if state else 0,
             "budget": budget,
         })
     if as_json:
         print_json(rows)
+        return
+    if as_csv:
+        print_csv(["name", "kind", "enabled", "health", "last_success", "last_error",
+                   "consecutive_failures", "retry_at", "mentions"], rows)
         return
     table = Table("source", "kind", "health", "last success", "mentions", "budget", "last error")
     colours = {"ok": "green", "failing": "red", "parked": "red", "rate_limited": "yellow"}
@@ -144,7 +170,7 @@ def sources(
 def _ago(when: str | None, now: datetime) -> str:
     if not when:
         return "never"
-    seconds = (now - datetime.fromisoformat(when)).total_seconds()
+    seconds = (now - datetime.fromisoformat(when.replace("Z", "+00:00"))).total_seconds()
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
             return f"{int(seconds // size)}{unit} ago"
@@ -157,14 +183,18 @@ def mentions_search(
     brand: Annotated[str | None, typer.Option("--brand", "-b", help="Only this brand.")] = None,
     since: Annotated[str | None, typer.Option("--since", help="e.g. 24h, 7d, 2026-11-01.")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10000)] = 20,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    config: ConfigOption = Path(DEFAULT_CONFIG),
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+    config: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
     """Full-text search over stored mentions, newest first."""
     from monitor.store import Store, StoreError
 
+    one_format(as_json, as_csv)
     path = _db_path(config, db)
+    # Stored mentions carry the configured spelling of each brand: match --brand to it.
+    brand = match_brand(brand, brand_names(config))
     if not path.exists():
         raise fail(f"no database at {path}: run the daemon first, or pass --db")
     since_at = parse_since(since)
@@ -180,8 +210,20 @@ def mentions_search(
         rows = asyncio.run(search())
     except StoreError as exc:
         raise fail(str(exc)) from None
+    for row in rows:
+        row["brands"] = json.loads(row["brands"]) if row.get("brands") else []
+        for key in ("published_at", "seen_at"):
+            if key in row:
+                row[key] = json_time(row[key])
     if as_json:
         print_json(rows)
+        return
+    if as_csv:
+        print_csv(
+            ["id", "seen_at", "published_at", "brands", "platform", "author", "sentiment",
+             "harm_category", "url", "text"],
+            [{**row, "brands": " ".join(row["brands"])} for row in rows],
+        )
         return
     if not rows:
         out.print("no mentions found")
@@ -189,8 +231,8 @@ def mentions_search(
     table = Table("seen", "brands", "platform", "sentiment", "text", "url")
     for row in rows:
         table.add_row(
-            row["seen_at"][:16].replace("T", " "),
-            plain(", ".join(json.loads(row["brands"]))),
+            table_time(row["seen_at"]),
+            plain(", ".join(row["brands"])),
             plain(row["platform"]),
             plain(row.get("sentiment") or "-"),
             plain(row["text"], 120),
@@ -218,6 +260,7 @@ def _mount_subcommands() -> None:
     """Sub-apps live in their own modules; imported here (cheap: no models, no torch)."""
     from models.cli import app as models_app
     from monitor.cli_alerts import alerts_app, silence_app, test_alert
+    from monitor.cli_config import check_config, init_command, routes_app
     from monitor.cli_demo import demo_command
     from monitor.cli_incidents import app as incidents_app
     from monitor.cli_replay import backtest_command, replay_command
@@ -226,6 +269,9 @@ def _mount_subcommands() -> None:
     app.add_typer(models_app, name="models")
     app.add_typer(alerts_app, name="alerts")
     app.add_typer(silence_app, name="silence")
+    app.add_typer(routes_app, name="routes")
+    app.command("init")(init_command)
+    app.command("check-config")(check_config)
     app.command("test-alert")(test_alert)
     app.command("replay")(replay_command)
     app.command("backtest")(backtest_command)

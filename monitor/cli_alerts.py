@@ -21,9 +21,9 @@ from rich.text import Text
 
 from monitor.alerting import outbox, silences
 from monitor.cli_common import (
-    DEFAULT_CONFIG,
     ConfigOption,
     DbOption,
+    _db_path,
     _load,
     fail,
     out,
@@ -42,11 +42,11 @@ silence_app = typer.Typer(help="Mute alerts about a brand for a while.", no_args
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
-def _with_db(config: Path, db: Path | None, fn: Callable[..., T], *args: Any) -> T:
+def _with_db(config: Path | None, db: Path | None, fn: Callable[..., T], *args: Any) -> T:
     """Run `fn(db, *args)` in one write transaction on the configured database."""
     from monitor.store import Store, StoreError
 
-    path = db if db is not None else _load(config).storage.path
+    path = _db_path(config, db)
     if not path.exists():
         raise fail(f"no database at {path}; start the daemon once (`brand-monitor run`) or "
                    "pass --db")
@@ -79,7 +79,7 @@ def alerts_list(
     incident: Annotated[int | None, typer.Option("--incident", help="Only this incident.")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10000)] = 50,
     as_json: JsonOption = False,
-    config: ConfigOption = Path(DEFAULT_CONFIG),
+    config: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
     """Show recent alerts, newest first, with their delivery status and last error."""
@@ -120,7 +120,7 @@ def alerts_list(
 @alerts_app.command("retry")
 def alerts_retry(
     alert_id: Annotated[int, typer.Argument(help="Alert id from `alerts list`.")],
-    config: ConfigOption = Path(DEFAULT_CONFIG),
+    config: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
     """Re-queue a failed (or silenced) alert; the running daemon sends it within seconds."""
@@ -149,7 +149,7 @@ def silence_add(
     category: Annotated[
         str | None, typer.Option("--category", help="Only this harm category.")
     ] = None,
-    config: ConfigOption = Path(DEFAULT_CONFIG),
+    config: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
     """Mute alerts about a brand (optionally one harm category) from now for a duration."""
@@ -180,7 +180,7 @@ def silence_add(
 def silence_list(
     include_expired: Annotated[bool, typer.Option("--all", help="Include ended silences.")] = False,
     as_json: JsonOption = False,
-    config: ConfigOption = Path(DEFAULT_CONFIG),
+    config: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
     """Active and upcoming silences."""
@@ -209,7 +209,7 @@ def silence_list(
 @silence_app.command("remove")
 def silence_remove(
     silence_id: Annotated[int, typer.Argument(help="Silence id from `silence list`.")],
-    config: ConfigOption = Path(DEFAULT_CONFIG),
+    config: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
     """End a silence now; alerts that arrive from now on are sent again."""
@@ -232,7 +232,7 @@ def silence_remove(
 
 def test_alert(
     channel: Annotated[str, typer.Option("--channel", help="Channel name from [[channels]].")],
-    config: ConfigOption = Path(DEFAULT_CONFIG),
+    config: ConfigOption = None,
 ) -> None:
     """Send a clearly marked test alert through one channel and report the exact result."""
     from monitor.alerting.channels import build_channel

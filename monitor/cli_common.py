@@ -8,10 +8,14 @@ markup off) or through `print_json` (those characters escaped as \\uXXXX).
 
 from __future__ import annotations
 
+import csv
+import difflib
+import getpass
 import json
 import os
 import re
 import sys
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,15 +25,23 @@ from rich.console import Console
 from rich.text import Text
 
 from monitor.alerting.sanitize import one_line, strip_terminal
+from monitor.clock import as_utc, from_iso
 from monitor.config import Config, ConfigError, load_config, parse_duration
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
 
-DEFAULT_CONFIG = os.environ.get("BRAND_MONITOR_CONFIG", "config.toml")
+CONFIG_ENV = "BRAND_MONITOR_CONFIG"
 ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", help="Config file (env BRAND_MONITOR_CONFIG).")
+    Path | None,
+    typer.Option(
+        "--config", "-c",
+        help=f"Config file (default: ${CONFIG_ENV}, else ./config.toml).",
+        show_default=False,
+    ),
 ]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output (JSON).")]
+CsvOption = Annotated[bool, typer.Option("--csv", help="CSV output, one row per table row.")]
 DbOption = Annotated[
     Path | None, typer.Option("--db", help="Database file (default: [storage] path in config).")
 ]
@@ -102,21 +114,62 @@ def warn(message: str) -> None:
     )
 
 
-def _load(path: Path) -> Config:
+def config_path(flag: Path | None) -> Path:
+    """The config file every command uses: --config, else $BRAND_MONITOR_CONFIG, else ./config.toml.
+
+    Exits with one message naming each place looked at when the file is not there.
+    """
+    env = os.environ.get(CONFIG_ENV) or None
+    if flag is not None:
+        path, origin = flag, "given on the command line"
+    elif env is not None:
+        path, origin = Path(env), f"from ${CONFIG_ENV}"
+    else:
+        path, origin = Path("config.toml"), ""
+    if path.exists():
+        return path
+    if origin:
+        raise fail(
+            f"no config file at {path} ({origin}); check the path, or write a starter "
+            f"there with `brand-monitor init --config {path} --brand NAME`",
+            code=2,
+        )
+    raise fail(
+        f"no config: looked for --config (not given), ${CONFIG_ENV} (not set) and "
+        "./config.toml (not found); run `brand-monitor init --brand NAME` to write one, "
+        "or pass --config",
+        code=2,
+    )
+
+
+def config_found(flag: Path | None) -> bool:
+    """Whether `config_path` would find a file (for commands where a config is optional)."""
+    env = os.environ.get(CONFIG_ENV) or None
+    return (flag or Path(env or "config.toml")).exists()
+
+
+def _load(flag: Path | None, *, secrets: bool = True) -> Config:
+    """The validated config (see `config_path`); problems are listed and exit with code 2.
+
+    `secrets=False` is for commands that only read the database: unset environment variables
+    for channels and sources are not their concern.
+    """
+    path = config_path(flag)
     try:
-        return load_config(path)
+        return load_config(path, check_secrets=secrets)
     except ConfigError as exc:
         head = Text(clean(exc.path), style="bold red")
-        err.print(head.append(f": {len(exc.problems)} problem(s)", style=""))
+        err.print(head.append(f": {len(exc.problems)} problem(s)", style=""), soft_wrap=True)
         for problem in exc.problems:
-            err.print(Text(f"  - {clean(problem)}"))
+            err.print(Text(f"  - {clean(problem)}"), soft_wrap=True)
         raise typer.Exit(2) from None
 
 
-def _db_path(config_path: Path, db: Path | None) -> Path:
+def _db_path(config: Path | None, db: Path | None) -> Path:
+    """--db, else the config's [storage] path (read without resolving any secret)."""
     if db is not None:
         return db
-    return _load(config_path).storage.path
+    return _load(config, secrets=False).storage.path
 
 
 def parse_since(value: str | None) -> datetime | None:
@@ -132,3 +185,96 @@ def parse_since(value: str | None) -> datetime | None:
     except ValueError:
         raise fail(f"--since {value!r}: use a duration such as 24h or 7d, or an ISO date") from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+# -- one timestamp format for all output -------------------------------------------------------
+# JSON carries ISO 8601 UTC to the second ("2026-12-06T09:30:00Z"); tables show
+# "2026-12-06 09:30 UTC". Both are UTC so a table and its JSON twin never disagree.
+
+
+def _as_datetime(value: datetime | str | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    return as_utc(value) if isinstance(value, datetime) else from_iso(value)
+
+
+def json_time(value: datetime | str | None) -> str | None:
+    """A timestamp for JSON output: ISO 8601 in UTC to the second, `2026-12-06T09:30:00Z`."""
+    when = _as_datetime(value)
+    if when is None:
+        return None
+    return (
+        f"{when.year:04d}-{when.month:02d}-{when.day:02d}T"
+        f"{when.hour:02d}:{when.minute:02d}:{when.second:02d}Z"
+    )
+
+
+def table_time(value: datetime | str | None, empty: str = "-") -> str:
+    """A timestamp for tables and messages: `2026-12-06 09:30 UTC`."""
+    when = _as_datetime(value)
+    if when is None:
+        return empty
+    return f"{when.year:04d}-{when.month:02d}-{when.day:02d} {when.hour:02d}:{when.minute:02d} UTC"
+
+
+# -- shared option handling --------------------------------------------------------------------
+
+
+def one_format(as_json: bool, as_csv: bool) -> None:
+    """Refuse --json together with --csv."""
+    if as_json and as_csv:
+        raise fail("choose one of --json and --csv")
+
+
+def csv_cell(value: Any) -> str:
+    """A CSV cell from untrusted text: no terminal escapes or bidi controls, never a formula."""
+    # Cleaned first: "\u202e=HYPERLINK(...)" must not slip past the formula check. Spreadsheets
+    # run cells starting with these as formulas.
+    text = clean("" if value is None else str(value), keep_newlines=True)
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+
+
+def print_csv(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> None:
+    """Write rows as CSV on stdout: a header, then each row's `columns` as safe cells."""
+    writer = csv.writer(sys.stdout)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([csv_cell(row.get(c)) for c in columns])
+
+
+def os_user() -> str:
+    """Who is running the CLI, for "acknowledged by" and "created by" (the OS login name)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER (some containers)
+        return "cli"
+
+
+def brand_names(config: Path | None) -> list[str] | None:
+    """The configured brands, or None when no config can be found (then names go unchecked)."""
+    if not config_found(config):
+        return None
+    return [b.name for b in _load(config, secrets=False).brands]
+
+
+def closest(name: str, known: Sequence[str]) -> str:
+    """" (did you mean 'X'?)" for the closest known name, or "" when none is close."""
+    lowered = {k.casefold(): k for k in known}
+    match = difflib.get_close_matches(name.casefold(), list(lowered), n=1, cutoff=0.6)
+    return f" (did you mean {lowered[match[0]]!r}?)" if match else ""
+
+
+def match_brand(name: str | None, known: Sequence[str] | None) -> str | None:
+    """The configured spelling of a --brand value, matched case-insensitively; exits if unknown.
+
+    Without a config (`known` is None) the value is used as given.
+    """
+    if name is None or known is None:
+        return name
+    for brand in known:
+        if brand.casefold() == name.casefold():
+            return brand
+    raise fail(
+        f"--brand {name!r}: no such brand in the config{closest(name, known)}; "
+        f"configured brands: {', '.join(known)}"
+    )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
@@ -27,14 +26,8 @@ from monitor.records import Incident
 app = typer.Typer(help="List, inspect, acknowledge and resolve incidents.", no_args_is_help=True)
 
 T = TypeVar("T")
-# Same default as monitor.cli; not imported from there so either module may import the other first.
-DEFAULT_CONFIG = os.environ.get("BRAND_MONITOR_CONFIG", "config.toml")
-ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", help="Config file (env BRAND_MONITOR_CONFIG).")
-]
-DbOption = Annotated[
-    Path | None, typer.Option("--db", help="Database file (default: [storage] path in config).")
-]
+ConfigOption = base.ConfigOption
+DbOption = base.DbOption
 SEVERITY_STYLE = {
     "info": "dim", "low": "cyan", "medium": "yellow", "high": "bold red",
     "critical": "bold white on red",
@@ -44,7 +37,11 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _run_book(
-    config: Path, db: Path | None, work: Callable[[Any], Awaitable[T]], *, routed: bool = False
+    config: Path | None,
+    db: Path | None,
+    work: Callable[[Any], Awaitable[T]],
+    *,
+    routed: bool = False,
 ) -> T:
     """Open the store, build an IncidentBook and run `work(book)`; errors become exit 1."""
     from monitor.alerting.routing import AlertPlan, Router
@@ -55,9 +52,10 @@ def _run_book(
 
     settings = DetectionConfig()
     plan: Any = AlertPlan()
-    if db is None or (routed and config.exists()):
-        # Changes that alert (resolve) route like the daemon does, so load the same config.
-        cfg = base._load(config)
+    if db is None or (routed and base.config_found(config)):
+        # Changes that alert (resolve) route like the daemon does, so load the same config; only
+        # alert rows are written here, nothing is sent, so no secret is needed.
+        cfg = base._load(config, secrets=False)
         plan = cfg
         settings = getattr(cfg, "detection", settings)
         db = db or cfg.storage.path
@@ -123,7 +121,7 @@ def list_incidents(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10000)] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV output.")] = False,
-    config: ConfigOption = Path(DEFAULT_CONFIG),
+    config: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
     """Incidents, newest first."""
@@ -173,7 +171,7 @@ def list_incidents(
 def show(
     incident_id: Annotated[int, typer.Argument(help="Incident id (see `incidents list`).")],
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    config: ConfigOption = Path(DEFAULT_CONFIG),
+    config: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
     """One incident: summary, why (risk factors), timeline, top mentions and growth curve."""
@@ -296,7 +294,7 @@ def ack(
     incident_id: Annotated[int, typer.Argument(help="Incident id.")],
     by: Annotated[str, typer.Option("--by", help="Who is acknowledging.")],
     note: Annotated[str | None, typer.Option("--note", help="Why, or what happens next.")] = None,
-    config: ConfigOption = Path(DEFAULT_CONFIG),
+    config: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
     """Acknowledge an open incident (stops reminders)."""
@@ -310,7 +308,7 @@ def ack(
 def resolve(
     incident_id: Annotated[int, typer.Argument(help="Incident id.")],
     by: Annotated[str, typer.Option("--by", help="Who is resolving.")] = "cli",
-    config: ConfigOption = Path(DEFAULT_CONFIG),
+    config: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
     """Resolve an incident now (a "resolved" alert is queued where routes ask for one)."""
@@ -326,7 +324,7 @@ def add_note(
     incident_id: Annotated[int, typer.Argument(help="Incident id.")],
     text: Annotated[str, typer.Argument(help="The note.")],
     by: Annotated[str, typer.Option("--by", help="Who is writing.")] = "cli",
-    config: ConfigOption = Path(DEFAULT_CONFIG),
+    config: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
     """Add a note to an incident's timeline."""

@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from monitor.cli_common import (
-    DEFAULT_CONFIG,
     ConfigOption,
     _load,
     err,
@@ -32,7 +31,7 @@ TailOption = Annotated[
 
 
 def _run(
-    records: list[ReplayRecord], config_path: Path, db: Path | None, tail: str | None,
+    records: list[ReplayRecord], config_path: Path | None, db: Path | None, tail: str | None,
     as_json: bool,
 ) -> None:
     from monitor.logs import setup_logging
@@ -69,7 +68,7 @@ def _run(
 
 def replay_command(
     input_file: Annotated[Path, typer.Option("--input", "-i", help="JSON Lines of mentions.")],
-    config: ConfigOption = Path(DEFAULT_CONFIG),
+    config: ConfigOption = None,
     db: Annotated[
         Path | None, typer.Option("--db", help="New database to keep the replay in.")
     ] = None,
@@ -86,7 +85,7 @@ def replay_command(
 
 def backtest_command(
     since: Annotated[str, typer.Option("--since", help="How far back: 30d, 12h or a date.")],
-    config: ConfigOption = Path(DEFAULT_CONFIG),
+    config: ConfigOption = None,
     db: Annotated[
         Path | None, typer.Option("--db", help="The daemon's database (default: from config).")
     ] = None,

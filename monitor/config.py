@@ -14,14 +14,12 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from connectors.base import SourceOptions, connector_class
 from models.settings import ModelsConfig
-from monitor.detection.settings import DetectionConfig
-from monitor.alerting.config import AlertingConfig, RouteConfig, route_problems
-from monitor.alerting.settings import ChannelSettings, default_channels
+from monitor.alerting.config import AlertingConfig, RouteConfig
+from monitor.alerting.settings import ChannelSettings, default_channels, parse_channels
 from monitor.alerting.settings import secret_problems as channel_secret_problems
 
 # Re-exported: connectors and the CLI import these from here.
@@ -29,7 +27,9 @@ from monitor.configtypes import Duration as Duration
 from monitor.configtypes import EnvSecret as EnvSecret
 from monitor.configtypes import Strict as Strict
 from monitor.configtypes import parse_duration as parse_duration
+from monitor.detection.settings import DetectionConfig
 from monitor.matching import parse_query
+from monitor.web.settings import WebConfig
 
 
 class ConfigError(Exception):
@@ -124,7 +124,8 @@ class EngagementConfig(Strict):
 
     refresh_interval: Duration = 900.0  # how often each refresh-capable source re-reads
     max_age: Duration = 172800.0  # re-read mentions first seen within this window (48h) ...
-    max_per_run: int = Field(default=100, ge=1, le=10000)  # ... at most this many per source per run
+    # ... at most this many per source per run
+    max_per_run: int = Field(default=100, ge=1, le=10000)
     # Mentions attached to an open incident are re-read first, whatever their age.
 
 
@@ -159,41 +160,7 @@ class Config(Strict):
     alerting: AlertingConfig = AlertingConfig()
     channels: list[ChannelSettings] = []
     routes: list[RouteConfig] = []
-
-    @model_validator(mode="after")
-    def _alert_references(self) -> Config:
-        names: set[str] = set()
-        for i, channel in enumerate(self.channels):
-            if channel.name in names:
-                raise ValueError(f"channels[{i}].name: duplicate channel name {channel.name!r}")
-            names.add(channel.name)
-        known = [c.name for c in self.channels or default_channels()]
-        problems = route_problems(self.alerting, self.routes, known)
-        brand_names = {b.name for b in self.brands}
-        for i, route in enumerate(self.routes):
-            problems += [f"routes[{i}].brands: no brand named {b!r}"
-                         for b in route.brands if b not in brand_names]
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
-    @model_validator(mode="after")
-    def _unique_names(self) -> Config:
-        seen: set[str] = set()
-        for i, source in enumerate(self.sources):
-            if source.name in seen:
-                raise ValueError(f"sources[{i}].name: duplicate source name {source.name!r}")
-            seen.add(source.name)
-        brand_names: set[str] = set()
-        for i, brand in enumerate(self.brands):
-            if brand.name in brand_names:
-                raise ValueError(f"brands[{i}].name: duplicate brand name {brand.name!r}")
-            brand_names.add(brand.name)
-        for i, source in enumerate(self.sources):
-            for brand in source.brands:
-                if brand not in brand_names:
-                    raise ValueError(f"sources[{i}].brands: no brand named {brand!r}")
-        return self
+    web: WebConfig | None = None
 
     def enabled_sources(self) -> list[SourceConfig]:
         """Sources to poll."""
@@ -222,7 +189,9 @@ def exposure_warnings(config: Config) -> list[str]:
     reachable = "/healthz and /metrics (no authentication, no TLS)"
     if intake:
         routes = ", ".join(f"/ingest/{name}" for name in intake)
-        reachable = f"/healthz, /metrics (no authentication, no TLS) and the webhook intake {routes}"
+        reachable = (
+            f"/healthz, /metrics (no authentication, no TLS) and the webhook intake {routes}"
+        )
     return [
         f"[server] host = {server.host!r} is not a loopback address: {reachable} can be "
         f"reached from the network on port {server.port}. Set [server] host = \"127.0.0.1\" "
@@ -269,14 +238,83 @@ def _secret_problems(value: Any, where: str) -> list[str]:
     return []
 
 
-def parse_config(data: dict[str, Any], path: str = "<config>") -> Config:
-    """Validate a parsed TOML document; raise ConfigError listing every problem."""
-    try:
-        config = Config.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(path, _format_errors(exc)) from None
+def _named(items: Any, what: str) -> tuple[list[str], list[str]]:
+    """Names of the tables in a raw `[[...]]` list, and a problem per repeated name."""
+    names: list[str] = []
     problems: list[str] = []
-    for i, source in enumerate(config.sources):
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(name, str):
+            continue  # a missing or mistyped name is reported by field validation
+        if name in names:
+            problems.append(f"{what}[{i}].name: duplicate {what[:-1]} name {name!r}")
+        names.append(name)
+    return names, problems
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def reference_problems(data: dict[str, Any]) -> list[str]:
+    """Names that point at nothing (channels, brands) and repeated names, from the raw document.
+
+    Read from the raw TOML rather than the validated model so that they are reported together
+    with field errors elsewhere in the file: pydantic skips model validators once a field fails.
+    """
+    brands, problems = _named(data.get("brands"), "brands")
+    sources, source_problems = _named(data.get("sources"), "sources")
+    channels, channel_problems = _named(data.get("channels"), "channels")
+    problems += source_problems + channel_problems
+    raw_channels = data.get("channels")
+    if not (isinstance(raw_channels, list) and raw_channels):
+        channels = [c.name for c in default_channels()]
+    known = ", ".join(sorted(set(channels))) or "none"
+
+    def check_channels(where: str, names: list[str]) -> None:
+        problems.extend(
+            f"{where}: no channel named {name!r} (configured: {known})"
+            for name in names if name not in channels
+        )
+
+    def check_brands(where: str, names: list[str]) -> None:
+        problems.extend(f"{where}: no brand named {name!r}" for name in names if name not in brands)
+
+    raw_sources = data.get("sources")
+    for i, source in enumerate(raw_sources if isinstance(raw_sources, list) else []):
+        if isinstance(source, dict):
+            check_brands(f"sources[{i}].brands", _strings(source.get("brands")))
+    digest_names: set[str] = set()
+    raw_routes = data.get("routes")
+    for i, route in enumerate(raw_routes if isinstance(raw_routes, list) else []):
+        if not isinstance(route, dict):
+            continue
+        check_channels(f"routes[{i}].channels", _strings(route.get("channels")))
+        check_brands(f"routes[{i}].brands", _strings(route.get("brands")))
+        name = route.get("name")
+        if route.get("digest") is not None and isinstance(name, str):
+            if name in digest_names:
+                problems.append(
+                    f"routes[{i}].name: another digest route is also named {name!r}; "
+                    "digest routes need distinct names"
+                )
+            digest_names.add(name)
+    alerting = data.get("alerting")
+    if isinstance(alerting, dict):
+        for key in ("escalation_channels", "unmatched_channels"):
+            check_channels(f"alerting.{key}", _strings(alerting.get(key)))
+    return problems
+
+
+def _table_problems(data: dict[str, Any], check_secrets: bool) -> list[str]:
+    """Per-kind source options and unset secrets, each table on its own (one bad one hides none)."""
+    problems: list[str] = []
+    raw_sources = data.get("sources")
+    for i, raw in enumerate(raw_sources if isinstance(raw_sources, list) else []):
+        try:
+            source = SourceConfig.model_validate(raw)
+        except ValidationError:
+            continue  # already reported by the whole-document validation
         try:
             options = source.options()
         except KeyError as exc:
@@ -285,18 +323,43 @@ def parse_config(data: dict[str, Any], path: str = "<config>") -> Config:
         except ValidationError as exc:
             problems.extend(_format_errors(exc, f"sources[{i}]"))
             continue
-        if source.enabled:
+        if check_secrets and source.enabled:
             problems.extend(_secret_problems(options, f"sources[{i}]"))
-    for i, channel in enumerate(config.channels):
-        if channel.enabled:
-            problems.extend(f"channels[{i}].{p}" for p in channel_secret_problems(channel))
-    if problems:
-        raise ConfigError(path, problems)
+    raw_channels = data.get("channels")
+    if check_secrets and isinstance(raw_channels, list):
+        for i, raw in enumerate(raw_channels):
+            try:
+                (channel,) = parse_channels([raw])
+            except (ValidationError, TypeError):
+                continue  # already reported by the whole-document validation
+            if channel.enabled:
+                problems.extend(f"channels[{i}].{p}" for p in channel_secret_problems(channel))
+    return problems
+
+
+def parse_config(
+    data: dict[str, Any], path: str = "<config>", *, check_secrets: bool = True
+) -> Config:
+    """Validate a parsed TOML document; raise ConfigError listing every problem at once.
+
+    `check_secrets=False` skips the environment-variable checks, for commands that only read
+    the database and never send or fetch anything.
+    """
+    problems: list[str] = []
+    config: Config | None = None
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(_format_errors(exc))
+    problems.extend(reference_problems(data))
+    problems.extend(_table_problems(data, check_secrets))
+    if problems or config is None:
+        raise ConfigError(path, list(dict.fromkeys(problems)))
     return config
 
 
-def load_config(path: str | Path) -> Config:
-    """Read and validate a TOML config file."""
+def load_config(path: str | Path, *, check_secrets: bool = True) -> Config:
+    """Read and validate a TOML config file (see `parse_config` for `check_secrets`)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -308,4 +371,4 @@ def load_config(path: str | Path) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
-    return parse_config(data, str(path))
+    return parse_config(data, str(path), check_secrets=check_secrets)

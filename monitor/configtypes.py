@@ -8,20 +8,25 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*$")
+# One or more "<number><unit>" parts, largest first or not: "90s", "1h30m", "1d 12h".
+_DURATION = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*(?:ms|s|m|h|d|w)\s*)+$")
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def parse_duration(value: Any) -> float:
-    """Seconds from a number or a string such as "90s", "5m", "2h", "7d"."""
+    """Seconds from a number or a string such as "90s", "5m", "2h", "7d" or "1h30m"."""
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 30s, 5m, 2h or 7d")
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            return float(match.group(1)) * _UNITS[match.group(2)]
+        number = _NUMBER.match(value)
+        if number:
+            return float(number.group(1))
+        if _DURATION.match(value):
+            return sum(float(n) * _UNITS[unit] for n, unit in _PART.findall(value))
     raise ValueError(f"expected a duration such as 30s, 5m, 2h or 7d, got {value!r}")
 
 

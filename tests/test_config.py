@@ -92,7 +92,8 @@ def test_secret_value_is_read_from_environment_and_never_shown(
 
 @pytest.mark.parametrize(
     ("value", "seconds"),
-    [(30, 30.0), ("90s", 90.0), ("5m", 300.0), ("2h", 7200.0), ("7d", 604800.0), ("1.5h", 5400.0)],
+    [(30, 30.0), ("90s", 90.0), ("5m", 300.0), ("2h", 7200.0), ("7d", 604800.0), ("1.5h", 5400.0),
+     ("1h30m", 5400.0), ("1d 12h", 129600.0), ("2m30s", 150.0)],
 )
 def test_durations(value: object, seconds: float) -> None:
     assert parse_duration(value) == seconds

@@ -105,8 +105,11 @@ class SentenceEncoder:
                 result = self.model(**tokens, output_hidden_states=True)
                 mask = tokens["attention_mask"].unsqueeze(-1)
                 count = mask.sum(1).clamp(min=1)
-                stacked = torch.stack(result.hidden_states, dim=1).float()  # (b, layers, t, d)
-                means = (stacked * mask.unsqueeze(1)).sum(2) / count.unsqueeze(1)
+                # One layer at a time: stacking all layers first held ~4x the hidden states
+                # (about 250 MB more per batch of 64) and made the daemon's memory spike.
+                means = torch.stack(
+                    [(h.float() * mask).sum(1) / count for h in result.hidden_states], dim=1
+                )  # (b, layers, d)
                 last = result.last_hidden_state.float()
                 maxed = last.masked_fill(mask == 0, float("-inf")).amax(1)
                 pooled = torch.nn.functional.normalize(means[:, -1], p=2, dim=1)

@@ -86,7 +86,9 @@ class ModelsConfig(ModelsTable):
     device: str = "cpu"
     # torch CPU threads; None leaves torch's default.
     threads: int | None = Field(default=None, ge=1, le=256)
-    batch_size: int = Field(default=64, ge=1, le=4096)
+    # Texts per encoder pass. 16 on CPU: as fast as 64 and ~200 MB less peak memory, since
+    # every layer's activations for the whole pass are held at once.
+    batch_size: int = Field(default=16, ge=1, le=4096)
     max_length: int = Field(default=128, ge=8, le=512)
     # Dynamic int8 quantisation of the encoder's Linear layers (CPU only): faster on CPUs with
     # int8 dot-product instructions, slightly less accurate.

@@ -76,10 +76,12 @@ def run(
     log_level: Annotated[str | None, typer.Option("--log-level", help="DEBUG, INFO, ...")] = None,
 ) -> None:
     """Run the daemon until SIGTERM or Ctrl-C."""
+    from monitor.heap import tune_allocator
     from monitor.logs import setup_logging
     from monitor.service import run_service
     from monitor.store import StoreError
 
+    tune_allocator()  # before any thread starts: arenas are per thread
     cfg = _load(config)
     setup_logging(
         (log_level or cfg.logging.level).upper(), log_format or cfg.logging.format

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from monitor.clock import Clock
+from monitor.heap import trim_heap
 from monitor.metrics import Metrics
 from monitor.records import Mention, Score
 from monitor.store import Store
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 ScoredListener = Callable[[list[tuple[Mention, Score]]], Awaitable[None]]
 Masker = Callable[[str], str]
 MASK = "the brand"
+TRIM_INTERVAL = 1.0  # seconds between heap trims on the scoring thread
 
 
 def brand_masker(names: Sequence[str]) -> Masker:
@@ -93,6 +95,7 @@ class ScoringStage:
         self._last_load_attempt = float("-inf")
         self._closing = False
         self._scoring_batch = False
+        self._last_trim = float("-inf")
         self.scored_total = 0
 
     def on_scored(self, listener: ScoredListener) -> None:
@@ -203,7 +206,7 @@ class ScoringStage:
         # The brand's names are masked: the claim embedding compares what is said about it.
         texts = [self.masker(m.text) if self.masker else m.text for m in batch]
         scores = await asyncio.get_running_loop().run_in_executor(
-            self._executor, scorer.score, texts
+            self._executor, self._score, scorer, texts
         )
         scored = list(zip(batch, scores, strict=True))
         await self.store.save_scores(scored, self.clock.now())
@@ -211,6 +214,15 @@ class ScoringStage:
         for listener in self._listeners:
             await listener(scored)
         return scored
+
+    def _score(self, scorer: TextScorer, texts: list[str]) -> list[Score]:
+        """Score on the scoring thread, then hand freed memory back (at most once a second)."""
+        scores = scorer.score(texts)
+        now = time.monotonic()
+        if now - self._last_trim >= TRIM_INTERVAL:
+            self._last_trim = now
+            trim_heap()
+        return scores
 
     async def flush(self) -> int:
         """Score everything queued, in batches, on the caller's task (virtual-time drivers)."""

@@ -149,7 +149,8 @@ def test_sigterm_with_a_deep_scoring_queue_stops_in_seconds_and_keeps_the_rest(
     out = "".join(daemon.lines)
     assert "brand-monitor stopped" in out and "Traceback" not in out, out
     # It finished the batch it was scoring, not the whole queue (that waits for the next start).
-    assert took < 6, f"stop took {took:.1f}s:\n{out}"
+    # At most the batch in progress (its grace is 5 s), not the ~12 s the backlog takes.
+    assert took < 9, f"stop took {took:.1f}s:\n{out}"
     assert "will be scored at the next start" in out, out.splitlines()
 
     async def counts() -> tuple[int, int]:

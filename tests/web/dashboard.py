@@ -113,7 +113,9 @@ class LiveDashboard:
         return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=30)
 
 
-def serve_in_thread(path: Path, config: WebConfig | None = None) -> tuple[LiveDashboard, Callable[[], None]]:
+def serve_in_thread(
+    path: Path, config: WebConfig | None = None
+) -> tuple[LiveDashboard, Callable[[], None]]:
     """Start the dashboard on 127.0.0.1 (a free port); returns it and a stop function."""
     loop = asyncio.new_event_loop()
     ready: Future[LiveDashboard] = Future()

@@ -1,4 +1,4 @@
-"""A real browser (headless Chromium through Selenium) logs in, opens an incident, acknowledges it."""
+"""A real browser (headless Chromium, Selenium) logs in, opens an incident, acknowledges it."""
 
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ Mounted by `monitor.cli` (one line each):
 from __future__ import annotations
 
 import asyncio
-import getpass
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,24 +21,29 @@ from rich.text import Text
 from monitor.alerting import outbox, silences
 from monitor.cli_common import (
     ConfigOption,
+    CsvOption,
     DbOption,
+    JsonOption,
     _db_path,
     _load,
+    brand_names,
     fail,
+    json_time,
+    one_format,
+    os_user,
     out,
     plain,
+    print_csv,
     print_json,
     say,
+    table_time,
 )
-from monitor.clock import iso
 from monitor.config import parse_duration
 
 T = TypeVar("T")
 alerts_app = typer.Typer(help="Outgoing alerts: list deliveries, re-send failed ones.",
                          no_args_is_help=True)
 silence_app = typer.Typer(help="Mute alerts about a brand for a while.", no_args_is_help=True)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
 def _with_db(config: Path | None, db: Path | None, fn: Callable[..., T], *args: Any) -> T:
@@ -64,8 +68,32 @@ def _with_db(config: Path | None, db: Path | None, fn: Callable[..., T], *args: 
         raise fail(str(exc)) from None
 
 
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+def waiting_for(row: outbox.AlertRow, now: datetime, held: tuple[str, outbox.AlertRow] | None
+                ) -> str:
+    """What an alert row is waiting for, in words (empty when it waits for nothing)."""
+    if row.status == "sending":
+        return "being sent now"
+    if row.status == "silenced":
+        return row.last_error or "silenced"
+    if row.status != "pending":
+        return ""
+    until = table_time(row.not_before)
+    if row.not_before > now:
+        if row.last_error and row.last_error.startswith("quiet hours"):
+            return f"quiet hours until {until}"
+        if row.reason == "opened" and row.attempts == 0 and not row.last_error:
+            return f"group wait until {until}"
+        if row.attempts > 0 and row.last_error:
+            return f"backoff until {until} (attempt {row.attempts} failed)"
+        return f"scheduled for {until}"
+    if held is not None:
+        kind, other = held
+        if kind == "group_wait":
+            return f"group wait of alert {other.id} until {table_time(other.not_before)}"
+        return f"alert {other.id} for this incident is being sent on {other.channel}"
+    if row.last_error and row.last_error.startswith("quiet hours"):
+        return "due (quiet hours over): the running daemon sends it at its next round"
+    return "due: the running daemon sends it at its next round (is it running?)"
 
 
 # -- alerts -----------------------------------------------------------------------------------
@@ -79,40 +107,55 @@ def alerts_list(
     incident: Annotated[int | None, typer.Option("--incident", help="Only this incident.")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10000)] = 50,
     as_json: JsonOption = False,
+    as_csv: CsvOption = False,
     config: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
-    """Show recent alerts, newest first, with their delivery status and last error."""
+    """Recent alerts, newest first: delivery status, what each waiting one waits for, last error."""
+    one_format(as_json, as_csv)
     if status is not None and status not in outbox.STATUSES:
         raise fail(f"--status {status!r}: use one of {', '.join(outbox.STATUSES)}")
-    rows = _with_db(
-        config, db,
-        lambda d: outbox.list_alerts(d, status=status, incident_id=incident, limit=limit),
-    )
-    if as_json:
-        print_json([
-            {
-                "id": r.id, "incident_id": r.incident_id, "channel": r.channel,
-                "reason": r.reason, "severity": r.severity, "status": r.status,
-                "idempotency_key": r.idempotency_key, "attempts": r.attempts,
-                "created_at": iso(r.created_at), "not_before": iso(r.not_before),
-                "sent_at": iso(r.sent_at), "last_error": r.last_error,
-            }
+    now = datetime.now(UTC)
+
+    def read(d: Any) -> list[tuple[outbox.AlertRow, str]]:
+        rows = outbox.list_alerts(d, status=status, incident_id=incident, limit=limit)
+        return [
+            (r, waiting_for(r, now, outbox.holding_row(d, r, now)
+                            if r.status == "pending" and r.not_before <= now else None))
             for r in rows
-        ])
+        ]
+
+    rows = _with_db(config, db, read)
+    data = [
+        {
+            "id": r.id, "incident_id": r.incident_id, "channel": r.channel,
+            "reason": r.reason, "severity": r.severity, "status": r.status,
+            "waiting_for": waiting or None,
+            "idempotency_key": r.idempotency_key, "attempts": r.attempts,
+            "created_at": json_time(r.created_at), "not_before": json_time(r.not_before),
+            "sent_at": json_time(r.sent_at), "last_error": r.last_error,
+        }
+        for r, waiting in rows
+    ]
+    if as_json:
+        print_json(data)
+        return
+    if as_csv:
+        print_csv(list(data[0]) if data else ["id"], data)
         return
     if not rows:
         out.print("no alerts" + (f" with status {status}" if status else ""))
         return
     table = Table("id", "incident", "channel", "reason", "severity", "status", "tries",
-                  "created", "last error")
+                  "created", "waiting for", "last error")
     colours = {"sent": "green", "failed": "red", "pending": "yellow", "silenced": "dim"}
-    for r in rows:
+    for r, waiting in rows:
         table.add_row(
             str(r.id), str(r.incident_id or ""), plain(r.channel), plain(r.reason),
             plain(r.severity),
             Text(r.status, style=colours.get(r.status, "")), str(r.attempts),
-            _when(r.created_at), plain(r.last_error, 90),
+            table_time(r.created_at), plain(waiting, 90),
+            plain("" if r.status == "silenced" else r.last_error, 90),
         )
     out.print(table)
 
@@ -124,10 +167,24 @@ def alerts_retry(
     db: DbOption = None,
 ) -> None:
     """Re-queue a failed (or silenced) alert; the running daemon sends it within seconds."""
+    from monitor.alerting.dispatcher import load_incidents
 
     def run(d: Any) -> outbox.AlertRow | str:
+        now = datetime.now(UTC)
+        row = outbox.get_alert(d, alert_id)
+        if row is not None and row.status == "silenced" and row.incident_id is not None:
+            # Re-queued under a silence that still holds, it would only be silenced again.
+            found = load_incidents(d, [row.incident_id])
+            silence = silences.matching_silence(d, found[0], now) if found else None
+            if silence is not None:
+                return (
+                    f"alert {alert_id} is silenced by silence {silence.id} until "
+                    f"{table_time(silence.ends_at)} ({silence.reason}); it would be silenced "
+                    f"again: end the silence first (`brand-monitor silence remove "
+                    f"{silence.id}`), then retry"
+                )
         try:
-            return outbox.requeue(d, alert_id, datetime.now(UTC))
+            return outbox.requeue(d, alert_id, now)
         except ValueError as exc:
             return str(exc)
 
@@ -158,13 +215,17 @@ def silence_add(
     except ValueError as exc:
         raise fail(f"--for: {exc}") from None
     now = datetime.now(UTC)
+    # Brands are matched case-insensitively; an unknown one is refused (with the closest name).
+    known = brand_names(config)
+    if known is not None:
+        brand = next((b for b in known if b.casefold() == brand.casefold()), brand)
 
     def run(d: Any) -> silences.Silence | str:
         try:
             return silences.add_silence(
                 d, brand=brand, category=category, starts_at=now,
                 ends_at=now + timedelta(seconds=seconds), reason=reason,
-                created_by=getpass.getuser(),
+                created_by=os_user(), known_brands=known,
             )
         except ValueError as exc:
             return str(exc)
@@ -173,28 +234,35 @@ def silence_add(
     if isinstance(silence, str):
         raise fail(silence)
     scope = f"{brand}" + (f" / {category}" if category else "")
-    say(f"silence {silence.id}: alerts about {scope} muted until {_when(silence.ends_at)}")
+    say(f"silence {silence.id}: alerts about {scope} muted until {table_time(silence.ends_at)}")
 
 
 @silence_app.command("list")
 def silence_list(
     include_expired: Annotated[bool, typer.Option("--all", help="Include ended silences.")] = False,
     as_json: JsonOption = False,
+    as_csv: CsvOption = False,
     config: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
     """Active and upcoming silences."""
+    one_format(as_json, as_csv)
     now = datetime.now(UTC)
     rows = _with_db(
         config, db, lambda d: silences.list_silences(d, now, include_expired=include_expired)
     )
+    data = [
+        {"id": s.id, "brand": s.brand, "category": s.category,
+         "starts_at": json_time(s.starts_at), "ends_at": json_time(s.ends_at), "reason": s.reason,
+         "created_by": s.created_by, "active": s.active(now)}
+        for s in rows
+    ]
     if as_json:
-        print_json([
-            {"id": s.id, "brand": s.brand, "category": s.category,
-             "starts_at": iso(s.starts_at), "ends_at": iso(s.ends_at), "reason": s.reason,
-             "created_by": s.created_by, "active": s.active(now)}
-            for s in rows
-        ])
+        print_json(data)
+        return
+    if as_csv:
+        print_csv(["id", "brand", "category", "starts_at", "ends_at", "reason", "created_by",
+                   "active"], data)
         return
     if not rows:
         out.print("no active silences")
@@ -202,7 +270,7 @@ def silence_list(
     table = Table("id", "brand", "category", "until", "by", "reason")
     for s in rows:
         table.add_row(str(s.id), plain(s.brand or "(all)"), plain(s.category or "(all)"),
-                      _when(s.ends_at), plain(s.created_by), plain(s.reason, 80))
+                      table_time(s.ends_at), plain(s.created_by), plain(s.reason, 80))
     out.print(table)
 
 
@@ -224,7 +292,7 @@ def silence_remove(
     silence = _with_db(config, db, run)
     if isinstance(silence, str):
         raise fail(silence)
-    out.print(f"silence {silence.id} ended")
+    say(f"silence {silence.id} ended")
 
 
 # -- test alert -------------------------------------------------------------------------------

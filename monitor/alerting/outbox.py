@@ -416,3 +416,25 @@ def last_alert_at(db: Database, incident_id: int) -> datetime | None:
         "SELECT max(created_at) FROM alerts WHERE incident_id = ?", [incident_id]
     ).fetchone()
     return from_iso(row[0]) if row else None
+
+
+def holding_row(db: Database, row: AlertRow, now: datetime) -> tuple[str, AlertRow] | None:
+    """What keeps a due pending row from being claimed, by `claim_due`'s rules, if anything.
+
+    ("group_wait", the opened row still inside its group wait) or ("in_flight", the row of the
+    same incident and channel being sent); None when only the dispatcher's next round is missing.
+    """
+    if row.incident_id is None:
+        return None
+    for kind, sql, args in (
+        ("group_wait", "status = 'pending' AND reason = 'opened' AND not_before > ?", [iso(now)]),
+        ("in_flight", "status = 'sending'", []),
+    ):
+        found = list(db.query(
+            f"SELECT * FROM alerts WHERE {sql} AND incident_id = ? AND channel = ? AND id != ? "
+            "ORDER BY not_before DESC LIMIT 1",
+            [*args, row.incident_id, row.channel, row.id],
+        ))
+        if found:
+            return kind, _row(found[0])
+    return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -60,8 +62,20 @@ def add_silence(
     ends_at: datetime,
     reason: str,
     created_by: str | None = None,
+    known_brands: Sequence[str] | None = None,
 ) -> Silence:
-    """Insert a silence (inside a transaction); ValueError for an impossible one."""
+    """Insert a silence (inside a transaction); ValueError for an impossible one.
+
+    With `known_brands`, a brand that is not among them is refused: a silence for a misspelt
+    brand would mute nothing while everyone believes the alerts are muted.
+    """
+    if brand is not None and known_brands is not None and brand not in known_brands:
+        close = difflib.get_close_matches(brand, list(known_brands), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ValueError(
+            f"no brand named {brand!r} in the config; {hint}configured brands: "
+            f"{', '.join(known_brands) or 'none'}"
+        )
     if ends_at <= starts_at:
         raise ValueError("a silence must end after it starts; give a positive duration")
     if category is not None and category not in HARM_CATEGORIES:

@@ -7,15 +7,16 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
 from aiohttp import web
 from typer.testing import CliRunner
 
-from monitor import cli_alerts
+from monitor import cli_alerts, cli_common
 from monitor.alerting import outbox
 from monitor.store import Store
 from tests.alerting.dispatch_support import HOOK_SECRET, HOOK_SECRET_ENV, Receiver, insert_incident
@@ -170,3 +171,116 @@ def test_test_alert_reports_success_and_the_exact_failure(
 
     result = cli.invoke(app, ["test-alert", "--channel", "nope", "-c", str(config)])
     assert result.exit_code == 1 and "configured: hook" in result.output
+
+
+def test_silence_for_an_unknown_brand_is_refused_with_the_closest_name(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    config.write_text(config.read_text().replace('name = "Acme"', 'name = "Brightwater"'))
+    seed_alerts(tmp_path / "bm.db")
+    result = cli.invoke(app, ["silence", "add", "--brand", "Brightwatr", "--for", "1h",
+                              "--reason", "typo", "-c", str(config)])
+    assert result.exit_code == 1
+    assert "no brand named 'Brightwatr' in the config; did you mean 'Brightwater'?" in (
+        result.output
+    )
+    # Brands match case-insensitively and are stored as configured.
+    result = cli.invoke(app, ["silence", "add", "--brand", "brightwater", "--for", "1h30m",
+                              "--reason", "statement out", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    [silence] = json.loads(cli.invoke(app, ["silence", "list", "--json", "-c", str(config)]).stdout)
+    assert silence["brand"] == "Brightwater"
+    assert silence["created_by"] == cli_common.os_user()
+    starts = datetime.fromisoformat(silence["starts_at"].replace("Z", "+00:00"))
+    ends = datetime.fromisoformat(silence["ends_at"].replace("Z", "+00:00"))
+    assert 5399 <= (ends - starts).total_seconds() <= 5401
+    assert silence["ends_at"].endswith("Z") and len(silence["ends_at"]) == 20
+
+
+def test_retry_of_an_alert_held_by_a_silence_says_so(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    now = datetime.now(UTC)
+
+    async def seed() -> int:
+        store = await Store(tmp_path / "bm.db").open()
+
+        def write(d: Any) -> int:
+            incident = insert_incident(d, now)
+            [alert] = outbox.enqueue_alert(d, incident_id=incident, reason="opened",
+                                           severity="high", channels=["hook"], now=now)
+            outbox.mark_silenced(d, alert, "silenced by silence 1")
+            return alert
+
+        try:
+            return await store.transaction(write)
+        finally:
+            await store.close()
+
+    alert = asyncio.run(seed())
+    result = cli.invoke(app, ["silence", "add", "--brand", "Acme", "--for", "2h",
+                              "--reason", "recall statement", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    result = cli.invoke(app, ["alerts", "retry", str(alert), "-c", str(config)])
+    assert result.exit_code == 1
+    assert f"alert {alert} is silenced by silence 1 until" in result.output
+    assert "(recall statement)" in result.output and "silence remove 1" in result.output
+    assert "queued" not in result.output
+    [row] = json.loads(cli.invoke(app, ["alerts", "list", "--json", "-c", str(config)]).stdout)
+    assert row["status"] == "silenced"
+
+    assert cli.invoke(app, ["silence", "remove", "1", "-c", str(config)]).exit_code == 0
+    result = cli.invoke(app, ["alerts", "retry", str(alert), "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "queued again" in result.output
+
+
+def test_every_waiting_alert_says_what_it_waits_for(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    now = datetime.now(UTC)
+    soon = now + timedelta(minutes=20)
+
+    async def seed() -> dict[str, int]:
+        store = await Store(tmp_path / "bm.db").open()
+
+        def write(d: Any) -> dict[str, int]:
+            first, second, third = (insert_incident(d, now) for _ in range(3))
+            ids: dict[str, int] = {}
+            [ids["group"]] = outbox.enqueue_alert(d, incident_id=first, reason="opened",
+                                                  severity="high", channels=["hook"], now=now,
+                                                  delay=600)
+            # An escalation due now waits behind the opened alert's group wait.
+            [ids["behind"]] = outbox.enqueue_alert(d, incident_id=first, reason="escalated",
+                                                   severity="critical", channels=["hook"],
+                                                   now=now - timedelta(minutes=1))
+            [ids["quiet"]] = outbox.enqueue_alert(d, incident_id=second, reason="escalated",
+                                                  severity="critical", channels=["hook"], now=now)
+            outbox.postpone(d, ids["quiet"], soon, f"quiet hours: held until {soon}")
+            [ids["backoff"]] = outbox.enqueue_alert(d, incident_id=third, reason="opened",
+                                                    severity="high", channels=["hook"], now=now)
+            d.execute("UPDATE alerts SET attempts = 2 WHERE id = ?", [ids["backoff"]])
+            outbox.mark_retry(d, ids["backoff"], now, "hook answered HTTP 503", soon)
+            [ids["due"]] = outbox.enqueue_alert(d, incident_id=third, reason="reminder",
+                                                severity="high", channels=["mail"],
+                                                now=now - timedelta(minutes=5))
+            return ids
+
+        try:
+            return await store.transaction(write)
+        finally:
+            await store.close()
+
+    ids = asyncio.run(seed())
+    result = cli.invoke(app, ["alerts", "list", "--json", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    waiting = {row["id"]: row["waiting_for"] for row in json.loads(result.stdout)}
+    until = cli_common.table_time(now + timedelta(minutes=10))
+    assert waiting[ids["group"]] == f"group wait until {until}"
+    assert waiting[ids["behind"]] == f"group wait of alert {ids['group']} until {until}"
+    assert waiting[ids["quiet"]] == f"quiet hours until {cli_common.table_time(soon)}"
+    assert waiting[ids["backoff"]] == (
+        f"backoff until {cli_common.table_time(soon)} (attempt 2 failed)"
+    )
+    assert waiting[ids["due"]].startswith("due: the running daemon sends it")
+    table = cli.invoke(app, ["alerts", "list", "-c", str(config)]).output
+    assert f"quiet hours until {cli_common.table_time(soon)}" in table
+    csv_out = cli.invoke(app, ["alerts", "list", "--csv", "-c", str(config)]).stdout
+    assert csv_out.splitlines()[0].startswith("id,incident_id,channel,reason,severity,status,")

@@ -214,7 +214,7 @@ def mentions_search(
         raise fail(str(exc)) from None
     for row in rows:
         row["brands"] = json.loads(row["brands"]) if row.get("brands") else []
-        for key in ("published_at", "seen_at"):
+        for key in ("published_at", "fetched_at", "seen_at"):
             if key in row:
                 row[key] = json_time(row[key])
     if as_json:

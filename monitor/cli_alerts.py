@@ -299,7 +299,9 @@ def silence_remove(
 
 
 def test_alert(
-    channel: Annotated[str, typer.Option("--channel", help="Channel name from [[channels]].")],
+    channel: Annotated[
+        str, typer.Option("--channel", help=r"Channel name from a \[\[channels]] table.")
+    ],
     config: ConfigOption = None,
 ) -> None:
     """Send a clearly marked test alert through one channel and report the exact result."""

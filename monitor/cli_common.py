@@ -43,7 +43,9 @@ ConfigOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output (JSON).")]
 CsvOption = Annotated[bool, typer.Option("--csv", help="CSV output, one row per table row.")]
 DbOption = Annotated[
-    Path | None, typer.Option("--db", help="Database file (default: [storage] path in config).")
+    Path | None,
+    # Help text is rich markup: "\[" keeps "[storage]" from being read as a style tag.
+    typer.Option("--db", help=r"Database file (default: the \[storage] path in the config)."),
 ]
 
 

@@ -12,7 +12,7 @@ import csv
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -83,7 +83,7 @@ def _run_book(
 def _incident_row(incident: Incident) -> dict[str, Any]:
     row = asdict(incident)
     for key in ("opened_at", "updated_at", "resolved_at"):
-        row[key] = row[key].isoformat() if row[key] else None
+        row[key] = base.json_time(row[key])
     return row
 
 
@@ -95,7 +95,7 @@ def _cell(value: Any) -> str:
 
 
 def _when(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if value else "-"
+    return base.table_time(value)
 
 
 def _severity(severity: str) -> Text:
@@ -128,6 +128,7 @@ def list_incidents(
     if as_json and as_csv:
         raise base.fail("choose one of --json and --csv")
     since_at = base.parse_since(since)
+    brand = base.match_brand(brand, base.brand_names(config))  # case-insensitive
     # info incidents are notes (never paged): hidden unless asked for.
     lowest = severity or (None if show_all else "low")
     incidents: list[Incident] = _run_book(
@@ -198,10 +199,12 @@ def show(
         data = {
             "incident": _incident_row(incident),
             "events": [
-                {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor, "detail": e.detail}
+                {"at": base.json_time(e.at), "kind": e.kind, "actor": e.actor, "detail": e.detail}
                 for e in found["events"]
             ],
-            "top_mentions": found["mentions"],
+            "top_mentions": [
+                {**row, "seen_at": base.json_time(row.get("seen_at"))} for row in found["mentions"]
+            ],
         }
         base.print_json(data)
         return
@@ -224,8 +227,8 @@ def _print_incident(incident: Incident, found: dict[str, Any]) -> None:
     out.print(head)
     out.print(base.plain(incident.summary))
     out.print(
-        f"opened {_when(incident.opened_at)} UTC, updated {_when(incident.updated_at)} UTC"
-        + (f", resolved {_when(incident.resolved_at)} UTC" if incident.resolved_at else ""),
+        f"opened {_when(incident.opened_at)}, updated {_when(incident.updated_at)}"
+        + (f", resolved {_when(incident.resolved_at)}" if incident.resolved_at else ""),
         markup=False,
     )
     line = Text(
@@ -269,7 +272,7 @@ def _print_incident(incident: Incident, found: dict[str, Any]) -> None:
         why.add_row(base.plain(factor.name), f"{factor.value:.2f}", base.plain(factor.detail))
     out.print(why)
 
-    timeline = Table("at (UTC)", "event", "by", "detail", title="timeline")
+    timeline = Table("at", "event", "by", "detail", title="timeline")
     for event in found["events"]:
         detail = ", ".join(f"{k}={v}" for k, v in event.detail.items() if v not in (None, ""))
         timeline.add_row(
@@ -307,27 +310,30 @@ def ack(
 @app.command()
 def resolve(
     incident_id: Annotated[int, typer.Argument(help="Incident id.")],
-    by: Annotated[str, typer.Option("--by", help="Who is resolving.")] = "cli",
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who is resolving (default: your OS user).")
+    ] = None,
     config: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
     """Resolve an incident now (a "resolved" alert is queued where routes ask for one)."""
     incident: Incident = _run_book(
-        config, db, lambda book: book.resolve(incident_id, by), routed=True
+        config, db, lambda book: book.resolve(incident_id, by or base.os_user()), routed=True
     )
-    base.out.print(f"incident {incident.id} resolved at {_when(incident.resolved_at)} UTC",
-                   markup=False)
+    base.say(f"incident {incident.id} resolved at {_when(incident.resolved_at)}")
 
 
 @app.command("note")
 def add_note(
     incident_id: Annotated[int, typer.Argument(help="Incident id.")],
     text: Annotated[str, typer.Argument(help="The note.")],
-    by: Annotated[str, typer.Option("--by", help="Who is writing.")] = "cli",
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who is writing (default: your OS user).")
+    ] = None,
     config: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
     """Add a note to an incident's timeline."""
-    _run_book(config, db, lambda book: book.note(incident_id, text, by))
+    _run_book(config, db, lambda book: book.note(incident_id, text, by or base.os_user()))
     base.out.print(f"note added to incident {incident_id}")
 

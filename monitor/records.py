@@ -132,6 +132,15 @@ class Digest:
     muted: int = 0  # incidents left out because a silence covered them at sending time
 
 
+@dataclass(frozen=True, slots=True)
+class AlertLinks:
+    """Dashboard links an alert carries when `[web]` is configured with a public_url."""
+
+    incident_url: str  # the incident's page (needs a login)
+    ack_url: str  # signed and expiring: a confirmation page, acknowledging only by POST
+    slack_buttons: bool = False  # Slack bot messages carry Acknowledge / Resolve buttons
+
+
 @dataclass(slots=True)
 class AlertMessage:
     """What a channel sends: one alert about one incident change, with its evidence.
@@ -149,6 +158,7 @@ class AlertMessage:
     curve: list[tuple[datetime, int]] = field(default_factory=list)
     created_at: datetime | None = None
     digest: Digest | None = None
+    links: AlertLinks | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ from monitor.alerting.routing import Router
 from monitor.alerting.silences import matching_silence
 from monitor.clock import Clock, from_iso, iso
 from monitor.incidents import incident_from_row, load_incident
-from monitor.records import AlertMessage, Delivery, Engagement, Incident, Mention
+from monitor.records import AlertLinks, AlertMessage, Delivery, Engagement, Incident, Mention
 from monitor.store import Store, bucket_start
 
 log = logging.getLogger(__name__)
@@ -204,6 +204,15 @@ class AlertDispatcher:
         self._stopping = False
         self.sent = 0
         self.failed = 0
+        # Set by the dashboard ([web]): the links each incident alert carries.
+        self.links: Callable[[Incident], AlertLinks | None] | None = None
+
+    def use(self, router: Router, channels: Mapping[str, Channel]) -> None:
+        """Route and send with a reloaded config from the next round on; rows stay queued."""
+        self.router = router
+        self.settings = router.alerting
+        self.channels = dict(channels)
+        self._wake.set()
 
     async def recover(self) -> int:
         """Put rows a crash left `sending` back to pending; returns how many."""
@@ -390,6 +399,7 @@ class AlertDispatcher:
             top_mentions=work.mentions,
             curve=work.curve,
             created_at=primary.created_at,
+            links=self.links(work.incident) if self.links else None,
         )
         await self._send(channel, message, rows, primary, work.thread_ref)
 

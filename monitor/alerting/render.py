@@ -35,6 +35,7 @@ SLACK_SECTION_TEXT = 3000
 SLACK_HEADER_TEXT = 150
 SLACK_CONTEXT_TEXT = 2000
 SLACK_FALLBACK_TEXT = 3000  # the API takes 40k, but notifications show a few lines
+SLACK_ACTIONS_BLOCK = "incident_actions"
 
 REASONS = {
     "opened": "New incident",
@@ -300,6 +301,10 @@ def _render_lines(alert: AlertMessage, *, color: bool) -> str:
     step = next_step(alert)
     if step:
         lines.append(f"Next: {step}")
+        if alert.links:
+            lines.append(f"Acknowledge in the browser: {alert.links.ack_url}")
+    if alert.links:
+        lines.append(f"Dashboard: {alert.links.incident_url}")
     if incident.acknowledged_by:
         lines.append(f"Acknowledged by {one_line(incident.acknowledged_by)}")
     return "\n".join(lines) + "\n"
@@ -348,8 +353,13 @@ def render_html(alert: AlertMessage) -> str:
             parts.append(f"<li>{esc(meta)}<br><q>{esc(mention.snippet)}</q>{link}</li>")
         parts.append("</ol>")
     step = next_step(alert)
-    if step:
+    if step and alert.links:
+        parts.append(f"<p>{html_link(alert.links.ack_url, 'Acknowledge')} (opens a "
+                     f"confirmation page), or run <code>{esc(step)}</code></p>")
+    elif step:
         parts.append(f"<p>Next: <code>{esc(step)}</code></p>")
+    if alert.links:
+        parts.append(f"<p>{html_link(alert.links.incident_url, 'Open in the dashboard')}</p>")
     if incident.acknowledged_by:
         parts.append(f"<p>Acknowledged by {esc(one_line(incident.acknowledged_by))}</p>")
     parts.append("</body></html>")
@@ -386,8 +396,30 @@ def _fit(mrkdwn: str, limit: int) -> str:
     return "\n".join(kept) + "\n…"
 
 
-def render_slack(alert: AlertMessage, *, root: bool = False) -> SlackMessage:
-    """Block Kit message within Slack's limits; `root=True` marks the thread's first message."""
+def slack_actions(incident: Incident) -> dict[str, Any] | None:
+    """Acknowledge / Resolve buttons for the incident's state (the daemon handles the clicks)."""
+    buttons = []
+    if incident.status == "open":
+        buttons.append({"type": "button", "action_id": "incident_ack", "style": "primary",
+                        "text": {"type": "plain_text", "text": "Acknowledge"},
+                        "value": str(incident.id)})
+    if incident.status != "resolved":
+        buttons.append({"type": "button", "action_id": "incident_resolve",
+                        "text": {"type": "plain_text", "text": "Resolve"},
+                        "value": str(incident.id)})
+    if not buttons:
+        return None
+    return {"type": "actions", "block_id": SLACK_ACTIONS_BLOCK, "elements": buttons}
+
+
+def render_slack(
+    alert: AlertMessage, *, root: bool = False, buttons: bool = True
+) -> SlackMessage:
+    """Block Kit message within Slack's limits; `root=True` marks the thread's first message.
+
+    `buttons=False` leaves out the Acknowledge / Resolve buttons (incoming webhooks: a click
+    could not update the message).
+    """
     if alert.digest is not None:
         from monitor.alerting import render_digest  # it builds on this module
 
@@ -427,10 +459,18 @@ def render_slack(alert: AlertMessage, *, root: bool = False) -> SlackMessage:
             if mention.url:
                 lines.append(slack_link(mention.url, mention.link_label))
             blocks.append(_section("\n".join(lines)))
+    links = alert.links
+    actions = slack_actions(incident) if buttons and links and links.slack_buttons else None
+    if actions and alert.reason != "resolved":
+        blocks.append(actions)
     footer = []
     step = next_step(alert)
+    if step and links and not actions:
+        footer.append(slack_link(links.ack_url, "Acknowledge"))
     if step:
         footer.append(f"Acknowledge: `{step}`")
+    if links:
+        footer.append(slack_link(links.incident_url, "Dashboard"))
     if incident.acknowledged_by:
         footer.append(f"Acknowledged by {escape_slack(incident.acknowledged_by)}")
     if root and alert.created_at is not None:

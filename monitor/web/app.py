@@ -15,15 +15,17 @@ from aiohttp import web
 from markupsafe import Markup
 
 from monitor.alerting import silences
+from monitor.alerting.channels.slack import SlackChannel
 from monitor.alerting.render import CATEGORIES, KINDS
 from monitor.alerting.sanitize import strip_terminal
 from monitor.incidents import STATUSES, IncidentError
-from monitor.records import HARM_CATEGORIES, INCIDENT_KINDS, SEVERITIES
+from monitor.records import HARM_CATEGORIES, INCIDENT_KINDS, SEVERITIES, AlertLinks, Incident
 from monitor.web import api
 from monitor.web.api import BadQuery, WebContext, json_response
 from monitor.web.auth import LOGIN_COOKIE, SESSION_COOKIE, LoginLimiter, Session, Sessions, Users
 from monitor.web.links import LinkSigner
 from monitor.web.settings import WebConfig
+from monitor.web.slack_actions import SlackInteractions, SlackVerifier
 
 if TYPE_CHECKING:
     from monitor.service import Service
@@ -475,4 +477,36 @@ def mount_service(app: web.Application, service: Service) -> Dashboard:
         sources={s.name: s.kind for s in config.sources},
         channels={name: channel.kind for name, channel in service.channels.items()},
     )
-    return mount(app, ctx, config.web)
+    dash = mount(app, ctx, config.web)
+    web_config = config.web
+    if web_config.public_url:
+        buttons = web_config.slack_signing_secret is not None
+        clock = service.clock
+
+        def links(incident: Incident) -> AlertLinks:
+            return AlertLinks(
+                incident_url=f"{web_config.public_url}/incidents/{incident.id}",
+                ack_url=dash.links.url(incident.id, "ack", clock.now().timestamp()),
+                slack_buttons=buttons,
+            )
+
+        service.dispatcher.links = links
+    else:
+        log.warning("[web] public_url is not set: alerts carry no dashboard links")
+    if web_config.slack_signing_secret is not None:
+        try:
+            signing_secret = web_config.slack_signing_secret.reveal()
+        except ValueError as exc:
+            raise RuntimeError(
+                f"[web] slack_signing_secret: {exc}; export it (Slack app settings, Basic "
+                "Information, Signing Secret) or remove the key"
+            ) from None
+        slack = [c for c in service.channels.values() if isinstance(c, SlackChannel)]
+        interactions = SlackInteractions(SlackVerifier(signing_secret), service.incidents, slack)
+        app.router.add_routes(interactions.routes())
+
+        async def finish_updates(_app: web.Application) -> None:
+            await interactions.close()
+
+        app.on_shutdown.append(finish_updates)
+    return dash

@@ -103,7 +103,8 @@ class SlackChannel(Channel):
     # -- incoming webhook -------------------------------------------------------------------
 
     async def _send_webhook(self, alert: AlertMessage, url: str) -> Delivery:
-        body = json.dumps(render_slack(alert).payload(), ensure_ascii=False).encode()
+        message = render_slack(alert, buttons=False)  # no bot token: a click could not update it
+        body = json.dumps(message.payload(), ensure_ascii=False).encode()
         where = "the Slack incoming webhook"
         try:
             async with self._get_session().post(
@@ -226,6 +227,26 @@ class SlackChannel(Channel):
         if not isinstance(data, dict):
             return self.failed(f"{where} answered with a non-JSON body", retryable=True)
         return data
+
+    async def update_message(
+        self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]
+    ) -> Delivery:
+        """Replace a posted message (bot mode): the dashboard's button clicks show their result."""
+        if self.settings.bot_token is None:
+            return self.failed("an incoming webhook cannot update messages", retryable=False)
+        try:
+            token = self._reveal("bot_token")
+        except ValueError as exc:
+            return self.failed(f"cannot update the Slack message: {exc}", retryable=False)
+        updated = await self._call(
+            self._web_client(token), "chat.update", channel=channel, ts=ts, text=text,
+            blocks=blocks,
+        )
+        if isinstance(updated, Delivery):
+            return updated
+        if updated.get("ok") is False:
+            return self.failed("the Slack message is gone; nothing to update", retryable=False)
+        return self.ok(f"updated Slack message {ts}")
 
     def _slack_failure(
         self, status: int, error: str, text: str, retry_after: str | None, where: str

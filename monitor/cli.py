@@ -31,6 +31,7 @@ from monitor.cli_common import (  # noqa: E402 - re-exported for sub-commands an
     _load,
     brand_names,
     config_found,
+    config_path,
     fail,
     json_time,
     match_brand,
@@ -87,7 +88,7 @@ def run(
         (log_level or cfg.logging.level).upper(), log_format or cfg.logging.format
     )
     try:
-        asyncio.run(run_service(cfg))
+        asyncio.run(run_service(cfg, config_path=config_path(config)))
     except (StoreError, RuntimeError) as exc:
         raise fail(str(exc)) from None
 

@@ -36,6 +36,19 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.config_reload_ok = Gauge(
+            "brand_monitor_config_last_reload_successful",
+            "1 when the last config reload succeeded (or none was tried), 0 when it failed",
+            registry=self.registry,
+        )
+        self.config_reload_ok.set(1)
+        self.config_reload_time = Gauge(
+            "brand_monitor_config_last_reload_success_timestamp_seconds",
+            "Unix time of the last successful config load (start or reload)",
+            registry=self.registry,
+        )
+        self.config_reload_time.set_to_current_time()
+
     def render(self) -> bytes:
         """The exposition text for /metrics."""
         return generate_latest(self.registry)

@@ -9,26 +9,31 @@ import logging
 import random
 import signal
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from connectors.base import connector_class
+from connectors.base import Connector, connector_class
 from connectors.http import HttpClient, HttpLimits
+from connectors.webhook import ROUTE as INGEST_ROUTE
+from connectors.webhook import WebhookIntake
 from monitor.alerting.channels import Channel, build_channel
 from monitor.alerting.dispatcher import AlertDispatcher, due_reminders
 from monitor.alerting.routing import Router
 from monitor.alerting.settings import default_channels
 from monitor.clock import Clock, SystemClock
-from monitor.config import Config, exposure_warnings
+from monitor.config import Config, ConfigError, SourceConfig, exposure_warnings, load_config
 from monitor.detection.engine import DetectionEngine
 from monitor.incidents import IncidentBook
 from monitor.matching import BrandMatcher
 from monitor.metrics import Metrics
 from monitor.pipeline import Pipeline
+from monitor.reload import ReloadPlan
 from monitor.runner import SourceRunner, health_of
 from monitor.scoring import ScoringStage, TextScorer, config_masker
 from monitor.store import Store, StoreError, retention_cutoff
@@ -60,6 +65,15 @@ def load_scorer(config: Config) -> TextScorer:
     return Scorer.from_config(config.models)
 
 
+@dataclass(slots=True)
+class ReloadOutcome:
+    """What a reload did: applied (with a summary of the changes) or refused (with problems)."""
+
+    ok: bool
+    problems: list[str] = field(default_factory=list)
+    summary: str = ""
+
+
 class Service:
     """One running daemon. `start()`, then `wait()`; `stop()` is idempotent."""
 
@@ -68,8 +82,11 @@ class Service:
         config: Config,
         clock: Clock | None = None,
         scorer_factory: Callable[[], TextScorer] | None = None,
+        *,
+        config_path: Path | None = None,
     ) -> None:
         self.config = config
+        self.config_path = config_path  # re-read on SIGHUP and POST /-/reload
         self.clock = clock or SystemClock()
         self.metrics = Metrics()
         self.store = Store(
@@ -98,7 +115,9 @@ class Service:
         )
         self.scoring.on_scored(self._on_scored)
         self.runners: dict[str, SourceRunner] = {}
+        self.intake: WebhookIntake | None = None
         self.scheduler: AsyncIOScheduler | None = None
+        self._reload_lock = asyncio.Lock()
         self.extra_routes: list[web.RouteDef] = []
         self._web: web.AppRunner | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
@@ -116,21 +135,14 @@ class Service:
         await self.store.open()
         pushed = []
         for source in self.config.enabled_sources():
-            connector = connector_class(source.kind)(
-                source.name, source.options(), self.http, clock=self.clock
-            )
+            connector = self._connector(source)
             if connector.push_only:
                 pushed.append(connector)
-                continue
-            self.runners[source.name] = SourceRunner(
-                source, connector, self.store, self.pipeline, self.clock,
-                self.config.polling, self.metrics, engagement=self.config.engagement,
-            )
-        if pushed:
-            from connectors.webhook import WebhookIntake
-
-            intake = WebhookIntake.from_connectors(pushed, self._submit_pushed, clock=self.clock)
-            self.extra_routes.extend(intake.routes())
+            else:
+                self.runners[source.name] = self._runner(source, connector, self.config)
+        # Mounted even with no webhook source, so one added by a reload is served.
+        self.intake = WebhookIntake.from_connectors(pushed, self._submit_pushed, clock=self.clock)
+        self.extra_routes.append(web.post(INGEST_ROUTE, self._ingest))
         await self.detection.restore()
         await self.dispatcher.recover()
         if not realtime:
@@ -138,24 +150,8 @@ class Service:
         await self.scoring.start()
         await self.dispatcher.start()
         self.scheduler = AsyncIOScheduler(timezone="UTC")
-        rng = random.Random()
         for name, runner in self.runners.items():
-            interval = runner.source.interval or runner.connector.default_interval
-            jitter = runner.source.jitter
-            jitter_s = jitter * interval if jitter < 1 else jitter
-            # Stagger first polls over a few seconds so start-up is not a burst.
-            first = self.clock.now() + timedelta(seconds=rng.uniform(0.5, 5.0))
-            self.scheduler.add_job(
-                self._tracked(runner.poll), IntervalTrigger(seconds=interval, jitter=jitter_s),
-                id=f"poll:{name}", name=f"poll {name}", max_instances=1, coalesce=True,
-                next_run_time=first, misfire_grace_time=int(interval),
-            )
-            if runner.connector.supports_refresh:
-                self.scheduler.add_job(
-                    self._tracked(runner.refresh),
-                    IntervalTrigger(seconds=self.config.engagement.refresh_interval, jitter=30),
-                    id=f"refresh:{name}", name=f"refresh {name}", max_instances=1, coalesce=True,
-                )
+            self._schedule(name, runner)
         self.scheduler.add_job(
             self._tracked(self.remind), IntervalTrigger(seconds=60),
             id="reminders", name="alert reminders and escalation", max_instances=1, coalesce=True,
@@ -172,6 +168,144 @@ class Service:
             "brand-monitor started: %d brands, %d sources, database %s",
             len(self.config.brands), len(self.runners), self.config.storage.path,
         )
+
+    def _connector(self, source: SourceConfig) -> Connector:
+        """The connector for a source table (raises ValueError on a bad or unset option)."""
+        return connector_class(source.kind)(
+            source.name, source.options(), self.http, clock=self.clock
+        )
+
+    def _runner(self, source: SourceConfig, connector: Connector, config: Config) -> SourceRunner:
+        return SourceRunner(
+            source, connector, self.store, self.pipeline, self.clock,
+            config.polling, self.metrics, engagement=config.engagement,
+        )
+
+    def _schedule(self, name: str, runner: SourceRunner) -> None:
+        """Add a source's poll (and engagement refresh) jobs, first poll within seconds."""
+        assert self.scheduler is not None
+        interval = runner.source.interval or runner.connector.default_interval
+        jitter = runner.source.jitter
+        jitter_s = jitter * interval if jitter < 1 else jitter
+        # Stagger first polls over a few seconds so start-up is not a burst.
+        first = self.clock.now() + timedelta(seconds=random.uniform(0.5, 5.0))
+        self.scheduler.add_job(
+            self._tracked(runner.poll), IntervalTrigger(seconds=interval, jitter=jitter_s),
+            id=f"poll:{name}", name=f"poll {name}", max_instances=1, coalesce=True,
+            next_run_time=first, misfire_grace_time=int(interval),
+        )
+        if runner.connector.supports_refresh:
+            self.scheduler.add_job(
+                self._tracked(runner.refresh),
+                IntervalTrigger(seconds=runner.engagement.refresh_interval, jitter=30),
+                id=f"refresh:{name}", name=f"refresh {name}", max_instances=1, coalesce=True,
+            )
+
+    def _unschedule(self, name: str) -> None:
+        """Remove a source's jobs; a poll already running finishes on its own."""
+        if self.scheduler is None:
+            return
+        for job_id in (f"poll:{name}", f"refresh:{name}"):
+            if self.scheduler.get_job(job_id) is not None:
+                self.scheduler.remove_job(job_id)
+
+    async def reload(self) -> ReloadOutcome:
+        """Re-read the config file and apply it; on any problem keep running on the old one."""
+        async with self._reload_lock:
+            outcome = await self._reload()
+        self.metrics.config_reload_ok.set(1 if outcome.ok else 0)
+        if outcome.ok:
+            self.metrics.config_reload_time.set(self.clock.now().timestamp())
+            log.info("config reloaded from %s: %s", self.config_path, outcome.summary)
+        else:
+            log.error(
+                "config reload failed; still running on the previous config: %s",
+                "; ".join(outcome.problems),
+            )
+        return outcome
+
+    async def _reload(self) -> ReloadOutcome:
+        if self.config_path is None:
+            return ReloadOutcome(False, ["the daemon was not started from a config file"])
+        try:
+            new = await asyncio.to_thread(load_config, self.config_path)
+        except ConfigError as exc:
+            return ReloadOutcome(False, [f"{exc.path}: {p}" for p in exc.problems])
+        plan = ReloadPlan.between(self.config, new)
+        # Build everything that can fail before changing anything.
+        try:
+            fresh = {
+                name: self._connector(next(s for s in new.sources if s.name == name))
+                for name in [*plan.added, *plan.changed]
+            }
+            router = Router(new) if plan.alerting else self.router
+            channels = self._channels_for(new) if plan.alerting else self.channels
+            pushed = [
+                fresh.get(source.name) or self._connector(source)
+                for source in new.enabled_sources() if connector_class(source.kind).push_only
+            ]
+            intake = WebhookIntake.from_connectors(pushed, self._submit_pushed, clock=self.clock)
+        except (ValueError, StopIteration) as exc:
+            return ReloadOutcome(False, [str(exc)])
+        self._apply(new, plan, fresh, router, channels)
+        self.intake = intake
+        self.config = new
+        return ReloadOutcome(True, [], plan.summary())
+
+    def _channels_for(self, config: Config) -> dict[str, Channel]:
+        """Channels of a new config: unchanged ones are kept (open sessions, sends in flight)."""
+        channels: dict[str, Channel] = {}
+        old = {c.name: c for c in (self.config.channels or default_channels())}
+        for settings in config.channels or default_channels():
+            if not settings.enabled:
+                continue
+            if old.get(settings.name) == settings and settings.name in self.channels:
+                channels[settings.name] = self.channels[settings.name]
+            else:
+                channels[settings.name] = build_channel(settings)
+        return channels
+
+    def _apply(
+        self,
+        new: Config,
+        plan: ReloadPlan,
+        fresh: dict[str, Connector],
+        router: Router,
+        channels: dict[str, Channel],
+    ) -> None:
+        """Swap in what changed; queued mentions and outbox rows are untouched."""
+        if plan.brands:
+            self.pipeline.matcher = BrandMatcher(new.brands)
+            self.scoring.masker = config_masker(new.brands)
+            if self.detection.volume is not None:
+                self.detection.volume.brands = [b.name for b in new.brands]
+        for name in [*plan.removed, *plan.changed]:
+            self._unschedule(name)
+            self.runners.pop(name, None)
+        for name, connector in fresh.items():
+            if connector.push_only:
+                continue
+            source = next(s for s in new.sources if s.name == name)
+            self.runners[name] = runner = self._runner(source, connector, new)
+            if self.scheduler is not None:
+                self._schedule(name, runner)
+        if plan.alerting:
+            retired = [c for n, c in self.channels.items() if channels.get(n) is not c]
+            self.router, self.channels = router, channels
+            self.incidents.router = router.route
+            self.incidents.group_wait = new.alerting.group_wait
+            self.dispatcher.use(router, channels)
+            if retired:
+                # Sends in flight still hold the old channel: close it once they are done.
+                task = asyncio.create_task(self._close_later(retired), name="close-channels")
+                self._inflight.add(task)
+                task.add_done_callback(self._inflight.discard)
+
+    async def _close_later(self, channels: list[Channel], after: float = 60.0) -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(after)
+        for channel in channels:
+            await channel.close()
 
     def _tracked(self, job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
         """Wrap a job so shutdown can wait for it, and so it never runs after stop()."""
@@ -197,6 +331,18 @@ class Service:
                 self._inflight.discard(task)
 
         return run
+
+    async def _ingest(self, request: web.Request) -> web.StreamResponse:
+        """The webhook intake of the current config (a reload swaps it)."""
+        assert self.intake is not None
+        return await self.intake.handle(request)
+
+    async def _reload_request(self, request: web.Request) -> web.Response:
+        """`POST /-/reload`: 200 with what changed, or 400 with why the config was refused."""
+        outcome = await self.reload()
+        body = {"status": "ok" if outcome.ok else "error", "changes": outcome.summary,
+                "problems": outcome.problems}
+        return web.json_response(body, status=200 if outcome.ok else 400)
 
     async def _submit_pushed(self, source: str, mentions: list[Any]) -> int:
         allowed = next((s.brands for s in self.config.sources if s.name == source), [])
@@ -226,6 +372,7 @@ class Service:
         app = web.Application(client_max_size=2 * 1024 * 1024)
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/metrics", self._metrics)
+        app.router.add_post("/-/reload", self._reload_request)
         app.router.add_routes(self.extra_routes)
         if self.config.web is not None:  # the dashboard shares this server and its [server] host
             from monitor.web.app import mount_service
@@ -282,10 +429,17 @@ class Service:
         return web.Response(body=self.metrics.render(), content_type="text/plain")
 
     def install_signal_handlers(self) -> None:
-        """SIGTERM and SIGINT start a graceful stop."""
+        """SIGTERM and SIGINT start a graceful stop; SIGHUP reloads the config."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, lambda s=sig: self._on_signal(s))
+        loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
+
+    def _on_sighup(self) -> None:
+        log.info("received SIGHUP: reloading %s", self.config_path)
+        task = asyncio.create_task(self.reload(), name="reload")
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
 
     def _on_signal(self, sig: signal.Signals) -> None:
         log.info("received %s: stopping", sig.name)
@@ -324,9 +478,9 @@ class Service:
         log.info("brand-monitor stopped")
 
 
-async def run_service(config: Config) -> None:
+async def run_service(config: Config, config_path: Path | None = None) -> None:
     """Run the daemon until SIGTERM/SIGINT; a signal during start-up stops it too."""
-    service = Service(config)
+    service = Service(config, config_path=config_path)
     service.install_signal_handlers()
     try:
         starting = asyncio.create_task(service.start(), name="start")

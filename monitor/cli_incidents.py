@@ -295,13 +295,17 @@ def _print_incident(incident: Incident, found: dict[str, Any]) -> None:
 @app.command()
 def ack(
     incident_id: Annotated[int, typer.Argument(help="Incident id.")],
-    by: Annotated[str, typer.Option("--by", help="Who is acknowledging.")],
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who is acknowledging (default: your OS user).")
+    ] = None,
     note: Annotated[str | None, typer.Option("--note", help="Why, or what happens next.")] = None,
     config: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
     """Acknowledge an open incident (stops reminders)."""
-    incident: Incident = _run_book(config, db, lambda book: book.ack(incident_id, by, note))
+    incident: Incident = _run_book(
+        config, db, lambda book: book.ack(incident_id, by or base.os_user(), note)
+    )
     text = Text(f"incident {incident.id} acknowledged by ")
     text.append_text(base.plain(incident.acknowledged_by))
     base.out.print(text)

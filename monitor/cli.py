@@ -267,12 +267,14 @@ def _mount_subcommands() -> None:
     from monitor.cli_demo import demo_command
     from monitor.cli_incidents import app as incidents_app
     from monitor.cli_replay import backtest_command, replay_command
+    from monitor.web.cli import app as web_app
 
     app.add_typer(incidents_app, name="incidents")
     app.add_typer(models_app, name="models")
     app.add_typer(alerts_app, name="alerts")
     app.add_typer(silence_app, name="silence")
     app.add_typer(routes_app, name="routes")
+    app.add_typer(web_app, name="web")
     app.command("init")(init_command)
     app.command("check-config")(check_config)
     app.command("test-alert")(test_alert)

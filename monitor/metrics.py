@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 
 
 class Metrics:
@@ -36,6 +36,27 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.alerts = Counter(
+            "brand_monitor_alerts", "Alert delivery outcomes (sent, retry, failed) by channel",
+            ["channel", "outcome"], registry=self.registry,
+        )
+        self.alerts_pending = Gauge(
+            "brand_monitor_alerts_pending", "Alerts waiting to be delivered, by channel",
+            ["channel"], registry=self.registry,
+        )
+        self.incidents_open = Gauge(
+            "brand_monitor_incidents_open", "Open or acknowledged incidents by severity",
+            ["severity"], registry=self.registry,
+        )
+        self.mentions_stored = Gauge(
+            "brand_monitor_mentions_stored", "Mentions in the database", registry=self.registry,
+        )
+        self.mentions_scored = Counter(
+            "brand_monitor_mentions_scored", "Mentions scored by the models",
+            registry=self.registry,
+        )
+        self.build = Info("brand_monitor_build", "Version of the running daemon",
+                          registry=self.registry)
         self.config_reload_ok = Gauge(
             "brand_monitor_config_last_reload_successful",
             "1 when the last config reload succeeded (or none was tried), 0 when it failed",

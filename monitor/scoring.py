@@ -211,6 +211,8 @@ class ScoringStage:
         scored = list(zip(batch, scores, strict=True))
         await self.store.save_scores(scored, self.clock.now())
         self.scored_total += len(scored)
+        if self.metrics is not None:
+            self.metrics.mentions_scored.inc(len(scored))
         for listener in self._listeners:
             await listener(scored)
         return scored

@@ -8,9 +8,10 @@ import json
 import logging
 import random
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +27,16 @@ from monitor.alerting.channels import Channel, build_channel
 from monitor.alerting.dispatcher import AlertDispatcher, due_reminders
 from monitor.alerting.routing import Router
 from monitor.alerting.settings import default_channels
-from monitor.clock import Clock, SystemClock
+from monitor.clock import Clock, SystemClock, iso
 from monitor.config import Config, ConfigError, SourceConfig, exposure_warnings, load_config
 from monitor.detection.engine import DetectionEngine
 from monitor.incidents import IncidentBook
 from monitor.matching import BrandMatcher
 from monitor.metrics import Metrics
 from monitor.pipeline import Pipeline
+from monitor.records import SEVERITIES
 from monitor.reload import ReloadPlan
+from monitor.status import status_line, stored_counts
 from monitor.runner import SourceRunner, health_of
 from monitor.scoring import ScoringStage, TextScorer, config_masker
 from monitor.store import Store, StoreError, retention_cutoff
@@ -56,6 +59,16 @@ def http_limits(config: Config) -> HttpLimits:
     if h.user_agent:
         limits = HttpLimits(**{**limits.__dict__, "user_agent": h.user_agent})
     return limits
+
+
+def package_version() -> str:
+    """The installed brand-monitor version ("unknown" from a tree never installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("brand-monitor")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def load_scorer(config: Config) -> TextScorer:
@@ -105,6 +118,11 @@ class Service:
             c.name: build_channel(c) for c in (config.channels or default_channels()) if c.enabled
         }
         self.dispatcher = AlertDispatcher(self.store, self.router, self.channels, clock=self.clock)
+        self.dispatcher.on_outcome = lambda channel, outcome: self.metrics.alerts.labels(
+            channel, outcome
+        ).inc()
+        self.metrics.build.info({"version": package_version(), "python": sys.version.split()[0]})
+        self._status_mark: tuple[datetime, int, int] | None = None  # at, sent, failed
         self.incidents = IncidentBook(
             self.store, self.router.route, self.clock, config.detection,
             group_wait=config.alerting.group_wait,
@@ -156,6 +174,13 @@ class Service:
             self._tracked(self.remind), IntervalTrigger(seconds=60),
             id="reminders", name="alert reminders and escalation", max_instances=1, coalesce=True,
         )
+        if self.config.logging.status_interval > 0:
+            self._status_mark = (self.clock.now(), 0, 0)
+            self.scheduler.add_job(
+                self._tracked(self.log_status),
+                IntervalTrigger(seconds=self.config.logging.status_interval),
+                id="status", name="status log line", max_instances=1, coalesce=True,
+            )
         self.scheduler.add_job(
             self._tracked(self.prune), IntervalTrigger(seconds=self.config.storage.prune_interval),
             id="prune", name="retention prune", max_instances=1, coalesce=True,
@@ -361,6 +386,22 @@ class Service:
         if await due_reminders(self.store, self.router, self.clock.now()):
             self.dispatcher.wake()
 
+    async def log_status(self) -> str:
+        """Log one line on the daemon's state since the last one (and return it)."""
+        now = self.clock.now()
+        at, sent, failed = self._status_mark or (now, 0, 0)
+        counts = await self.store.read(stored_counts, iso(at))
+        line = status_line(
+            counts, minutes=(now - at).total_seconds() / 60,
+            sent=self.dispatcher.sent - sent, failed=self.dispatcher.failed - failed,
+            scoring_queue=self.scoring.depth,
+            unhealthy=[n for n, r in self.runners.items()
+                       if health_of(r.state, now) not in ("ok", "pending")],
+        )
+        self._status_mark = (now, self.dispatcher.sent, self.dispatcher.failed)
+        log.info(line)
+        return line
+
     async def prune(self) -> None:
         """Delete mentions older than the retention period."""
         cutoff = retention_cutoff(self.clock.now(), self.config.storage.retention_days)
@@ -426,6 +467,12 @@ class Service:
     async def _metrics(self, request: web.Request) -> web.Response:
         self.metrics.queue_depth.labels("store").set(self.store.pending)
         self.metrics.queue_depth.labels("scoring").set(self.scoring.depth)
+        counts = await self.store.read(stored_counts)
+        self.metrics.mentions_stored.set(counts.mentions)
+        for severity in SEVERITIES:
+            self.metrics.incidents_open.labels(severity).set(counts.open_incidents[severity])
+        for channel in {*self.channels, *counts.pending_alerts}:
+            self.metrics.alerts_pending.labels(channel).set(counts.pending_alerts[channel])
         return web.Response(body=self.metrics.render(), content_type="text/plain")
 
     def install_signal_handlers(self) -> None:

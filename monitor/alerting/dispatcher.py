@@ -204,6 +204,8 @@ class AlertDispatcher:
         self._stopping = False
         self.sent = 0
         self.failed = 0
+        # Told of each outcome ("sent", "retry", "failed") per channel, for metrics.
+        self.on_outcome: Callable[[str, str], None] | None = None
         # Set by the dashboard ([web]): the links each incident alert carries.
         self.links: Callable[[Incident], AlertLinks | None] | None = None
 
@@ -468,6 +470,12 @@ class AlertDispatcher:
         done = self.clock.now()
         if delivery.ok:
             self.sent += 1
+            self._outcome(channel_name, "sent", len(rows))
+            log.info(
+                "alert %d sent: incident #%s %s via %s%s", primary.id, primary.incident_id,
+                primary.reason, channel_name,
+                f" (with {len(rows) - 1} grouped)" if len(rows) > 1 else "",
+            )
 
             def confirm(db: Database) -> None:
                 outbox.mark_sent(db, primary.id, done, delivery.detail, delivery.external_ref)
@@ -507,6 +515,9 @@ class AlertDispatcher:
             if not retryable:
                 outbox.mark_failed(db, row.id, now, detail)
                 self.failed += 1
+                self._outcome(row.channel, "failed")
+                log.warning("alert %d for incident #%s via %s failed: %s", row.id,
+                            row.incident_id, row.channel, detail)
             elif now - row.give_up_from() >= give_up:
                 outbox.mark_failed(
                     db, row.id, now,
@@ -515,9 +526,20 @@ class AlertDispatcher:
                     f"retry with `brand-monitor alerts retry {row.id}`)",
                 )
                 self.failed += 1
+                self._outcome(row.channel, "failed")
+                log.warning("alert %d for incident #%s via %s: gave up after %d attempts: %s",
+                            row.id, row.incident_id, row.channel, row.attempts, detail)
             else:
                 wait = self.backoff(row.attempts, retry_after)
                 outbox.mark_retry(db, row.id, now, detail, now + timedelta(seconds=wait))
+                self._outcome(row.channel, "retry")
+                log.info("alert %d for incident #%s via %s not delivered (%s); retrying in %.0fs",
+                         row.id, row.incident_id, row.channel, detail, wait)
+
+    def _outcome(self, channel: str, outcome: str, count: int = 1) -> None:
+        if self.on_outcome is not None:
+            for _ in range(count):
+                self.on_outcome(channel, outcome)
 
 
 # -- periodic checks: reminders, escalation and digests ----------------------------------------

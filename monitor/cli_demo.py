@@ -130,6 +130,11 @@ def demo_command(
         typer.Option("--hours", min=1, max=DAY_HOURS,
                      help="How much of the scripted day to play, from 06:00 UTC."),
     ] = DAY_HOURS,
+    serve: Annotated[
+        bool,
+        typer.Option("--serve", help="Afterwards, open the web dashboard over the demo's "
+                     "database on 127.0.0.1 until Ctrl-C (a one-off login is printed)."),
+    ] = False,
 ) -> None:
     """Play a scripted day for two fictional brands through the real daemon, offline."""
     from monitor.demo.run import DemoError, run_demo
@@ -152,3 +157,23 @@ def demo_command(
     except KeyboardInterrupt:
         raise fail(f"interrupted; what the daemon stored so far is in {target}", 130) from None
     _print_report(report)
+    if serve:
+        _serve(report.database, sorted(report.stored))
+
+
+def _serve(database: Path, brands: list[str]) -> None:
+    """The dashboard over the demo's database until Ctrl-C."""
+    from monitor.web.serve import Served, serve_database
+
+    def ready(served: Served) -> None:
+        out.print()
+        say(f"Dashboard: {served.url}")
+        say(f"  user {served.user}, password {served.password} (valid until you stop it)")
+        say("  Ctrl-C stops it.")
+
+    try:
+        asyncio.run(serve_database(database, brands, ready))
+    except KeyboardInterrupt:
+        say("dashboard stopped")
+    except OSError as exc:
+        raise fail(f"cannot start the dashboard: {exc}") from None

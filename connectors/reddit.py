@@ -34,6 +34,18 @@ PERMALINK_BASE = "https://www.reddit.com"
 INFO_BATCH = 100  # /api/info accepts at most 100 fullnames per call
 TOKEN_MARGIN = timedelta(seconds=60)  # renew a little before the token really expires
 APPS_PAGE = "https://www.reddit.com/prefs/apps"
+# Reasons reddit gives in a 403/404 body for one subreddit it will not list to us; the rest of
+# the source still works, so only that listing is marked refused.
+LISTING_REFUSALS = {
+    "private": "the subreddit is private",
+    "quarantined": "the subreddit is quarantined (only logged-in users who opted in may read it)",
+    "gold_only": "the subreddit is for premium members only",
+    "banned": "the subreddit is banned",
+}
+
+
+class ListingRefused(SourceError):
+    """Reddit refused one listing (a private, quarantined or banned subreddit), not the source."""
 
 
 def _http_base(value: str) -> str:
@@ -148,23 +160,48 @@ class RedditConnector(Connector):
         return targets
 
     async def fetch(self, cursor: Cursor) -> FetchResult:
-        """Read every target's new items since the cursor (a few pages at most)."""
+        """Read every target's new items since the cursor (a few pages at most).
+
+        A listing reddit refuses (private, quarantined or banned subreddit) is recorded under
+        `refused` in the cursor with reddit's reason; the other listings' items are kept.
+        """
         old_states: dict[str, Any] = dict(cursor.position.get("targets", {}))
+        old_refused: dict[str, str] = dict(cursor.position.get("refused", {}))
         new_states: dict[str, Any] = {}
+        refused: dict[str, str] = {}
         found: dict[str, Mention] = {}
         skipped = 0
-        for target in self._targets():
+        targets = self._targets()
+        for target in targets:
             state = old_states.get(target.key)
-            mentions, target_skipped = await self._read_target(target, state)
+            try:
+                mentions, target_skipped = await self._read_target(target, state)
+            except ListingRefused as exc:
+                refused[target.key] = str(exc)
+                if state is not None:
+                    new_states[target.key] = state  # resume where it left off once readable
+                if old_refused.get(target.key) != str(exc):
+                    log.warning("source %s: %s; its other listings are still read", self.name, exc)
+                continue
+            if target.key in old_refused:
+                log.info("source %s: reddit lists %s again", self.name, target.key)
             skipped += target_skipped
             for mention in mentions:
                 found.setdefault(mention.external_id, mention)
             next_state = _advance(state, mentions)
             if next_state is not None:  # nothing seen yet: the next poll is a first poll again
                 new_states[target.key] = next_state
+        if refused and len(refused) == len(targets):
+            raise AuthError(
+                f"reddit refused every listing of source {self.name!r}: "
+                + "; ".join(refused.values())
+            )
+        position: dict[str, Any] = {"targets": new_states}
+        if refused:
+            position["refused"] = refused
         return FetchResult(
             mentions=list(found.values()),
-            cursor=Cursor(position={"targets": new_states}),
+            cursor=Cursor(position=position),
             budget=self._budget,
             skipped=skipped,
         )
@@ -179,7 +216,9 @@ class RedditConnector(Connector):
             params = dict(target.params)
             if after:
                 params["after"] = after
-            listing = await self._get_json(target.path, params, f"reading {target.key}")
+            listing = await self._get_json(
+                target.path, params, f"reading {target.key}", listing=target.key
+            )
             children, after = _listing(listing, target.key)
             page_mentions, page_skipped = map_items(self.name, children, self._mention)
             skipped += page_skipped
@@ -274,7 +313,9 @@ class RedditConnector(Connector):
 
     # -- HTTP ---------------------------------------------------------------------------------
 
-    async def _get_json(self, path: str, params: dict[str, str], doing: str) -> Any:
+    async def _get_json(
+        self, path: str, params: dict[str, str], doing: str, listing: str | None = None
+    ) -> Any:
         self._check_budget(doing)
         for attempt in (1, 2):
             headers = {"Accept": "application/json"}
@@ -290,6 +331,8 @@ class RedditConnector(Connector):
             if response.status == 401 and self.opts.client_id is not None and attempt == 1:
                 self._token = None  # expired or revoked early: get a fresh one, once
                 continue
+            if listing is not None:
+                _raise_if_listing_refused(response, listing)
             self._raise_for_status(response, doing)
             try:
                 return response.json()
@@ -398,6 +441,29 @@ class RedditConnector(Connector):
             raise RateLimited(self.http.scrub(f"reddit {doing}: {exc}"), exc.retry_after) from None
         except SourceError as exc:
             raise SourceError(self.http.scrub(f"reddit {doing}: {exc}")) from None
+
+
+def _raise_if_listing_refused(response: HttpResponse, listing: str) -> None:
+    """ListingRefused when a 403/404 body gives one of reddit's per-subreddit reasons."""
+    if response.status not in (403, 404):
+        return
+    try:
+        body = response.json()
+    except SourceError:
+        return  # not reddit's JSON refusal (an HTML block page): the caller maps the status
+    reason = body.get("reason") if isinstance(body, dict) else None
+    if not isinstance(reason, str) or reason not in LISTING_REFUSALS:
+        return
+    kind, _, names = listing.partition(":")
+    hint = (
+        f"remove that subreddit from `subreddits` (r/{names.replace('+', ', r/')})"
+        if kind in ("new", "comments")
+        else "change the query"
+    )
+    raise ListingRefused(
+        f"reddit refused listing {listing} (HTTP {response.status}, reason {reason!r}: "
+        f"{LISTING_REFUSALS[reason]}); {hint}"
+    )
 
 
 def _listing(body: Any, what: str) -> tuple[list[Any], str | None]:

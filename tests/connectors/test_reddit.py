@@ -215,7 +215,9 @@ async def test_unreadable_post_costs_itself_not_the_page(
     ("reply", "error", "words"),
     [
         (Reply.fixture("reddit/error_401.json", status=401), AuthError, "HTTP 401"),
-        (Reply.fixture("reddit/error_403.json", status=403), AuthError, "client_id"),
+        (Reply.fixture("reddit/error_403_blocked.json", status=403), AuthError, "client_id"),
+        (Reply.text("<html>blocked</html>", status=403, content_type="text/html"), AuthError,
+         "client_id"),
         (Reply.fixture("reddit/error_500.html", status=500), SourceError, "HTTP 500"),
         (Reply.fixture("reddit/malformed.json"), SourceError, "malformed JSON"),
         (Reply.json({"kind": "Listing", "data": {}}), SourceError, "no data.children"),
@@ -232,6 +234,60 @@ async def test_http_errors_map_to_connector_errors(
 
     assert words in str(caught.value)
     assert not isinstance(caught.value, RateLimited)
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        (Reply.fixture("reddit/error_403_quarantined.json", status=403), "'quarantined'"),
+        (Reply.fixture("reddit/error_403.json", status=403), "'private'"),
+        (Reply.fixture("reddit/error_404_banned.json", status=404), "'banned'"),
+    ],
+)
+async def test_refused_subreddit_costs_its_listing_not_the_source(
+    build: Build, caplog: pytest.LogCaptureFixture, reply: Reply, reason: str
+) -> None:
+    subs = "/r/BuyItForLife+Appliances/new.json"
+    replay = (
+        ReplayServer()
+        .add(SEARCH, Reply.fixture("reddit/search_page1.json"),
+             Reply.fixture("reddit/search_empty.json"), Reply.fixture("reddit/search_empty.json"))
+        .add(subs, reply, reply, Reply.fixture("reddit/new_page1.json"),
+             Reply.fixture("reddit/search_empty.json"))
+    )
+    connector = await build(replay, subreddits=["BuyItForLife", "Appliances"])
+    known = {"newest": 1732100000.0, "ids": []}
+    cursor = Cursor(position={"targets": {"new:BuyItForLife+Appliances": known}})
+
+    with caplog.at_level(logging.INFO, logger="connectors.reddit"):
+        first = await connector.fetch(cursor)
+        second = await connector.fetch(first.cursor)
+
+    # The search results already read are kept; the refused listing keeps its place.
+    assert [m.external_id for m in first.mentions] == ["t3_1h9x0c3", "t3_1h9wz1a", "t3_1h9wy7k"]
+    assert first.cursor.position["targets"]["new:BuyItForLife+Appliances"] == known
+    refusal = first.cursor.position["refused"]["new:BuyItForLife+Appliances"]
+    assert reason in refusal and "r/BuyItForLife, r/Appliances" in refusal
+    assert second.cursor.position["refused"] == first.cursor.position["refused"]
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1  # said once when it starts, not on every poll
+    assert "other listings are still read" in warnings[0].getMessage()
+
+    with caplog.at_level(logging.INFO, logger="connectors.reddit"):
+        third = await connector.fetch(second.cursor)  # the subreddit is readable again
+    assert "refused" not in third.cursor.position
+    assert third.mentions[0].external_id == "t3_1h9z100"
+    assert "reddit lists new:BuyItForLife+Appliances again" in caplog.text
+
+
+async def test_every_listing_refused_parks_the_source(build: Build) -> None:
+    replay = ReplayServer().add(
+        "/r/secretsub/new.json", Reply.fixture("reddit/error_403.json", status=403)
+    )
+    connector = await build(replay, search=[], subreddits=["secretsub"])
+
+    with pytest.raises(AuthError, match="refused every listing.*'private'"):
+        await connector.fetch(Cursor())
 
 
 @pytest.mark.parametrize("chunked", [False, True])

@@ -45,6 +45,7 @@ _XML_DECLARATION = re.compile(r"^<\?xml\s[^>]*>")
 # Characters XML 1.0 forbids; one stray control byte would push feedparser to its lenient parser.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _GOOGLE_HOST = re.compile(r"^(www\.)?google\.[a-z]{2,3}(\.[a-z]{2})?$")
+_GOOGLE_NEWS_HOST = re.compile(r"^news\.google\.[a-z]{2,3}(\.[a-z]{2})?$")
 _HTML_START = re.compile(r"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])", re.I | re.S)
 # Bounds checked before feedparser runs (in a thread the poll timeout cannot stop): it spends
 # about 40 us and some hundreds of bytes per element, so a few MB of <a><a><a>... cost a
@@ -103,9 +104,16 @@ class ParsedFeed:
 
 
 def unwrap_google_redirect(url: str) -> str:
-    """The real address behind a Google redirect link (`google.com/url?...&url=<real>`)."""
+    """The real address behind a Google redirect link.
+
+    Google Alerts use `google.com/url?...&url=<real>`; legacy Google News feeds used
+    `news.google.com/news/url?...&url=<real>`.
+    """
     parts = urlsplit(url)
-    if parts.path != "/url" or not _GOOGLE_HOST.match(parts.hostname or ""):
+    host = parts.hostname or ""
+    alerts = parts.path == "/url" and _GOOGLE_HOST.match(host)
+    legacy_news = parts.path == "/news/url" and _GOOGLE_NEWS_HOST.match(host)
+    if not (alerts or legacy_news):
         return url
     query = parse_qs(parts.query)
     for key in ("url", "q"):
@@ -113,6 +121,11 @@ def unwrap_google_redirect(url: str) -> str:
         if urlsplit(target).scheme in ("http", "https"):
             return target
     return url
+
+
+def is_google_news_link(url: str) -> bool:
+    """Whether an entry's link is a Google News article or redirect link."""
+    return bool(_GOOGLE_NEWS_HOST.match(urlsplit(url).hostname or ""))
 
 
 class _RootReached(Exception):
@@ -234,18 +247,24 @@ def _body_html(entry: Mapping[str, Any]) -> str:
 
 def _entry_mention(entry: Mapping[str, Any], feed_language: str | None) -> Mention | None:
     title = html_to_text(str(entry.get("title") or ""))
+    raw_link = str(entry.get("link") or "").strip()
+    google_news = is_google_news_link(raw_link)
     # Google News titles end in " - Publisher", and the publisher is also in <source>.
     publisher = fold_whitespace(str((entry.get("source") or {}).get("title") or ""))
+    if google_news and not publisher and " - " in title:
+        publisher = title.rsplit(" - ", 1)[1].strip()  # legacy feeds had no <source>
     if publisher and title.endswith(" - " + publisher):
         title = title[: -len(publisher) - 3].rstrip()
-    body = html_to_text(_body_html(entry))
+    # A Google News description is the item's headline, or for a story cluster a list of other
+    # publishers' headlines: a brand named only there is not this article's mention.
+    body = "" if google_news else html_to_text(_body_html(entry))
     if title and (body == title or body.startswith(title + " ")):
-        body = body[len(title):].strip()  # Google News repeats the headline as the body
+        body = body[len(title):].strip()  # feeds that repeat the headline as the body
     if body == publisher:
         body = ""
     if not title and not body:
         return None
-    link = unwrap_google_redirect(str(entry.get("link") or "").strip()) or None
+    link = unwrap_google_redirect(raw_link) or None
     text = "\n".join(part for part in (title, body) if part)
     external_id = str(entry.get("id") or "").strip() or link
     if not external_id:

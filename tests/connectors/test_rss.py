@@ -176,8 +176,30 @@ async def test_google_news_titles_lose_the_publisher_suffix(build: Build) -> Non
     assert switch_off.author == "Tech & Home"
 
 
+async def test_google_news_item_is_its_own_headline_not_the_cluster(build: Build) -> None:
+    connector = await build(replay("google_news_cluster.xml"))
+
+    cluster, legacy = (await connector.fetch(Cursor())).mentions
+
+    # The sibling headline names Acme; this Reuters article does not.
+    assert cluster.text == cluster.title == "EU tightens safety rules for electric kettles"
+    assert "Acme" not in cluster.text and "Brussels" not in cluster.text
+    assert cluster.author == "Reuters"
+    # Legacy feeds: no <source>, the publisher only in the title; the link is a redirect.
+    assert legacy.text == "Acme recall widens to Europe"
+    assert legacy.author == "Daily Ledger"
+    assert legacy.url == "https://www.dailyledger.example/business/acme-recall-europe"
+    assert "Globex" not in legacy.text
+
+
 def test_unwrap_google_redirect() -> None:
     cases = {
+        "https://news.google.com/news/url?sa=t&fd=R&ct2=us&usg=AFQj&url=https://e.example/a%3Fb%3D2":
+            "https://e.example/a?b=2",
+        "https://news.google.com/rss/articles/CBMiUkFV?oc=5":
+            "https://news.google.com/rss/articles/CBMiUkFV?oc=5",
+        "https://evil.example/news/url?url=https://f.example/":
+            "https://evil.example/news/url?url=https://f.example/",
         "https://www.google.com/url?rct=j&sa=t&url=https://a.example/x%3Fy%3D1&ct=ga":
             "https://a.example/x?y=1",
         "https://www.google.co.uk/url?q=https://b.example/&sa=U": "https://b.example/",

@@ -71,6 +71,9 @@ def package_version() -> str:
         return "unknown"
 
 
+VERSION = package_version()  # read once at import: it reads files, never on the event loop
+
+
 def load_scorer(config: Config) -> TextScorer:
     """Build the configured models (runs on the scoring thread: loading takes seconds)."""
     from models.scorer import Scorer  # lazy: torch and transformers are heavy imports
@@ -121,7 +124,7 @@ class Service:
         self.dispatcher.on_outcome = lambda channel, outcome: self.metrics.alerts.labels(
             channel, outcome
         ).inc()
-        self.metrics.build.info({"version": package_version(), "python": sys.version.split()[0]})
+        self.metrics.build.info({"version": VERSION, "python": sys.version.split()[0]})
         self._status_mark: tuple[datetime, int, int] | None = None  # at, sent, failed
         self.incidents = IncidentBook(
             self.store, self.router.route, self.clock, config.detection,

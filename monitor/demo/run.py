@@ -29,6 +29,8 @@ from monitor.demo.feeds import FeedServer
 from monitor.demo.mailbox import CaptureMailbox, read_mbox
 from monitor.demo.script import DAY_HOURS, DAY_START, scripted_day
 from monitor.records import Incident
+from monitor.service import Service  # not in run_demo: the import reads files (no blocking)
+from monitor.virtual import VirtualDriver
 
 log = logging.getLogger(__name__)
 TOKEN_ENV = "BRAND_MONITOR_DEMO_TOKEN"  # the X token and YouTube key the feed server accepts
@@ -234,9 +236,6 @@ async def run_demo(
 
     `progress` is called at every full virtual hour.
     """
-    from monitor.service import Service
-    from monitor.virtual import VirtualDriver
-
     if not 0 < hours <= DAY_HOURS:
         raise DemoError(f"--hours must be between 1 and {DAY_HOURS}, got {hours:g}")
     out_dir = await asyncio.to_thread(_check_out_dir, out_dir)
@@ -257,7 +256,10 @@ async def run_demo(
         text = config_text(base_url, smtp_port, report.database)
         await asyncio.to_thread(report.config_file.write_text, text, encoding="utf-8")
         try:
-            config: Config = parse_config(tomllib.loads(text), str(report.config_file))
+            # In a thread: validation imports the connector modules, which read files.
+            config: Config = await asyncio.to_thread(
+                parse_config, tomllib.loads(text), str(report.config_file)
+            )
         except ConfigError as exc:  # a bug in the template, not something the user did
             raise DemoError(f"the demo's own config is invalid: {exc}") from None
         report.destinations = _destinations(config)

@@ -1,4 +1,4 @@
-"""Bluesky: post search (app.bsky.feed.searchPosts), anonymous or with an app password."""
+"""Bluesky: post search (app.bsky.feed.searchPosts) with an app password's session."""
 
 from __future__ import annotations
 
@@ -38,6 +38,12 @@ BATCH = 25  # getPosts and getProfiles take at most 25 per call
 REACH_TTL = timedelta(hours=6)  # follower counts move slowly; spare the API
 REACH_CACHE_MAX = 5000
 APP_PASSWORDS = "https://bsky.app/settings/app-passwords"
+LOGIN_REQUIRED = (
+    "Bluesky closed search to anonymous clients in 2025: set `identifier` (the account's handle) "
+    "and `app_password = { env = \"BSKY_APP_PASSWORD\" }` with an app password created under "
+    f"Settings > Privacy and security > App passwords ({APP_PASSWORDS}); or watch the live "
+    "stream with kind = \"bluesky_stream\", which needs no account"
+)
 _TOKEN_ERRORS = ("ExpiredToken", "InvalidToken")
 
 
@@ -55,19 +61,29 @@ class BlueskyOptions(SourceOptions):
     search: list[str] = Field(min_length=1)
     # Posts per page (the API allows 1-100).
     limit: int = Field(default=50, ge=1, le=100)
-    # Pages read per query and poll when logged in (anonymous search cannot page).
+    # Pages read per query and poll when many new posts arrived.
     max_pages: int = Field(default=3, ge=1, le=10)
     # Look up authors' follower counts (app.bsky.actor.getProfiles, cached for 6 hours).
     author_reach: bool = True
-    # AppView used without credentials.
-    service: str = "https://public.api.bsky.app"
-    # Your account's PDS: sessions are created there and logged-in calls go through it.
+    # Your account's PDS (or the bsky.social entryway): the session is created there and every
+    # call goes through it; it forwards app.bsky.* calls to the AppView with the session.
     auth_service: str = "https://bsky.social"
     # Handle or e-mail of the account, with an app password (Settings > Privacy > App passwords).
+    # Required: optional here only so that a missing one gets LOGIN_REQUIRED, not "Field required".
     identifier: str | None = None
     app_password: EnvSecret | None = None
 
-    @field_validator("service", "auth_service")
+    @model_validator(mode="before")
+    @classmethod
+    def _no_anonymous_service(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "service" in data:
+            raise ValueError(
+                "`service` (the anonymous AppView) is no longer used: search needs a session, "
+                "which goes through `auth_service`; remove `service`"
+            )
+        return data
+
+    @field_validator("auth_service")
     @classmethod
     def _url(cls, value: str) -> str:
         return _http_base(value)
@@ -81,8 +97,8 @@ class BlueskyOptions(SourceOptions):
 
     @model_validator(mode="after")
     def _consistent(self) -> BlueskyOptions:
-        if (self.identifier is None) != (self.app_password is None):
-            raise ValueError("set both identifier and app_password (or neither, for anonymous)")
+        if self.identifier is None or self.app_password is None:
+            raise ValueError(LOGIN_REQUIRED)
         return self
 
 
@@ -105,10 +121,6 @@ class BlueskyConnector(Connector):
         self._refresh: str | None = None
         self._budget: RateBudget | None = None
         self._reach: dict[str, tuple[int, datetime]] = {}  # did -> (followers, looked up at)
-
-    @property
-    def _logged_in(self) -> bool:
-        return self.opts.app_password is not None
 
     def search_terms(self) -> list[str]:
         """The configured search queries."""
@@ -168,14 +180,11 @@ class BlueskyConnector(Connector):
             page_cursor = next_cursor if isinstance(next_cursor, str) and next_cursor else None
             if state is None or reached_known or not page_cursor or not items:
                 break
-            if not self._logged_in or page == self.opts.max_pages:
-                # The public AppView refuses `cursor` on anonymous searches.
+            if page == self.opts.max_pages:
                 log.warning(
                     "%s: more new posts for %r than one poll reads (%d page(s)); older ones were "
-                    "not read (poll more often%s)",
+                    "not read (poll more often or raise max_pages)",
                     self.name, query, page,
-                    ", or log in to read more pages" if not self._logged_in else
-                    " or raise max_pages",
                 )
                 break
         return posts, skipped
@@ -305,18 +314,17 @@ class BlueskyConnector(Connector):
         self, method: str, params: dict[str, str] | list[tuple[str, str]], doing: str
     ) -> Any:
         self._check_budget(doing)
-        base = self.opts.auth_service if self._logged_in else self.opts.service
         # Repeated keys (uris=a&uris=b) need a hand-built query string.
-        url = f"{base}{method}?{urlencode(params)}"
+        url = f"{self.opts.auth_service}{method}?{urlencode(params)}"
         for attempt in (1, 2):
-            headers = {"Accept": "application/json"}
-            if self._logged_in:
-                headers["Authorization"] = f"Bearer {await self._session()}"
+            headers = {
+                "Accept": "application/json",
+                "Authorization": f"Bearer {await self._session()}",
+            }
             response = await self.http.get(url, headers=headers)
             self._note_budget(response)
             if (
-                self._logged_in
-                and attempt == 1
+                attempt == 1
                 and response.status in (400, 401)
                 and _xrpc_error(response) in _TOKEN_ERRORS
             ):
@@ -425,15 +433,10 @@ class BlueskyConnector(Connector):
             )
         if response.status in (401, 403):
             reason = _xrpc_error(response) or "no reason given"
-            hint = (
-                f"check the identifier and app password ({APP_PASSWORDS})"
-                if self._logged_in
-                else "Bluesky often closes search to anonymous clients: set identifier and "
-                "app_password"
-            )
             raise AuthError(
                 f"Bluesky refused source {self.name!r} (HTTP {response.status}, {reason}) "
-                f"while {doing}; {hint}"
+                f"while {doing}; check the identifier and create a new app password at "
+                f"{APP_PASSWORDS}"
             )
         try:
             response.raise_for_status(now=now)

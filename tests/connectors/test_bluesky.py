@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
+import textwrap
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from blockbuster import BlockBuster
 from pydantic import ValidationError
+from typer.testing import CliRunner
 
 from connectors.base import AuthError, Cursor, RateLimited, SourceError, connector_class
 from connectors.bluesky import BlueskyConnector, BlueskyOptions
 from connectors.http import HttpClient, HttpLimits
+from monitor.cli import app
 from monitor.clock import VirtualClock
 from tests.connectors.replay_server import ReplayServer, Reply, allow_fixture_reads
 
@@ -50,7 +54,11 @@ async def build(
         base = str(server.make_url("")).rstrip("/")
         options.setdefault("search", ["acme"])
         options.setdefault("author_reach", False)
-        opts = BlueskyOptions.model_validate({"service": base, "auth_service": base, **options})
+        for key, value in LOGIN.items():
+            options.setdefault(key, value)
+        if f"POST {CREATE}" not in replay.pending():  # every source logs in first
+            replay.add(CREATE, Reply.fixture("bluesky/create_session.json"), method="POST")
+        opts = BlueskyOptions.model_validate({"auth_service": base, **options})
         http = HttpClient(HttpLimits(max_body_bytes=max_body_bytes))
         clients.append(http)
         return BlueskyConnector("bsky-test", opts, http, clock=VirtualClock(NOW))
@@ -98,7 +106,7 @@ async def test_first_poll_maps_posts_and_author_reach(build: Build) -> None:
     assert search.query["q"] == "acme"
     assert (search.query["sort"], search.query["limit"]) == ("latest", "50")
     assert "since" not in search.query and "cursor" not in search.query
-    assert "Authorization" not in search.headers
+    assert search.headers["Authorization"] == f"Bearer {ACCESS_1}"
     (profiles,) = replay.requests_to(PROFILES)
     assert sorted(profiles.query.getall("actors")) == sorted(
         {"did:plc:z72i7hdynmk6r22z27h6tvur", "did:plc:ewvi7nxzyoun6zhxrhs64oiz",
@@ -173,18 +181,18 @@ async def test_logged_in_poll_pages_with_cursor_since_the_last_post(build: Build
     assert result.cursor.position["queries"]["acme"]["since"] == "2024-11-21T14:58:00.000000Z"
 
 
-async def test_anonymous_search_does_not_page_and_says_so(
+async def test_page_limit_stops_and_says_so(
     build: Build, caplog: pytest.LogCaptureFixture
 ) -> None:
     replay = ReplayServer().add(SEARCH, Reply.fixture("bluesky/search_page1.json"))
-    connector = await build(replay)
+    connector = await build(replay, max_pages=1)
     cursor = Cursor(position={"queries": {"acme": {"since": "2024-11-21T14:00:00Z", "uris": []}}})
 
     with caplog.at_level(logging.WARNING, logger="connectors.bluesky"):
         result = await connector.fetch(cursor)
 
-    assert len(result.mentions) == 3 and len(replay.requests) == 1
-    assert "log in to read more pages" in caplog.text
+    assert len(result.mentions) == 3 and len(replay.requests_to(SEARCH)) == 1
+    assert "raise max_pages" in caplog.text
 
 
 async def test_empty_page_keeps_cursor(build: Build) -> None:
@@ -219,7 +227,7 @@ async def test_post_without_author_handle_is_skipped_and_logged(
     ("reply", "error", "words"),
     [
         (Reply.fixture("bluesky/auth_missing.json", status=401), AuthError, "AuthMissing"),
-        (Reply.fixture("bluesky/auth_missing.json", status=403), AuthError, "app_password"),
+        (Reply.fixture("bluesky/auth_missing.json", status=403), AuthError, "app password"),
         (Reply.fixture("bluesky/error_500.json", status=500), SourceError, "HTTP 500"),
         (Reply.fixture("bluesky/bad_query.json", status=400), SourceError, "BadQueryString"),
         (Reply.fixture("bluesky/malformed.json"), SourceError, "malformed JSON"),
@@ -283,12 +291,12 @@ async def test_used_up_allowance_is_respected_before_calling(build: Build) -> No
     with pytest.raises(RateLimited) as caught:
         await connector.fetch(result.cursor)
     assert caught.value.retry_after == 40.0
-    assert len(replay.requests) == 1
+    assert len(replay.requests_to(SEARCH)) == 1
 
     assert isinstance(connector.clock, VirtualClock)
     connector.clock.advance(41)
     await connector.fetch(result.cursor)
-    assert len(replay.requests) == 2
+    assert len(replay.requests_to(SEARCH)) == 2
 
 
 async def test_expired_token_is_refreshed_once(build: Build) -> None:
@@ -414,18 +422,42 @@ async def test_refresh_reads_counters_25_uris_per_call(build: Build) -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({}, "search"),
-        ({"search": []}, "at least 1 item"),
-        ({"search": ["acme"], "identifier": "me.bsky.social"}, "both identifier and app_password"),
+        ({**LOGIN}, "search"),
+        ({**LOGIN, "search": []}, "at least 1 item"),
+        ({"search": ["acme"]}, "closed search to anonymous clients"),
+        ({"search": ["acme"], "identifier": "me.bsky.social"}, "App passwords"),
         ({"search": ["acme"], "identifier": "me", "app_password": "hunter2"}, "env"),
-        ({"search": ["acme"], "service": "bsky.app"}, "http(s) URL"),
-        ({"search": ["acme"], "limit": 0}, "greater than or equal to 1"),
-        ({"search": ["acme"], "handle": "x"}, "Extra inputs are not permitted"),
+        ({**LOGIN, "search": ["acme"], "service": "https://public.api.bsky.app"},
+         "remove `service`"),
+        ({**LOGIN, "search": ["acme"], "auth_service": "bsky.social"}, "http(s) URL"),
+        ({**LOGIN, "search": ["acme"], "limit": 0}, "greater than or equal to 1"),
+        ({**LOGIN, "search": ["acme"], "handle": "x"}, "Extra inputs are not permitted"),
     ],
 )
 def test_options_are_checked(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
         BlueskyOptions.model_validate(options)
+
+
+def test_check_config_says_search_needs_an_app_password(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(textwrap.dedent(f"""
+        [[brands]]
+        name = "Acme"
+        [[sources]]
+        kind = "bluesky"
+        name = "bluesky"
+        search = ["acme"]
+        [storage]
+        path = "{tmp_path / 'bm.db'}"
+    """), encoding="utf-8")
+
+    result = CliRunner(env={"COLUMNS": "250"}).invoke(app, ["check-config", str(config)])
+
+    assert result.exit_code == 2, result.output
+    output = " ".join(result.output.split())
+    assert "sources[0]" in output and "closed search to anonymous clients" in output
+    assert "App passwords" in output and "bsky.app/settings/app-passwords" in output
 
 
 def test_registered_kind() -> None:

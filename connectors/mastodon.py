@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 
 PAGE_LIMIT = 40  # the most statuses Mastodon returns per page
 KNOWN_STATUSES_MAX = 20_000  # uri -> (instance, local id), so refresh knows where to ask
+REFRESH_BATCH = 20  # GET /api/v1/statuses?id[]=... (Mastodon 4.3+) takes at most 20 ids
+# Share of an instance's request allowance that refresh leaves untouched, so that counters
+# never cost the next poll of the timelines.
+REFRESH_RESERVE = 0.25
 _LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([\w-]+)"?')
 _STATUS_PATH = re.compile(r"^/users/[^/]+/statuses/(\d+)$")
 
@@ -132,6 +136,7 @@ class MastodonConnector(Connector):
         self.opts = options
         self._budgets: dict[str, RateBudget] = {}  # per instance url
         self._known: dict[str, tuple[str, str]] = {}  # status uri -> (instance url, local id)
+        self._one_by_one: set[str] = set()  # instances older than 4.3: no batch status lookup
 
     def search_terms(self) -> list[str]:
         """Hashtags (with "#") and search queries."""
@@ -255,41 +260,98 @@ class MastodonConnector(Connector):
         return mentions, newest, skipped, reached
 
     async def refresh(self, refs: Sequence[str]) -> list[EngagementUpdate]:
-        """Re-read boosts, favourites and replies of statuses by uri (one request each)."""
-        updates: list[EngagementUpdate] = []
+        """Re-read boosts, favourites and replies of statuses by uri, 20 per request.
+
+        Each instance spends at most what is left of its allowance above `REFRESH_RESERVE`;
+        the statuses not reached are left for the next refresh.
+        """
         by_url = {i.url: i for i in self.opts.instances}
+        wanted: dict[str, list[tuple[str, str]]] = {}  # instance url -> [(uri, local id)]
         for uri in dict.fromkeys(refs):
             where = self._known.get(uri) or self._local_status(uri)
-            if where is None or where[0] not in by_url:
-                continue
-            instance = by_url[where[0]]
-            try:
-                self._check_budget(instance, "refreshing counters")
-            except RateLimited:
-                if not updates:
-                    raise
-                log.info("%s: request allowance used up; refreshed %d statuses this time",
-                         self.name, len(updates))
+            if where is not None and where[0] in by_url:
+                wanted.setdefault(where[0], []).append((uri, where[1]))
+        updates: list[EngagementUpdate] = []
+        for url, statuses in wanted.items():
+            updates += await self._refresh_on(by_url[url], statuses, first=not updates)
+        return updates
+
+    async def _refresh_on(
+        self, instance: MastodonInstance, statuses: list[tuple[str, str]], *, first: bool
+    ) -> list[EngagementUpdate]:
+        """Counters of `statuses` (uri, local id) on one instance, within its budget."""
+        updates: list[EngagementUpdate] = []
+        done = 0
+        while done < len(statuses):
+            if not self._refresh_allowed(instance, raise_now=first and not updates):
+                log.info(
+                    "%s: %s: refresh keeps the rest of the request allowance for polling; "
+                    "%d of %d statuses refreshed this time",
+                    self.name, instance.url, done, len(statuses),
+                )
                 break
+            batch_size = 1 if instance.url in self._one_by_one else REFRESH_BATCH
+            batch = statuses[done : done + batch_size]
+            found = await self._read_statuses(instance, [local for _, local in batch])
+            done += len(batch)
+            observed = self.clock.now()
+            for uri, local_id in batch:
+                status = found.get(local_id)
+                if status is None:
+                    continue  # deleted or no longer visible: nothing to count
+                refreshed = map_items(self.name, [status], partial(self._mention, instance))[0]
+                if refreshed and refreshed[0].engagement is not None:
+                    updates.append(
+                        EngagementUpdate(
+                            platform=self.platform,
+                            external_id=uri,
+                            engagement=refreshed[0].engagement,
+                            observed_at=observed,
+                        )
+                    )
+        return updates
+
+    async def _read_statuses(
+        self, instance: MastodonInstance, local_ids: list[str]
+    ) -> dict[str, Any]:
+        """Statuses by local id: one batch request, or one request each on servers before 4.3."""
+        doing = "refreshing counters"
+        if instance.url not in self._one_by_one:
+            query = urlencode([("id[]", local_id) for local_id in local_ids])
             response = await self._get(
-                instance, f"/api/v1/statuses/{where[1]}", {}, "refreshing counters", check=False,
+                instance, f"/api/v1/statuses?{query}", {}, doing, check=False, allow_missing=True
+            )
+            if response.status not in (404, 405):
+                listed = _status_list(self._json(response, doing))
+                return {str(s["id"]): s for s in listed if isinstance(s, dict) and "id" in s}
+            # Before Mastodon 4.3 there is no batch lookup: one request per status from now on.
+            log.info(
+                "%s: %s has no batch status lookup (Mastodon before 4.3); refreshing one "
+                "status per request", self.name, instance.url,
+            )
+            self._one_by_one.add(instance.url)
+        found: dict[str, Any] = {}
+        for local_id in local_ids:
+            response = await self._get(
+                instance, f"/api/v1/statuses/{local_id}", {}, doing, check=False,
                 allow_missing=True,
             )
-            if response.status in (404, 410):
-                continue  # deleted since: nothing to count
-            status = self._json(response, "refreshing counters")
-            refreshed = map_items(self.name, [status], partial(self._mention, instance))[0]
-            mention = refreshed[0] if refreshed else None
-            if mention is not None and mention.engagement is not None:
-                updates.append(
-                    EngagementUpdate(
-                        platform=self.platform,
-                        external_id=uri,
-                        engagement=mention.engagement,
-                        observed_at=self.clock.now(),
-                    )
-                )
-        return updates
+            if response.status not in (404, 410):
+                found[local_id] = self._json(response, doing)
+        return found
+
+    def _refresh_allowed(self, instance: MastodonInstance, *, raise_now: bool) -> bool:
+        """Whether refresh may send one more request to `instance`."""
+        if raise_now:
+            self._check_budget(instance, "refreshing counters")  # RateLimited when none is left
+        budget = self._budgets.get(instance.url)
+        if budget is None or budget.remaining is None:
+            return True
+        if budget.resets_at is not None and budget.resets_at <= self.clock.now():
+            return True  # the window has reset since we last heard
+        if budget.limit is None:
+            return budget.remaining >= 1
+        return budget.remaining > budget.limit * REFRESH_RESERVE
 
     def _local_status(self, uri: str) -> tuple[str, str] | None:
         """(instance url, id) of a status whose uri lives on a configured instance."""
@@ -450,8 +512,9 @@ class MastodonConnector(Connector):
             hint = (
                 "check the access token (Preferences > Development) and its read scope"
                 if instance.access_token is not None
-                else "this server does not show its timelines to anonymous clients: add an "
-                "access_token for it, or choose another instance"
+                else "this server shows its hashtag feeds only to logged-in users (Mastodon "
+                "servers may now require login for them): add an access_token for it "
+                "(Preferences > Development, scope read:statuses), or choose another instance"
             )
             raise AuthError(
                 f"{instance.url} refused source {self.name!r} (HTTP {response.status}"

@@ -212,6 +212,8 @@ async def test_each_instance_keeps_its_own_cursor(build: Build) -> None:
          "The access token is invalid"),
         (Reply.fixture("mastodon/error_403.json", status=403), False, AuthError,
          "add an access_token"),
+        (Reply.json({"error": "This method requires an authenticated user"}, status=401), False,
+         AuthError, "may now require login for them"),
         (Reply.fixture("mastodon/error_500.html", status=500), False, SourceError, "HTTP 500"),
         (Reply.fixture("mastodon/malformed.json"), False, SourceError, "malformed JSON"),
         (Reply.json({"error": "?"}), False, SourceError, "other than a list"),
@@ -305,11 +307,12 @@ async def test_credentials_never_reach_logs_or_errors(
 
 
 async def test_refresh_rereads_statuses_where_they_were_seen(build: Build) -> None:
+    refreshed = json.loads(Reply.fixture("mastodon/status_refreshed.json").body)
     replay = (
         ReplayServer()
         .add(TAG, Reply.fixture("mastodon/tag_page1.json"))
-        .add("/api/v1/statuses/113520000000000003", Reply.fixture("mastodon/status_refreshed.json"))
-        .add("/api/v1/statuses/777", Reply.fixture("mastodon/error_404.json", status=404))
+        # The deleted status is simply absent from the batch answer.
+        .add("/api/v1/statuses", Reply.json([refreshed]))
     )
     connector = await build(replay)
     await connector.fetch(Cursor())  # learns where each uri can be read
@@ -326,9 +329,77 @@ async def test_refresh_rereads_statuses_where_they_were_seen(build: Build) -> No
         1204, 610, 88
     )
     assert update.observed_at == NOW and update.platform == "mastodon"
-    assert [r.path for r in replay.requests[1:]] == [
-        "/api/v1/statuses/113520000000000003", "/api/v1/statuses/777"
-    ]
+    (batch,) = replay.requests_to("/api/v1/statuses")
+    assert batch.query.getall("id[]") == ["113520000000000003", "777"]
+
+
+def _statuses(first: int, count: int) -> Reply:
+    """A batch answer: the refreshed status fixture with ids first, first + 1, ..."""
+    template = json.loads(Reply.fixture("mastodon/status_refreshed.json").body)
+    return Reply.json([{**template, "id": str(first + n)} for n in range(count)])
+
+
+def _local_refs(connector: MastodonConnector, first: int, count: int) -> list[str]:
+    """Uris of statuses that live on the configured (local test) instance."""
+    host = urlsplit(_instance_url(connector)).netloc
+    return [f"http://{host}/users/alice/statuses/{first + n}" for n in range(count)]
+
+
+async def test_refresh_asks_20_statuses_per_request(build: Build) -> None:
+    replay = ReplayServer().add(
+        "/api/v1/statuses", _statuses(1000, 20), _statuses(1020, 20), _statuses(1040, 5)
+    )
+    connector = await build(replay)
+
+    updates = await connector.refresh(_local_refs(connector, 1000, 45))
+
+    batches = replay.requests_to("/api/v1/statuses")
+    assert [len(b.query.getall("id[]")) for b in batches] == [20, 20, 5]
+    assert batches[1].query.getall("id[]")[0] == "1020"
+    assert sorted(u.external_id for u in updates) == sorted(_local_refs(connector, 1000, 45))
+
+
+async def test_refresh_falls_back_to_one_request_each_before_mastodon_4_3(
+    build: Build, caplog: pytest.LogCaptureFixture
+) -> None:
+    single = "/api/v1/statuses/113520000000000003"
+    replay = (
+        ReplayServer()
+        .add("/api/v1/statuses", Reply.fixture("mastodon/error_404.json", status=404))
+        .add(single, *[Reply.fixture("mastodon/status_refreshed.json")] * 2)
+    )
+    connector = await build(replay)
+    refs = _local_refs(connector, 113520000000000003, 1)
+
+    with caplog.at_level(logging.INFO, logger="connectors.mastodon"):
+        first = await connector.refresh(refs)
+        second = await connector.refresh(refs)
+
+    assert len(first) == len(second) == 1
+    assert len(replay.requests_to("/api/v1/statuses")) == 1  # asked once, then remembered
+    assert len(replay.requests_to(single)) == 2
+    assert "no batch status lookup" in caplog.text
+
+
+async def test_refresh_leaves_a_quarter_of_the_allowance_for_polling(
+    build: Build, caplog: pytest.LogCaptureFixture
+) -> None:
+    reset = (NOW + timedelta(minutes=4)).isoformat()
+    left = [{"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": str(n),
+             "X-RateLimit-Reset": reset} for n in (90, 74)]
+    replay = ReplayServer().add(
+        "/api/v1/statuses",
+        Reply(body=_statuses(1000, 20).body, headers=left[0]),
+        Reply(body=_statuses(1020, 20).body, headers=left[1]),
+    )
+    connector = await build(replay)
+
+    with caplog.at_level(logging.INFO, logger="connectors.mastodon"):
+        updates = await connector.refresh(_local_refs(connector, 1000, 60))
+
+    assert len(replay.requests_to("/api/v1/statuses")) == 2  # 74 left of 300: stop
+    assert len(updates) == 40
+    assert "40 of 60 statuses refreshed this time" in caplog.text
 
 
 @pytest.mark.parametrize(

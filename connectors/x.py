@@ -1,8 +1,10 @@
 """X (Twitter) API v2: recent search with an app-only bearer token.
 
-Reads are metered twice: a request window per 15 minutes (the `x-rate-limit-*` headers) and a
-monthly cap of posts read that depends on the plan. The window is the platform's to enforce;
-the monthly cap is counted here (in the cursor) so the source stops before X cuts the app off.
+Reads are metered twice: a request window per 15 minutes (the `x-rate-limit-*` headers) and
+what reading costs: pay-per-use credits (each post read is charged), or a legacy plan's monthly
+post cap. The window is the platform's to enforce; `monthly_post_cap` is counted here (in the
+cursor) so the source stops before it spends more than the user allowed. When the credits run
+out X answers 402, and the source waits (checking once an hour) instead of retrying.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ USAGE_CAPPED = "https://api.twitter.com/2/problems/usage-capped"
 NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
 LEGACY_LANG = {"in": "id", "iw": "he", "ji": "yi"}  # X still uses some retired ISO codes
 PORTAL = "https://developer.x.com/en/portal/dashboard"
+CREDITS_RECHECK = 3_600.0  # seconds between tries once X says the credits are used up
 
 
 class XOptions(SourceOptions):
@@ -169,6 +172,7 @@ class XConnector(Connector):
         assert isinstance(options, XOptions)
         self.opts = options
         self.base_url = options.base_url.rstrip("/")
+        self._credits_out = False  # X said 402 and has not answered a read since
         # Posts read but not yet in a returned cursor (refreshes, failed polls), per month,
         # and the count the last returned cursor held.
         self._unbooked: tuple[str, int] = ("", 0)
@@ -221,6 +225,9 @@ class XConnector(Connector):
         resp = await self.http.get(f"{self.base_url}{path}", params=params, headers=self._headers())
         if resp.status >= 400:
             self._raise_for_x(resp, now)
+        if self._credits_out:
+            log.info("source %s: X reads again (credits were added)", self.name)
+            self._credits_out = False
         data = resp.json()
         if not isinstance(data, dict):
             raise SourceError(f"unexpected JSON from X {path}: expected an object")
@@ -232,6 +239,19 @@ class XConnector(Connector):
         except SourceError:
             kind, detail = "", ""
         detail = self.http.scrub(detail) or f"HTTP {resp.status}"
+        if resp.status == 402:
+            if not self._credits_out:
+                log.error(
+                    "source %s: X says the pay-per-use credits are used up (%s); nothing is "
+                    "read until credits are added in the developer console (%s); trying again "
+                    "every %.0f minutes", self.name, detail, PORTAL, CREDITS_RECHECK / 60,
+                )
+            self._credits_out = True
+            raise RateLimited(
+                f"X credits used up (HTTP 402: {detail}); add credits at {PORTAL}; "
+                f"trying again every {CREDITS_RECHECK / 60:.0f} minutes",
+                CREDITS_RECHECK,
+            )
         if resp.status == 429:
             if kind == USAGE_CAPPED:
                 reset = next_month_start(now)

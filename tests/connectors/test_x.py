@@ -246,6 +246,25 @@ async def test_usage_capped_429_waits_for_next_month(replay, make):
     assert "monthly post cap" in str(info.value)
 
 
+async def test_credits_used_up_waits_an_hour_and_says_so_once(replay, make, caplog):
+    replay.add(SEARCH, fx("error_credits_depleted", 402), fx("error_credits_depleted", 402),
+               fx("search_empty", headers=WINDOW))
+    connector = await make()
+
+    with caplog.at_level(logging.INFO, logger="connectors.x"):
+        for _ in range(2):
+            with pytest.raises(RateLimited) as info:
+                await connector.fetch(Cursor())
+            assert info.value.retry_after == 3600  # not the runner's failure backoff loop
+            assert "credits used up" in str(info.value) and "add credits" in str(info.value)
+        await connector.fetch(Cursor())
+
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and "pay-per-use credits are used up" in errors[0].getMessage()
+    assert "X reads again" in caplog.text
+    assert FAKE_TOKEN not in caplog.text
+
+
 async def test_partial_errors_in_a_200_keep_the_posts(replay, make, caplog):
     replay.add(SEARCH, fx("search_partial_errors"))
     connector = await make()

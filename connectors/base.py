@@ -171,6 +171,10 @@ class Connector(ABC):
         """Terms this source searches for (for display); empty for feeds."""
         return []
 
+    async def close(self) -> None:
+        """Release what the connector holds beyond the shared HTTP client (a stream task)."""
+        return None  # polled connectors hold nothing of their own
+
 
 # kind -> "module:Class"; imported lazily so `--help` and config checks stay fast.
 REGISTRY: dict[str, str] = {
@@ -179,6 +183,7 @@ REGISTRY: dict[str, str] = {
     "hackernews": "connectors.hackernews:HackerNewsConnector",
     "mastodon": "connectors.mastodon:MastodonConnector",
     "bluesky": "connectors.bluesky:BlueskyConnector",
+    "bluesky_stream": "connectors.bluesky_stream:BlueskyStreamConnector",
     "youtube": "connectors.youtube:YouTubeConnector",
     "x": "connectors.x:XConnector",
     "json": "connectors.jsonapi:JsonApiConnector",

@@ -34,7 +34,7 @@ POST_COLLECTION = "app.bsky.feed.post"
 # Jetstream's docs: subtract a few seconds from a stored cursor to be sure of gapless playback.
 REWIND_US = 5_000_000
 RECENT_URIS = 20_000  # posts handed over lately: a rewound replay repeats them
-YIELD_EVERY = 256  # events read back to back before giving the loop to others
+YIELD_EVERY = 64  # events read back to back before giving the loop to others
 
 
 class BlueskyStreamOptions(SourceOptions):

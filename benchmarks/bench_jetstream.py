@@ -31,11 +31,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aiohttp import web  # noqa: E402
+from aiohttp import web
 
-from connectors.base import Cursor  # noqa: E402
-from connectors.bluesky_stream import BlueskyStreamConnector, BlueskyStreamOptions  # noqa: E402
-from connectors.http import HttpClient  # noqa: E402
+from connectors.base import Cursor
+from connectors.bluesky_stream import BlueskyStreamConnector, BlueskyStreamOptions
+from connectors.http import HttpClient
 
 T0 = 1_725_911_162_329_308
 TERMS = ["acme", "acme kettle", "globex", "initech", "umbrella corp"]

@@ -36,9 +36,9 @@ from monitor.metrics import Metrics
 from monitor.pipeline import Pipeline
 from monitor.records import SEVERITIES
 from monitor.reload import ReloadPlan
-from monitor.status import status_line, stored_counts
 from monitor.runner import SourceRunner, health_of
 from monitor.scoring import ScoringStage, TextScorer, config_masker
+from monitor.status import status_line, stored_counts
 from monitor.store import Store, StoreError, retention_cutoff
 
 log = logging.getLogger(__name__)
@@ -142,6 +142,7 @@ class Service:
         self.extra_routes: list[web.RouteDef] = []
         self._web: web.AppRunner | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
+        self._closing: set[asyncio.Task[None]] = set()  # retired connectors' close() (streams)
         self._stopped = asyncio.Event()
         self._stopping = False
         self.http_port: int | None = None
@@ -309,7 +310,10 @@ class Service:
                 self.detection.volume.brands = [b.name for b in new.brands]
         for name in [*plan.removed, *plan.changed]:
             self._unschedule(name)
-            self.runners.pop(name, None)
+            old_runner = self.runners.pop(name, None)
+            if old_runner is not None:  # a stream source stops its reader task
+                self._closing.add(closing := asyncio.create_task(old_runner.connector.close()))
+                closing.add_done_callback(self._closing.discard)
         for name, connector in fresh.items():
             if connector.push_only:
                 continue
@@ -384,7 +388,7 @@ class Service:
         self.dispatcher.wake()
 
     async def remind(self) -> None:
-        """Queue reminders for unacknowledged incidents and escalate unacknowledged critical ones."""
+        """Queue reminders for unacknowledged incidents; escalate unacknowledged critical ones."""
         await self.detection.tick()
         if await due_reminders(self.store, self.router, self.clock.now()):
             self.dispatcher.wake()
@@ -482,7 +486,7 @@ class Service:
         """SIGTERM and SIGINT start a graceful stop; SIGHUP reloads the config."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, lambda s=sig: self._on_signal(s))
+            loop.add_signal_handler(sig, self._on_signal, sig)
         loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
 
     def _on_sighup(self) -> None:
@@ -511,7 +515,9 @@ class Service:
         if self.scheduler and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self._inflight:
-            log.info("waiting up to %.0fs for %d running polls", SHUTDOWN_GRACE, len(self._inflight))
+            log.info(
+                "waiting up to %.0fs for %d running polls", SHUTDOWN_GRACE, len(self._inflight)
+            )
             _done, pending = await asyncio.wait(set(self._inflight), timeout=SHUTDOWN_GRACE)
             for task in pending:
                 task.cancel()
@@ -523,6 +529,8 @@ class Service:
         await self.dispatcher.stop()
         for channel in self.channels.values():
             await channel.close()
+        for runner in self.runners.values():
+            await runner.connector.close()
         await self.http.close()
         await self.store.close()
         log.info("brand-monitor stopped")

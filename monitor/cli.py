@@ -81,6 +81,7 @@ def run(
     from monitor.logs import setup_logging
     from monitor.service import run_service
     from monitor.store import StoreError
+    from monitor.worker_thread import exit_now_if_busy
 
     tune_allocator()  # before any thread starts: arenas are per thread
     cfg = _load(config)
@@ -91,6 +92,7 @@ def run(
         asyncio.run(run_service(cfg, config_path=config_path(config)))
     except (StoreError, RuntimeError) as exc:
         raise fail(str(exc)) from None
+    exit_now_if_busy()  # a model call still running must not abort the exit
 
 
 @app.command()

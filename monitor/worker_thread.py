@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import queue
+import sys
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 _Job = tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+_EXECUTORS: weakref.WeakSet[DaemonThreadExecutor] = weakref.WeakSet()
 
 
 class DaemonThreadExecutor(Executor):
@@ -26,6 +31,8 @@ class DaemonThreadExecutor(Executor):
         self._thread: threading.Thread | None = None
         self._closed = False
         self._lock = threading.Lock()
+        self._running = False  # a call is executing on the thread now
+        _EXECUTORS.add(self)
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         """Queue `fn(*args, **kwargs)`; the thread starts on first use."""
@@ -44,12 +51,20 @@ class DaemonThreadExecutor(Executor):
             future, fn, args, kwargs = job
             if not future.set_running_or_notify_cancel():
                 continue
+            self._running = True
             try:
                 result = fn(*args, **kwargs)
             except BaseException as exc:  # handed to the caller, like ThreadPoolExecutor
                 future.set_exception(exc)
             else:
                 future.set_result(result)
+            finally:
+                self._running = False
+
+    @property
+    def busy(self) -> bool:
+        """Whether a call is running on the thread right now."""
+        return self._running
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Stop after the running call; queued calls are cancelled when `cancel_futures`."""
@@ -67,3 +82,19 @@ class DaemonThreadExecutor(Executor):
             thread = self._thread
         if wait and thread is not None:
             thread.join()
+
+
+def exit_now_if_busy(code: int = 0) -> None:
+    """End the process at once when a daemon thread is still inside a call (a model loading or
+    scoring after the daemon stopped).
+
+    Interpreter shutdown would tear down torch's native thread pool under that call, which
+    aborts the process (SIGABRT, "terminate called without an active exception"). Everything
+    worth keeping is stored by then: the daemon has stopped and closed its database.
+    """
+    if not any(executor.busy for executor in list(_EXECUTORS)):
+        return
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -34,7 +34,7 @@ bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 lint: $(STAMP)
-	$(BIN)/pip install --quiet ruff mypy
+	$(BIN)/pip install --quiet 'ruff==0.17.6' 'mypy==2.4.1'  # pinned: a new release may add findings
 	$(BIN)/ruff check monitor connectors models tests benchmarks
 	$(BIN)/mypy
 

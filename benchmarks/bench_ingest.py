@@ -51,7 +51,8 @@ def make_mentions(n: int, seed: int = 7) -> list[Mention]:
 
 async def pipeline_run(mentions: list[Mention], batch: int, db: Path) -> float:
     store = await Store(db).open()
-    pipeline = Pipeline(store, BrandMatcher(BRANDS), VirtualClock(datetime(2026, 11, 2, tzinfo=UTC)))
+    clock = VirtualClock(datetime(2026, 11, 2, tzinfo=UTC))
+    pipeline = Pipeline(store, BrandMatcher(BRANDS), clock)
     started = time.perf_counter()
     for i in range(0, len(mentions), batch):
         await pipeline.ingest("bench", mentions[i : i + batch])

@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.config import load_config  # noqa: E402
-from monitor.pipeline import clean_text  # noqa: E402
-from monitor.replay import read_records, replay  # noqa: E402
+from monitor.config import load_config
+from monitor.pipeline import clean_text
+from monitor.replay import read_records, replay
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "scenarios"
 

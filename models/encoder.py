@@ -47,7 +47,7 @@ class SentenceEncoder:
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()  # a daemon's log is no place for progress bars
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # no progress bars in logs
 
         if threads:
             torch.set_num_threads(threads)
@@ -70,7 +70,7 @@ class SentenceEncoder:
                 warnings.filterwarnings(
                     "ignore", message=r".*quantize_per_tensor", category=UserWarning
                 )
-                net = torch.ao.quantization.quantize_dynamic(
+                net = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
                     net, {torch.nn.Linear}, dtype=torch.qint8
                 )
         self.model: Any = net.to(device) if not quantize else net

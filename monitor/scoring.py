@@ -51,7 +51,10 @@ def config_masker(brands: Sequence[BrandConfig]) -> Masker:
 class TextScorer(Protocol):
     """What the stage needs from models/: batch in, one Score per text out."""
 
-    model_id: str
+    @property
+    def model_id(self) -> str:
+        """Which models score (for logs and stored scores)."""
+        ...
 
     def score(self, texts: Sequence[str]) -> list[Score]:
         """Score texts (synchronous, batch-first)."""
@@ -191,7 +194,9 @@ class ScoringStage:
             try:
                 await self.score_batch(batch)
             except Exception:
-                log.exception("scoring a batch of %d mentions failed; they stay unscored", len(batch))
+                log.exception(
+                    "scoring a batch of %d mentions failed; they stay unscored", len(batch)
+                )
             finally:
                 self._scoring_batch = False
                 for mention in batch:
@@ -239,13 +244,6 @@ class ScoringStage:
                 for mention in batch:
                     self._queued_ids.discard(mention.id or -1)
         return scored
-
-    async def drain(self, timeout: float = 30.0) -> None:
-        """Wait until the queue is empty (used by replay and shutdown)."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                while self._queue.qsize() or self._queued_ids:
-                    await asyncio.sleep(0.01)
 
     async def stop(self, grace: float = 5.0) -> None:
         """Finish the batch being scored (bounded), then stop; the rest waits for the next start.

@@ -35,7 +35,10 @@ def test_example_config_loads_as_shipped() -> None:
         ("[storage]\npath = 'x.db'\n", "brands: Field required"),
         (BRAND + "[storage]\nretention_days = 0\n", "storage.retention_days:"),
         (BRAND + "[http]\nread_timeout = 'soon'\n", "http.read_timeout: expected a duration"),
-        (BRAND + '[[sources]]\nkind = "nope"\nname = "a"\n', "sources[0].kind: unknown source kind"),
+        (
+            BRAND + '[[sources]]\nkind = "nope"\nname = "a"\n',
+            "sources[0].kind: unknown source kind",
+        ),
         (
             BRAND + '[[sources]]\nkind = "rss"\nname = "a"\nurl = "https://e.com/f"\n'
             'intervall = "5m"\n',

@@ -15,7 +15,7 @@ from monitor.config import parse_config
 from monitor.records import Mention, Score
 from monitor.service import Service
 from monitor.store import Store
-from tests.connectors.replay_server import Reply, ReplayServer
+from tests.connectors.replay_server import ReplayServer, Reply
 from tests.test_service import wait_for
 from tests.test_stop import Daemon, _config
 

@@ -19,7 +19,7 @@ from monitor.metrics import Metrics
 from monitor.pipeline import Pipeline
 from monitor.runner import SourceRunner, health_of
 from monitor.store import Store
-from tests.connectors.replay_server import Reply, ReplayServer
+from tests.connectors.replay_server import ReplayServer, Reply
 
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 FEED = """<?xml version="1.0" encoding="utf-8"?>
@@ -69,7 +69,9 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
-async def rig(store: Store, aiohttp_server: Callable[..., Any]) -> AsyncIterator[tuple[Rig, ReplayServer]]:
+async def rig(
+    store: Store, aiohttp_server: Callable[..., Any]
+) -> AsyncIterator[tuple[Rig, ReplayServer]]:
     replay = ReplayServer()
     server = await aiohttp_server(replay.app())
     r = Rig(store, str(server.make_url("/feed.xml")))
@@ -77,7 +79,9 @@ async def rig(store: Store, aiohttp_server: Callable[..., Any]) -> AsyncIterator
     await r.http.close()
 
 
-async def test_poll_stores_matching_items_and_sends_validators(rig: tuple[Rig, ReplayServer], no_blocking: object) -> None:
+async def test_poll_stores_matching_items_and_sends_validators(
+    rig: tuple[Rig, ReplayServer], no_blocking: object
+) -> None:
     r, replay = rig
     replay.add("/feed.xml", rss(headers={"ETag": '"v1"'}), Reply(status=304))
     runner = r.runner()

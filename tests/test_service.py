@@ -17,7 +17,7 @@ import aiohttp
 
 from monitor.config import parse_config
 from monitor.service import Service
-from tests.connectors.replay_server import Reply, ReplayServer
+from tests.connectors.replay_server import ReplayServer, Reply
 
 FEED = (
     '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
@@ -39,7 +39,10 @@ def config_for(tmp_path: Path, feed_url: str, port: int = 0) -> dict[str, Any]:
     }
 
 
-async def wait_for(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
+async def wait_for(
+    predicate: Callable[[], bool],
+    timeout: float = 15.0,  # noqa: ASYNC109 - a test helper polling a condition with a deadline
+) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, "condition not reached in time"
@@ -68,7 +71,8 @@ async def test_health_metrics_and_graceful_stop(
                 assert body["sources"]["dead"]["health"] == "failing"  # unreachable, reported
             async with session.get(f"{base}/metrics") as resp:
                 text = await resp.text()
-                assert 'brand_monitor_mentions_ingested_total{brand="Acme",source="news"} 1.0' in text
+                ingested = 'brand_monitor_mentions_ingested_total{brand="Acme",source="news"} 1.0'
+                assert ingested in text
                 assert 'brand_monitor_source_healthy{source="dead"} 0.0' in text
                 assert "brand_monitor_store_write_seconds_bucket" in text
     finally:

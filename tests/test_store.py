@@ -103,7 +103,8 @@ async def test_volume_buckets_count_totals_and_negatives(store: Store) -> None:
 async def test_engagement_snapshots(store: Store) -> None:
     await store.save_mentions([mention(1, engagement=Engagement(likes=3, shares=1))])
     update = EngagementUpdate("rss", "id-1", Engagement(likes=30, shares=12), NOW)
-    assert await store.add_engagement([update, EngagementUpdate("rss", "nope", update.engagement, NOW)]) == 1
+    unknown = EngagementUpdate("rss", "nope", update.engagement, NOW)
+    assert await store.add_engagement([update, unknown]) == 1
 
 
 async def test_source_state_round_trip(store: Store) -> None:

@@ -366,12 +366,12 @@ class ClaimIndex:
             for brand in mention.brands:
                 key = assigned.get((mention.id, brand)) if assigned and mention.id else None
                 if key is not None:
-                    cluster = self._clusters.get(key) or self._new_cluster(
+                    restored = self._clusters.get(key) or self._new_cluster(
                         brand, mention, at, key=key
                     )
                     # Kept apart from other clusters live, so no bridging or merging here.
-                    self._join(cluster, mention, said, score, vector, fingerprint, links, at, lang)
-                    changed[cluster.key] = cluster
+                    self._join(restored, mention, said, score, vector, fingerprint, links, at, lang)
+                    changed[restored.key] = restored
                     continue
                 replied = self._replied(brand, mention, at)
                 if position == "counter":

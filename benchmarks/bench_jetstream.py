@@ -12,8 +12,10 @@ to the fetch whose cursor reaches the last event.
     .venv/bin/python benchmarks/bench_jetstream.py [--posts 200000] [--match-rate 0.01]
         [--fetch-ms 100] [--json]
 
-Bluesky's whole network posts some tens to a few hundred posts a second; the figure to compare
-with that is `posts_per_s`. Exits 1 when a matched post was lost or handed over twice.
+Baseline, measured in the same run against the same stand-in: a bare aiohttp WebSocket client
+that only decodes each frame's JSON (`bare_client_posts_per_s`); `ratio` is the source's rate
+over it. Bluesky's whole network posts some tens to a few hundred posts a second; the figure
+to compare with that is `posts_per_s`. Exits 1 when a matched post was lost or handed over twice.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import aiohttp
 from aiohttp import web
 
 from connectors.base import Cursor
@@ -98,6 +101,20 @@ def serve(port: int, posts: int, match_rate: float) -> None:
     app.router.add_get("/subscribe", subscribe)
     print(json.dumps({"ready": True, "matched": matched}), flush=True)
     web.run_app(app, host="127.0.0.1", port=port, print=None, handle_signals=True)
+
+
+async def bare_read(port: int, posts: int) -> float:
+    """Baseline: posts/s of a bare WebSocket client that only decodes each frame's JSON."""
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"ws://127.0.0.1:{port}/subscribe") as ws:
+            started = time.perf_counter()
+            seen = 0
+            async for message in ws:
+                json.loads(message.data)
+                seen += 1
+                if seen == posts:
+                    break
+            return posts / (time.perf_counter() - started)
 
 
 async def measure(port: int, posts: int, fetch_ms: float) -> dict[str, Any]:
@@ -170,7 +187,10 @@ def main() -> int:
         assert child.stdout is not None
         expected = json.loads(child.stdout.readline())["matched"]
         time.sleep(0.5)  # the child's server binds right after it says it is ready
+        baseline = asyncio.run(bare_read(port, args.posts))
         figures = asyncio.run(measure(port, args.posts, args.fetch_ms))
+        figures["bare_client_posts_per_s"] = round(baseline)
+        figures["ratio"] = round(figures["posts_per_s"] / baseline, 3)
     finally:
         child.terminate()
         child.wait(timeout=10)

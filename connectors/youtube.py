@@ -11,7 +11,7 @@ import html
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from functools import partial
 from typing import Any, ClassVar
@@ -41,10 +41,13 @@ log = logging.getLogger(__name__)
 PACIFIC = ZoneInfo("America/Los_Angeles")
 # Documented costs (developers.google.com/youtube/v3/determine_quota_cost).
 SEARCH_COST = 100
-LIST_COST = 1  # videos.list, channels.list, commentThreads.list
+LIST_COST = 1  # videos.list, channels.list, commentThreads.list, comments.list
 IDS_PER_CALL = 50
+# Comment reading stops while the units left would not pay for the next poll's search.
+SEARCH_RESERVE = SEARCH_COST + LIST_COST
 VIDEO_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 SEEN_LIMIT = 500  # ids remembered to drop repeats from the overlap window
+REPLY_COUNTS_LIMIT = 500  # threads whose reply count is remembered between polls
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
 RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 KEY_REASONS = frozenset({"keyInvalid", "keyExpired", "API_KEY_INVALID", "API_KEY_EXPIRED"})
@@ -66,7 +69,12 @@ class YouTubeOptions(SourceOptions):
     channel_reach: bool = True  # subscriber counts as author reach: 1 unit per 50 channels
     comment_video_ids: list[str] = []  # always read new comments on these videos
     comments_on_found_within: Duration | None = None  # also on videos found in this window
-    max_comment_videos: int = Field(default=10, ge=0, le=50)  # comment calls per poll
+    max_comment_videos: int = Field(default=10, ge=0, le=50)  # videos whose comments are read
+    # commentThreads pages (100 threads with up to 5 replies each, 1 unit) per video per poll
+    max_comment_pages: int = Field(default=3, ge=1, le=20)
+    # comments.list pages (100 replies, 1 unit) per poll, for threads with more replies than
+    # the thread listing carries
+    max_reply_pages: int = Field(default=10, ge=0, le=100)
 
     @field_validator("comment_video_ids")
     @classmethod
@@ -105,6 +113,30 @@ class QuotaLedger:
     def remaining(self) -> int:
         """Units left today."""
         return max(0, self.limit - self.used)
+
+
+@dataclass(slots=True)
+class CommentThread:
+    """A top-level comment, the replies read so far and how many it has in all."""
+
+    thread_id: str
+    video_id: str
+    top: Mention
+    replies: list[Mention]
+    total_replies: int
+
+
+@dataclass(slots=True)
+class _CommentPoll:
+    """One poll's comment reading: what was found per video and the reply pages left."""
+
+    reply_pages_left: int
+    found: dict[str, list[Mention]] = field(default_factory=dict)
+    skipped: int = 0
+
+
+def _is_new(mention: Mention, after: datetime | None) -> bool:
+    return after is None or (mention.published_at is not None and mention.published_at > after)
 
 
 def _text(value: Any) -> str | None:
@@ -173,8 +205,8 @@ class YouTubeConnector(Connector):
 
     kind: ClassVar[str] = "youtube"
     platform: ClassVar[str] = "youtube"
-    # A poll costs at least 101 units: every 30 minutes spends ~4,900 of the default 10,000
-    # a day, which leaves room for comments, refreshes and a second search page.
+    # A poll costs 100 to 102 units: every 30 minutes spends at most 4,896 of the default
+    # 10,000 a day, which leaves room for comments, refreshes and a second search page.
     default_interval: ClassVar[float] = 1800.0
     Options: ClassVar[type[SourceOptions]] = YouTubeOptions
     supports_refresh: ClassVar[bool] = True
@@ -334,7 +366,14 @@ class YouTubeConnector(Connector):
             if isinstance(k, str) and isinstance(v, str)
             and (k in tracked or k in self.opts.comment_video_ids)
         }
-        comments, comment_skipped = await self._comments(ledger, tracked, comment_since, now)
+        counts = position.get("reply_counts", {})
+        reply_counts = {
+            k: v for k, v in (counts.items() if isinstance(counts, dict) else [])
+            if isinstance(k, str) and isinstance(v, int)
+        }
+        comments, comment_skipped = await self._comments(
+            ledger, tracked, comment_since, reply_counts, now
+        )
         mentions.extend(comments)
 
         next_position: dict[str, Any] = {
@@ -344,6 +383,7 @@ class YouTubeConnector(Connector):
             "quota_used": ledger.used,
             "tracked": tracked,
             "comment_since": comment_since,
+            "reply_counts": dict(list(reply_counts.items())[-REPLY_COUNTS_LIMIT:]),
         }
         self._unbooked = ("", 0)
         self._booked = (ledger.day, ledger.used)
@@ -516,29 +556,22 @@ class YouTubeConnector(Connector):
         ledger: QuotaLedger,
         tracked: dict[str, str],
         since: dict[str, str],
+        reply_counts: dict[str, int],
         now: datetime,
     ) -> tuple[list[Mention], int]:
+        """New comments and replies on the tracked videos, newest threads first, within bounds."""
         targets = [
             v for v in (*self.opts.comment_video_ids, *tracked) if v not in self._no_comments
         ][: self.opts.max_comment_videos]
-        mentions: list[Mention] = []
-        skipped = 0
+        reading = _CommentPoll(reply_pages_left=self.opts.max_reply_pages)
         for video_id in targets:
-            if not ledger.affordable(LIST_COST):
+            if not ledger.affordable(LIST_COST + SEARCH_RESERVE):
                 log.info("source %s: quota too low for comments this poll", self.name)
                 break
-            params: dict[str, str | int] = {
-                "part": "snippet",
-                "videoId": video_id,
-                "order": "time",
-                "maxResults": 100,
-                "textFormat": "plainText",
-            }
-            resp = await self._call(
-                ledger, "commentThreads", params, LIST_COST, now, tolerate=SKIP_VIDEO_REASONS
+            refused = await self._video_comments(
+                ledger, video_id, _when(since.get(video_id)), reply_counts, reading, now
             )
-            if resp.status >= 400:
-                reason = ", ".join(sorted(_error_reasons(resp)[0]))
+            if refused is not None:
                 tracked.pop(video_id, None)
                 since.pop(video_id, None)
                 if video_id not in self._no_comments:
@@ -547,53 +580,169 @@ class YouTubeConnector(Connector):
                     log.log(
                         logging.WARNING if listed else logging.INFO,
                         "source %s: cannot read comments of video %s (%s); not asking again "
-                        "until restart", self.name, video_id, reason,
+                        "until restart", self.name, video_id, refused,
                     )
                 continue
+            newest = max(
+                (m.published_at for m in reading.found.get(video_id, []) if m.published_at),
+                default=None,
+            )
+            if newest is not None:
+                since[video_id] = _rfc3339(newest)
+        mentions = [m for found in reading.found.values() for m in found]
+        return mentions, reading.skipped
+
+    async def _video_comments(
+        self,
+        ledger: QuotaLedger,
+        video_id: str,
+        after: datetime | None,
+        reply_counts: dict[str, int],
+        reading: _CommentPoll,
+        now: datetime,
+    ) -> str | None:
+        """Read one video's comment threads page by page until known ones or the page bound.
+
+        New comments and replies go to `reading.found[video_id]`. Returns the reason when
+        YouTube refuses the video's comments (disabled, video gone), else None.
+        """
+        params: dict[str, str | int] = {
+            "part": "snippet,replies",
+            "videoId": video_id,
+            "order": "time",
+            "maxResults": 100,
+            "textFormat": "plainText",
+        }
+        found = reading.found.setdefault(video_id, [])
+        for page in range(1, self.opts.max_comment_pages + 1):
+            if page > 1 and not ledger.affordable(LIST_COST + SEARCH_RESERVE):
+                log.info("source %s: quota too low for more comments this poll", self.name)
+                return None
+            resp = await self._call(
+                ledger, "commentThreads", params, LIST_COST, now, tolerate=SKIP_VIDEO_REASONS
+            )
+            if resp.status >= 400:
+                return ", ".join(sorted(_error_reasons(resp)[0]))
             data = self._json_object(resp)
-            after = _when(since.get(video_id))
-            newest = after
             items = data.get("items", [])
-            thread_mentions, threads_skipped = map_items(
+            threads, skipped = map_items(
                 self.name,
                 enumerate(items if isinstance(items, list) else []),
                 partial(self._comment_thread, video_id),
             )
-            skipped += threads_skipped
-            for mention in thread_mentions:
-                assert mention.published_at is not None
-                if after is not None and mention.published_at <= after:
-                    continue
-                mentions.append(mention)
-                newest = max(newest or mention.published_at, mention.published_at)
-            if newest is not None:
-                since[video_id] = _rfc3339(newest)
-        return mentions, skipped
+            reading.skipped += skipped
+            reached_known = False
+            for thread in threads:
+                if _is_new(thread.top, after):
+                    found.append(thread.top)
+                else:
+                    reached_known = True  # threads come newest first: the rest were read
+                replies = thread.replies
+                if thread.total_replies > len(replies) and (
+                    reply_counts.get(thread.thread_id, 0) < thread.total_replies
+                ):
+                    replies = await self._replies(ledger, thread, reading, now)
+                    reply_counts.pop(thread.thread_id, None)
+                    reply_counts[thread.thread_id] = thread.total_replies
+                found.extend(r for r in replies if _is_new(r, after))
+            token = data.get("nextPageToken")
+            if reached_known or not isinstance(token, str):
+                return None
+            params["pageToken"] = token
+        log.info(
+            "source %s: read %d comment pages of video %s this poll (max_comment_pages); "
+            "older new comments are not read", self.name, self.opts.max_comment_pages, video_id,
+        )
+        return None
 
-    def _comment_thread(self, video_id: str, indexed: tuple[int, Any]) -> Mention | None:
-        """One comment thread as a mention; None (logged) when it lacks id, text or time."""
+    async def _replies(
+        self, ledger: QuotaLedger, thread: CommentThread, reading: _CommentPoll, now: datetime
+    ) -> list[Mention]:
+        """All replies of a thread via comments.list, within the poll's reply page bound."""
+        replies = {reply.external_id: reply for reply in thread.replies}
+        params: dict[str, str | int] = {
+            "part": "snippet",
+            "parentId": thread.thread_id,
+            "maxResults": 100,
+            "textFormat": "plainText",
+        }
+        while reading.reply_pages_left > 0 and ledger.affordable(LIST_COST + SEARCH_RESERVE):
+            reading.reply_pages_left -= 1
+            data = self._json_object(await self._call(ledger, "comments", params, LIST_COST, now))
+            items = data.get("items", [])
+            page, skipped = map_items(
+                self.name,
+                enumerate(items if isinstance(items, list) else []),
+                partial(self._reply, thread),
+            )
+            reading.skipped += skipped
+            replies.update((reply.external_id, reply) for reply in page)
+            token = data.get("nextPageToken")
+            if not isinstance(token, str):
+                return list(replies.values())
+            params["pageToken"] = token
+        log.info(
+            "source %s: replies of comment %s not all read this poll (%d of %d; max_reply_pages "
+            "or quota)", self.name, thread.thread_id, len(replies), thread.total_replies,
+        )
+        return list(replies.values())
+
+    def _comment_thread(self, video_id: str, indexed: tuple[int, Any]) -> CommentThread | None:
+        """One comment thread and its inline replies; None (logged) when its comment is unusable."""
         index, raw = indexed
-        mention = self._comment_mention(raw)
-        if mention is None:
+        thread = self._thread(raw, video_id)
+        if thread is None:
             log.info(
                 "source %s: skipped comment thread %d on video %s: no id, text or publishedAt",
                 self.name, index, video_id,
             )
-        return mention
+        return thread
 
-    def _comment_mention(self, raw: Any) -> Mention | None:
+    def _thread(self, raw: Any, video_id: str) -> CommentThread | None:
         if not isinstance(raw, dict) or not isinstance(raw.get("snippet"), dict):
             return None
-        thread = raw["snippet"]
-        top = thread.get("topLevelComment")
-        if not isinstance(top, dict) or not isinstance(top.get("snippet"), dict):
+        snippet = raw["snippet"]
+        video = _text(snippet.get("videoId")) or video_id
+        top = self._comment_mention(snippet.get("topLevelComment"), video, video)
+        if top is None:
             return None
-        snippet = top["snippet"]
-        comment_id = _text(top.get("id"))
-        video_id = _text(snippet.get("videoId")) or _text(thread.get("videoId"))
+        total = _count(snippet.get("totalReplyCount")) or 0
+        top.engagement = Engagement(
+            likes=top.engagement.likes if top.engagement else None, comments=total
+        )
+        inline = raw.get("replies")
+        listed = inline.get("comments") if isinstance(inline, dict) else None
+        replies = [
+            reply
+            for item in (listed if isinstance(listed, list) else [])
+            if (reply := self._comment_mention(item, video, top.external_id)) is not None
+        ]
+        return CommentThread(
+            thread_id=top.external_id, video_id=video, top=top,
+            replies=replies, total_replies=total,
+        )
+
+    def _reply(self, thread: CommentThread, indexed: tuple[int, Any]) -> Mention | None:
+        """One comments.list reply; None (logged) when it lacks id, text or time."""
+        index, raw = indexed
+        reply = self._comment_mention(raw, thread.video_id, thread.thread_id)
+        if reply is None:
+            log.info(
+                "source %s: skipped reply %d to comment %s: no id, text or publishedAt",
+                self.name, index, thread.thread_id,
+            )
+        return reply
+
+    def _comment_mention(self, raw: Any, video_id: str, parent_id: str) -> Mention | None:
+        """A comment resource (top-level or reply) as a mention replying to `parent_id`."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("snippet"), dict):
+            return None
+        snippet = raw["snippet"]
+        comment_id = _text(raw.get("id"))
+        video_id = _text(snippet.get("videoId")) or video_id
         text = _text(snippet.get("textOriginal")) or _text(snippet.get("textDisplay"))
         published = _when(snippet.get("publishedAt"))
-        if comment_id is None or video_id is None or text is None or published is None:
+        if comment_id is None or text is None or published is None:
             return None
         return Mention(
             platform=self.platform,
@@ -602,11 +751,8 @@ class YouTubeConnector(Connector):
             url=f"{watch_url(video_id)}&lc={comment_id}",
             author=_text(snippet.get("authorDisplayName")),
             published_at=published,
-            parent_id=video_id,
-            engagement=Engagement(
-                likes=_count(snippet.get("likeCount")),
-                comments=_count(thread.get("totalReplyCount")),
-            ),
+            parent_id=_text(snippet.get("parentId")) or parent_id,
+            engagement=Engagement(likes=_count(snippet.get("likeCount"))),
         )
 
     # -- refresh ---------------------------------------------------------------------------

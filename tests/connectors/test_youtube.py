@@ -274,10 +274,14 @@ async def test_comments_on_found_videos_are_read_once(replay, make):
     calls = replay.requests_to(f"{API}/commentThreads")
     assert [c.query["videoId"] for c in calls] == ["dQw4w9WgXc1", "aBcDeFgHiJ2"]
     assert calls[0].query["order"] == "time" and calls[0].query["textFormat"] == "plainText"
-    comments = [m for m in result.mentions if m.parent_id is not None]
+    assert calls[0].query["part"] == "snippet,replies"
+    comments = [m for m in result.mentions if m.parent_id == "dQw4w9WgXc1"]
     assert [c.external_id for c in comments] == [
         "UgzNewest0000000000000001", "UgzOlder00000000000000002",
     ]
+    # all four replies came inline: no comments.list call
+    replies = [m for m in result.mentions if m.parent_id == "UgzNewest0000000000000001"]
+    assert len(replies) == 4 and replay.requests_to(f"{API}/comments") == []
     first = comments[0]
     assert first.parent_id == "dQw4w9WgXc1" and first.author == "@worriedmum"
     assert first.url == "https://www.youtube.com/watch?v=dQw4w9WgXc1&lc=UgzNewest0000000000000001"
@@ -290,7 +294,9 @@ async def test_comments_on_found_videos_are_read_once(replay, make):
     again = await connector.fetch(result.cursor)
     later = replay.requests_to(f"{API}/commentThreads")
     assert [c.query["videoId"] for c in later[2:]] == ["dQw4w9WgXc1"]
-    assert [m.external_id for m in again.mentions] == ["UgzLatest0000000000000003"]
+    assert [m.external_id for m in again.mentions] == [
+        "UgzLatest0000000000000003", "UgzLatest0000000000000003.AQ000000000001",
+    ]
     assert not replay.unscripted
 
 
@@ -363,7 +369,127 @@ async def test_comments_on_listed_videos_continue_from_the_last_one(replay, make
     second = await connector.fetch(first.cursor)
 
     assert [m.external_id for m in first.mentions] == [
-        "UgzNewest0000000000000001", "UgzOlder00000000000000002",
+        "UgzNewest0000000000000001",
+        *(f"UgzNewest0000000000000001.AQ00000000000{i}" for i in range(1, 5)),
+        "UgzOlder00000000000000002",
     ]
-    assert [m.external_id for m in second.mentions] == ["UgzLatest0000000000000003"]
-    assert second.cursor.position["comment_since"] == {"dQw4w9WgXc1": "2026-11-21T12:20:00Z"}
+    assert [m.external_id for m in second.mentions] == [
+        "UgzLatest0000000000000003", "UgzLatest0000000000000003.AQ000000000001",
+    ]
+    # the newest comment or reply seen: its reply at 12:24
+    assert second.cursor.position["comment_since"] == {"dQw4w9WgXc1": "2026-11-21T12:24:00Z"}
+
+
+# -- comment paging and replies ---------------------------------------------------------------
+
+LISTED = "aBcDeFgHiJ2"
+THREAD_A = "UgyPage1Thread0000000001"
+THREAD_B = "UgyPage1Thread0000000002"  # 7 replies: 5 inline, all 7 via comments.list
+
+
+def script_comment_pages(replay: ReplayServer, pages: int = 3) -> None:
+    replay.add(f"{API}/search", fx("search_empty"))
+    replay.add(
+        f"{API}/commentThreads",
+        *(fx(f"comment_threads_page{n}") for n in range(1, pages + 1)),
+    )
+
+
+async def test_comment_threads_follow_next_page_token_and_replies(replay, make):
+    script_comment_pages(replay)
+    replay.add(f"{API}/comments", fx("comment_replies_page1"), fx("comment_replies_page2"))
+    connector = await make(comment_video_ids=[LISTED])
+
+    result = await connector.fetch(Cursor())
+
+    pages = replay.requests_to(f"{API}/commentThreads")
+    assert [p.query.get("pageToken") for p in pages] == [
+        None, "Z2V0X25ld2VzdF9maXJzdC0tQ2dn", "Z2V0X25ld2VzdF9maXJzdC0tQ2di",
+    ]
+    assert all(p.query["part"] == "snippet,replies" for p in pages)
+    replies = replay.requests_to(f"{API}/comments")
+    assert [r.query["parentId"] for r in replies] == [THREAD_B, THREAD_B]
+    assert [r.query.get("pageToken") for r in replies] == [None, "cmVwbGllcy1wYWdlLTI"]
+    assert replies[0].query["part"] == "snippet" and replies[0].query["maxResults"] == "100"
+
+    by_id = {m.external_id: m for m in result.mentions}
+    tops = [m.external_id for m in result.mentions if m.parent_id == LISTED]
+    assert tops == [
+        THREAD_A, THREAD_B,
+        "UgyPage2Thread0000000003", "UgyPage2Thread0000000004", "UgyPage3Thread0000000005",
+    ]
+    # Replies point at their thread's top-level comment, so claim clustering sees the chain.
+    assert sorted(m.external_id for m in result.mentions if m.parent_id == THREAD_A) == [
+        f"{THREAD_A}.AQ000000000001", f"{THREAD_A}.AQ000000000002",
+    ]
+    b_replies = [m for m in result.mentions if m.parent_id == THREAD_B]
+    assert len(b_replies) == 7 == len({m.external_id for m in b_replies})  # inline + listed once
+    proof = by_id[f"{THREAD_B}.AQ000000000006"]
+    assert proof.text == "I have the hospital letter to prove it"
+    assert proof.url == f"https://www.youtube.com/watch?v={LISTED}&lc={THREAD_B}.AQ000000000006"
+    assert proof.engagement is not None and proof.engagement.likes == 22
+    assert by_id[THREAD_B].engagement is not None and by_id[THREAD_B].engagement.comments == 7
+    assert len(result.mentions) == 5 + 2 + 7
+    # search 100 + three thread pages + two reply pages, one unit each
+    assert result.cursor.position["quota_used"] == 100 + 3 + 2
+    assert result.cursor.position["reply_counts"] == {THREAD_B: 7}
+    assert result.cursor.position["comment_since"] == {LISTED: "2026-11-21T11:58:00Z"}
+    assert not replay.unscripted and replay.pending() == {}
+
+
+async def test_comment_pages_stop_at_the_bound(replay, make, caplog):
+    script_comment_pages(replay, pages=2)
+    connector = await make(comment_video_ids=[LISTED], max_comment_pages=2, max_reply_pages=0)
+
+    with caplog.at_level(logging.INFO, logger="connectors.youtube"):
+        result = await connector.fetch(Cursor())
+
+    assert len(replay.requests_to(f"{API}/commentThreads")) == 2
+    assert replay.requests_to(f"{API}/comments") == []  # no reply pages allowed
+    assert "read 2 comment pages of video aBcDeFgHiJ2" in caplog.text
+    assert "replies of comment UgyPage1Thread0000000002 not all read" in caplog.text
+    # the five inline replies of thread B are still kept
+    assert len([m for m in result.mentions if m.parent_id == THREAD_B]) == 5
+    assert result.cursor.position["quota_used"] == 102
+    assert not replay.unscripted
+
+
+async def test_comment_paging_stops_at_known_comments_and_replies_are_not_reread(replay, make):
+    replay.add(f"{API}/search", fx("search_empty"))
+    replay.add(
+        f"{API}/commentThreads", fx("comment_threads_page1"), fx("comment_threads_page2")
+    )
+    cursor = Cursor({
+        "quota_day": "2026-11-21", "quota_used": 0,
+        "comment_since": {LISTED: "2026-11-21T11:20:00Z"},
+        "reply_counts": {THREAD_B: 7},  # all seven read by an earlier poll
+    })
+    connector = await make(comment_video_ids=[LISTED])
+
+    result = await connector.fetch(cursor)
+
+    # page 2 reaches a thread from 11:10, older than the last seen comment: no page 3
+    assert len(replay.requests_to(f"{API}/commentThreads")) == 2
+    assert replay.requests_to(f"{API}/comments") == []
+    assert "UgyPage2Thread0000000004" not in {m.external_id for m in result.mentions}
+    assert len([m for m in result.mentions if m.parent_id == THREAD_B]) == 5
+    assert result.cursor.position["quota_used"] == 102
+    assert not replay.unscripted
+
+
+async def test_comment_pages_leave_the_quota_for_the_next_search(replay, make, caplog):
+    script_comment_pages(replay, pages=1)
+    connector = await make(comment_video_ids=[LISTED], daily_quota=10_000)
+    # after this poll's search (100) and one thread page (1), 101 units are left: the next
+    # poll's search and statistics, so no second page and no reply pages
+    cursor = Cursor({"quota_day": "2026-11-21", "quota_used": 10_000 - 202})
+
+    with caplog.at_level(logging.INFO, logger="connectors.youtube"):
+        result = await connector.fetch(cursor)
+
+    assert len(replay.requests_to(f"{API}/commentThreads")) == 1
+    assert replay.requests_to(f"{API}/comments") == []
+    assert result.cursor.position["quota_used"] == 10_000 - 101
+    assert result.budget is not None and result.budget.remaining == 101
+    assert "quota too low for more comments" in caplog.text
+    assert not replay.unscripted

@@ -67,10 +67,24 @@ class BlueskyStreamOptions(SourceOptions):
         return [t.strip() for t in value]
 
 
+# Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, Hangul, Han, kana),
+# as brand matching (monitor/matching.py) lists them: next to a term they are a boundary, since
+# Japanese writes "Kestrelのバー" with no space after the name.
+_UNSPACED = (
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
+    "\u1100-\u11ff\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f"
+)
+_SPACED_WORD_CHAR = rf"[^\W{_UNSPACED}]"  # a letter, digit or _ of a spaced script
+
+
 def term_pattern(terms: list[str]) -> re.Pattern[str]:
     """One case-insensitive regex matching any term as whole words (longest first)."""
     ordered = sorted({re.escape(t) for t in terms}, key=len, reverse=True)
-    return re.compile(r"(?<!\w)(?:" + "|".join(ordered) + r")(?!\w)", re.IGNORECASE)
+    return re.compile(
+        rf"(?<!{_SPACED_WORD_CHAR})(?:" + "|".join(ordered) + rf")(?!{_SPACED_WORD_CHAR})",
+        re.IGNORECASE,
+    )
 
 
 class BlueskyStreamConnector(Connector):

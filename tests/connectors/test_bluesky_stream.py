@@ -233,6 +233,16 @@ def test_terms_match_whole_words_case_insensitively() -> None:
     assert pattern.search("My ACME kettle")
     assert pattern.search("zoë's shop") and pattern.search("(acme)")
     assert not pattern.search("acmecorp") and not pattern.search("#acme2")
+    assert not pattern.search("acme_corp") and not pattern.search("éacme")
+
+
+def test_terms_next_to_unspaced_scripts_match() -> None:
+    # Japanese, Chinese and Korean write a name with no space before the next word.
+    pattern = term_pattern(["Kestrel", "三星"])
+    assert pattern.search("コンビニでKestrelのグラノーラバーを買った。")
+    assert pattern.search("Kestrel社の新製品") and pattern.search("케스트렐Kestrel가 좋아")
+    assert pattern.search("三星电子发布新手机")  # a CJK term is found inside CJK text
+    assert not pattern.search("Kestrelbars") and not pattern.search("KestrelÄ")
 
 
 @pytest.mark.parametrize(

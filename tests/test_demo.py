@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 # The daemon imports these on first use; importing them here keeps the file reads of an import
 # from counting as blocking I/O on the event loop (the `no_blocking` fixture below).
 import connectors.bluesky
+import connectors.bluesky_stream
 import connectors.mastodon
 import connectors.reddit
 import connectors.rss
@@ -28,6 +29,7 @@ import monitor.virtual  # noqa: F401
 from models.scorer import Scorer
 from models.settings import ModelsConfig
 from monitor.cli import app
+from monitor.demo.platforms import on_jetstream
 from monitor.demo.script import DAY_START, VIDEO_URL, scripted_day
 from monitor.pipeline import clean_text
 
@@ -96,6 +98,19 @@ def test_demo_command_plays_the_claim_and_the_launch(
     incident_id, severity, category, platforms = claims[0]
     assert severity in ("high", "critical") and category == "health_safety"
     assert {"youtube", "x", "reddit", "bluesky"} <= set(json.loads(str(platforms)))
+    # Half the Bluesky posts came only over the live stream (Jetstream): each was stored once,
+    # by the bluesky_stream source, within its next poll; search brought the other half.
+    by_source = dict(_rows(db, "SELECT source, count(*) FROM mentions "
+                               "WHERE platform = 'bluesky' GROUP BY source"))
+    end = DAY_START + timedelta(hours=5)
+    streamed = [p for p in scripted_day() if on_jetstream(p) and p.published_at <= end]
+    streamed_due = [p for p in streamed if p.published_at <= end - timedelta(minutes=2)]
+    assert len(streamed_due) <= by_source.get("bluesky-live", 0) <= len(streamed)
+    assert len(streamed_due) >= 10 and by_source.get("bluesky", 0) >= 10
+    stream_lags = _rows(db, "SELECT (julianday(fetched_at) - julianday(published_at)) * 1440 "
+                            "FROM mentions WHERE source = 'bluesky-live'")
+    assert all(0 <= float(str(lag)) <= 2 for (lag,) in stream_lags)  # minutes
+    assert "bluesky_stream 1)" in output or "bluesky_stream 1," in output  # one connection
     # The launch happened (happy posts stored) and raised nothing above info.
     launch = _rows(db, "SELECT count(*) FROM mentions m JOIN mention_brands b "
                        "ON b.mention_id = m.id JOIN scores s ON s.mention_id = m.id "
@@ -105,7 +120,6 @@ def test_demo_command_plays_the_claim_and_the_launch(
                      "AND severity != 'info'") == []
     # Every post reached the daemon once, by its source's next poll (the longest interval is
     # 15 minutes) and never before its time.
-    end = DAY_START + timedelta(hours=5)
     day = scripted_day()
     due = sum(1 for p in day if p.published_at <= end - timedelta(minutes=16))
     published = sum(1 for p in day if p.published_at <= end)

@@ -7,17 +7,24 @@ One aiohttp server carries every platform under its own path prefix:
     /news/rss?q=               RSS 2.0 news search (ETag / If-None-Match)
     /reddit/search.json        Reddit search Listing; /reddit/api/info.json by fullname
     /mastodon/api/v1/...       tag timelines (min_id paging, Link header); statuses/{id}
-    /bluesky/xrpc/...          app.bsky.feed.searchPosts, getPosts; app.bsky.actor.getProfiles
+    /bluesky/xrpc/...          com.atproto.server.createSession (the app password); with its
+                               session: app.bsky.feed.searchPosts, getPosts, actor.getProfiles
+    /bluesky/subscribe         Jetstream: a WebSocket of post commits as they are published
+                               (wantedCollections, cursor in time_us); half the Bluesky posts
+                               are played here and not in search
     /x/2/tweets/...            recent search (since_id, start_time, next_token); lookup by ids
     /youtube/v3/...            search, videos, channels (API key required)
 
-X and YouTube refuse requests without the run's token, as the real APIs refuse a missing key.
+X and YouTube refuse requests without the run's token, as the real APIs refuse a missing key;
+Bluesky logs in with the token as app password and refuses calls without the session.
 """
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import hashlib
+import json
 import logging
 import re
 from collections import Counter
@@ -36,6 +43,7 @@ log = logging.getLogger(__name__)
 _TERM = re.compile(r'"([^"]+)"|([^\s()|"]+)')
 _OPERATORS = frozenset({"or", "and", "not"})
 MASTODON_PAGE = 40
+STREAM_WAKE = 0.05  # seconds a stream waits for the clock to move before looking again
 
 
 def query_terms(query: str) -> list[str]:
@@ -81,6 +89,19 @@ class FeedServer:
         self._dids = {fmt.bluesky_did(p): p for p in self.posts if p.platform == "bluesky"}
         self._channels = {fmt.youtube_channel_id(p): p for p in self.posts
                           if p.platform == "youtube"}
+        # Jetstream's events in order, each with a distinct time_us at or after its post's time.
+        self._stream: list[tuple[int, ScriptedPost]] = []
+        for post in self.posts:
+            if fmt.on_jetstream(post):
+                time_us = int(post.published_at.timestamp() * 1_000_000)
+                if self._stream:
+                    time_us = max(time_us, self._stream[-1][0] + 1)
+                self._stream.append((time_us, post))
+        self.stream_events_sent = 0
+        self._moved = asyncio.Event()
+        self._closing = False
+        self._streams: set[asyncio.Task[None]] = set()
+        self._sockets: set[web.WebSocketResponse] = set()
 
     def app(self) -> web.Application:
         """The aiohttp application."""
@@ -90,9 +111,11 @@ class FeedServer:
         app.router.add_get("/reddit/api/info.json", self._reddit_info)
         app.router.add_get("/mastodon/api/v1/timelines/tag/{tag}", self._mastodon_tag)
         app.router.add_get("/mastodon/api/v1/statuses/{id}", self._mastodon_status)
+        app.router.add_post("/bluesky/xrpc/com.atproto.server.createSession", self._bluesky_login)
         app.router.add_get("/bluesky/xrpc/app.bsky.feed.searchPosts", self._bluesky_search)
         app.router.add_get("/bluesky/xrpc/app.bsky.feed.getPosts", self._bluesky_posts)
         app.router.add_get("/bluesky/xrpc/app.bsky.actor.getProfiles", self._bluesky_profiles)
+        app.router.add_get("/bluesky/subscribe", self._jetstream)
         app.router.add_get("/x/2/tweets/search/recent", self._x_search)
         app.router.add_get("/x/2/tweets", self._x_lookup)
         app.router.add_get("/youtube/v3/search", self._youtube_search)
@@ -113,8 +136,19 @@ class FeedServer:
         self.base_url = f"http://127.0.0.1:{sockets[0].getsockname()[1]}"
         return self.base_url
 
+    def clock_moved(self) -> None:
+        """Wake the live streams: posts may have been published since they last looked."""
+        self._moved.set()
+        self._moved = asyncio.Event()
+
     async def close(self) -> None:
         """Stop serving; safe to call twice."""
+        self._closing = True
+        for task in list(self._streams):
+            task.cancel()
+        for ws in list(self._sockets):
+            await ws.close()
+        self.clock_moved()
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
@@ -211,8 +245,39 @@ class FeedServer:
 
     # -- Bluesky ------------------------------------------------------------------------------
 
+    def _bluesky_session(self) -> str:
+        return "demo-access." + hashlib.sha256(self.token.encode()).hexdigest()[:32]
+
+    async def _bluesky_login(self, request: web.Request) -> web.StreamResponse:
+        self._count("bluesky")
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or body.get("password") != self.token:
+            return web.json_response(
+                {"error": "AuthenticationRequired", "message": "Invalid identifier or password"},
+                status=401,
+            )
+        handle = str(body.get("identifier", ""))
+        return web.json_response({
+            "accessJwt": self._bluesky_session(),
+            "refreshJwt": "demo-refresh." + hashlib.sha256(handle.encode()).hexdigest()[:32],
+            "handle": handle, "did": "did:plc:demomonitor00000000000000", "active": True,
+        })
+
+    def _bluesky_refused(self, request: web.Request) -> web.Response | None:
+        if request.headers.get("Authorization") == f"Bearer {self._bluesky_session()}":
+            return None
+        return web.json_response(
+            {"error": "AuthenticationRequired", "message": "Authentication Required"}, status=401
+        )
+
     async def _bluesky_search(self, request: web.Request) -> web.StreamResponse:
         self._count("bluesky")
+        refused = self._bluesky_refused(request)
+        if refused is not None:
+            return refused
         query = request.query.get("q", "")
         if not query.strip():
             return web.json_response(
@@ -220,7 +285,7 @@ class FeedServer:
                 status=400,
             )
         limit = _int(request.query.get("limit"), 25, 1, 100)
-        posts = self.visible("bluesky", query)
+        posts = [p for p in self.visible("bluesky", query) if not fmt.on_jetstream(p)]
         since = parse_date(request.query.get("since"))
         if since is not None:
             posts = [p for p in posts if p.published_at >= since]  # `since` is inclusive
@@ -233,15 +298,63 @@ class FeedServer:
 
     async def _bluesky_posts(self, request: web.Request) -> web.StreamResponse:
         self._count("bluesky")
+        refused = self._bluesky_refused(request)
+        if refused is not None:
+            return refused
         now = self.clock.now()
         found = self._lookup("bluesky", request.query.getall("uris", []))
         return web.json_response({"posts": [fmt.bluesky_post(p, now) for p in found]})
 
     async def _bluesky_profiles(self, request: web.Request) -> web.StreamResponse:
         self._count("bluesky")
+        refused = self._bluesky_refused(request)
+        if refused is not None:
+            return refused
         actors = request.query.getall("actors", [])
         profiles = [fmt.bluesky_profile(self._dids[a]) for a in actors if a in self._dids]
         return web.json_response({"profiles": profiles})
+
+    async def _jetstream(self, request: web.Request) -> web.StreamResponse:
+        """Jetstream: the post commits published so far after `cursor`, then each as it comes."""
+        self._count("bluesky_stream")
+        wanted = request.query.getall("wantedCollections", [])
+        if wanted and "app.bsky.feed.post" not in wanted:
+            return web.Response(status=400, text="no wanted collection is served here")
+        start = _int(request.query.get("cursor"), 0, 0, 2**62)
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        sender = asyncio.create_task(self._play_stream(ws, start))
+        self._streams.add(sender)
+        self._sockets.add(ws)
+        try:
+            async for _ in ws:  # Jetstream's options updates: none are used here
+                pass
+        finally:
+            sender.cancel()
+            self._streams.discard(sender)
+            self._sockets.discard(ws)
+            await ws.close()
+        return ws
+
+    async def _play_stream(self, ws: web.WebSocketResponse, start: int) -> None:
+        """Send each streamed post once the clock has passed its time, oldest first."""
+        times = [time_us for time_us, _ in self._stream]
+        sent = bisect.bisect_left(times, start)
+        while not ws.closed and not self._closing:
+            now = self.clock.now()
+            while sent < len(self._stream) and self._stream[sent][1].published_at <= now:
+                time_us, post = self._stream[sent]
+                try:
+                    await ws.send_str(json.dumps(fmt.jetstream_event(post, time_us)))
+                except ConnectionResetError:
+                    return  # the reader went away; its handler ends with the socket
+                self.stream_events_sent += 1
+                sent += 1
+            moved = self._moved
+            try:
+                await asyncio.wait_for(moved.wait(), STREAM_WAKE)
+            except TimeoutError:
+                pass
 
     # -- X ----------------------------------------------------------------------------------
 

@@ -203,6 +203,34 @@ def bluesky_post(post: ScriptedPost, now: datetime) -> dict[str, Any]:
     }
 
 
+def on_jetstream(post: ScriptedPost) -> bool:
+    """Whether the demo plays this post on its Jetstream stand-in instead of in search.
+
+    Half the Bluesky posts (by their number) go to the live stream, so the demo runs both the
+    `bluesky` search source and the `bluesky_stream` source, each with posts of its own.
+    """
+    return post.platform == "bluesky" and post.number % 2 == 0
+
+
+def jetstream_event(post: ScriptedPost, time_us: int) -> dict[str, Any]:
+    """One Jetstream `commit` event creating the post, as Jetstream sends it."""
+    _, _, rkey = bluesky_uri(post).rpartition("/")
+    return {
+        "did": bluesky_did(post),
+        "time_us": time_us,
+        "kind": "commit",
+        "commit": {
+            "rev": rkey,
+            "operation": "create",
+            "collection": "app.bsky.feed.post",
+            "rkey": rkey,
+            "record": {"$type": "app.bsky.feed.post", "text": post.text,
+                       "createdAt": _iso_ms(post.published_at), "langs": [post.lang]},
+            "cid": "bafyrei" + post.author.digest(10) + f"{post.number:06d}",
+        },
+    }
+
+
 def bluesky_profile(post: ScriptedPost) -> dict[str, Any]:
     """One app.bsky.actor.defs#profileViewDetailed (the fields the connector reads)."""
     return {"did": bluesky_did(post), "handle": bluesky_handle(post),

@@ -33,7 +33,8 @@ from monitor.service import Service  # not in run_demo: the import reads files (
 from monitor.virtual import VirtualDriver
 
 log = logging.getLogger(__name__)
-TOKEN_ENV = "BRAND_MONITOR_DEMO_TOKEN"  # the X token and YouTube key the feed server accepts
+# The X token, YouTube key and Bluesky app password the feed server accepts.
+TOKEN_ENV = "BRAND_MONITOR_DEMO_TOKEN"
 DATABASE = "brand-monitor.db"
 MBOX = "alerts.mbox"
 CONFIG = "demo-config.toml"
@@ -75,8 +76,17 @@ interval = "5m"
 kind = "bluesky"
 name = "bluesky"
 search = ["Kestrel", "Voltra"]
-service = "{base}/bluesky"
+auth_service = "{base}/bluesky"       # search needs a session: an app password's login
+identifier = "demo-monitor.bsky.social"
+app_password = {{ env = "{token_env}" }}
 interval = "5m"
+
+[[sources]]
+kind = "bluesky_stream"               # Bluesky's live stream (Jetstream), matched locally
+name = "bluesky-live"
+terms = ["Kestrel", "Voltra"]
+url = "{ws_base}/bluesky/subscribe"
+interval = "1m"                       # how often matched posts are handed over
 
 [[sources]]
 kind = "x"
@@ -180,7 +190,8 @@ def config_text(base_url: str, smtp_port: int, database: Path) -> str:
     """The demo's config as TOML, pointing at the feed server and the capture mailbox."""
     port = base_url.rsplit(":", 1)[-1]
     return CONFIG_TEMPLATE.format(
-        base=base_url, port=port, smtp_port=smtp_port, token_env=TOKEN_ENV,
+        base=base_url, ws_base="ws" + base_url.removeprefix("http"), port=port,
+        smtp_port=smtp_port, token_env=TOKEN_ENV,
         database=str(database).replace("\\", "\\\\").replace('"', '\\"'),
     )
 
@@ -248,7 +259,7 @@ async def run_demo(
     feeds = FeedServer(day, clock, token)
     mailbox = CaptureMailbox(report.mbox)
     previous_token = os.environ.get(TOKEN_ENV)
-    os.environ[TOKEN_ENV] = token  # the sources read their X token / YouTube key from here
+    os.environ[TOKEN_ENV] = token  # the sources read their secrets from here
     started = time.perf_counter()
     try:
         base_url = await feeds.start()
@@ -275,6 +286,7 @@ async def run_demo(
                 )
 
             async def hourly(now: datetime) -> bool:
+                feeds.clock_moved()  # the live stream sends what was published meanwhile
                 if service.scoring.load_error:
                     raise models_failed()  # nothing would be scored: stop instead of playing on
                 if progress is not None and now.minute == 0:

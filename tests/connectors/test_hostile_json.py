@@ -22,7 +22,8 @@ def source_options(kind: str, base: str) -> dict[str, Any]:
     """Options of a `kind` source aimed at the local server at `base`."""
     key = {"env": "HOSTILE_TEST_KEY"}
     return {
-        "bluesky": {"search": ["acme"], "service": base, "auth_service": base},
+        "bluesky": {"search": ["acme"], "auth_service": base, "identifier": "acme.test",
+                    "app_password": key},
         "hackernews": {"search": ["acme"], "base_url": base},
         "json": {"url": f"{base}/items", "items": "items[*]", "fields": {"id": "id", "text": "t"}},
         "mastodon": {"instances": [base], "hashtags": ["acme"]},

@@ -24,7 +24,7 @@ from connectors.base import (
 from connectors.http import DEFAULT_RETRY_AFTER, HttpClient, HttpResponse, parse_retry_after
 from connectors.textutil import fold_whitespace, parse_date
 from monitor.clock import Clock
-from monitor.config import EnvSecret
+from monitor.configtypes import EnvSecret
 from monitor.records import Engagement, EngagementUpdate, Mention
 
 log = logging.getLogger(__name__)

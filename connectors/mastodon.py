@@ -26,7 +26,7 @@ from connectors.base import (
 from connectors.http import HttpClient, HttpResponse
 from connectors.textutil import fold_whitespace, html_to_text, parse_date
 from monitor.clock import Clock
-from monitor.config import EnvSecret
+from monitor.configtypes import EnvSecret
 from monitor.records import Engagement, EngagementUpdate, Mention
 
 log = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ from connectors.base import Connector, Cursor, FetchResult, SourceOptions, encod
 from connectors.http import NestingTooDeep, load_json
 from connectors.textutil import fold_whitespace, to_utc
 from monitor.clock import Clock, SystemClock
-from monitor.config import EnvSecret
+from monitor.configtypes import EnvSecret
 from monitor.records import Engagement, Mention
 
 log = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ from connectors.base import (
 from connectors.http import HttpClient, HttpResponse, redact_url
 from connectors.textutil import fold_whitespace, parse_date
 from monitor.clock import Clock
-from monitor.config import Duration, EnvSecret
+from monitor.configtypes import Duration, EnvSecret
 from monitor.records import Engagement, EngagementUpdate, Mention
 
 log = logging.getLogger(__name__)

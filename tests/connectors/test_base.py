@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -65,3 +68,19 @@ def test_map_items_skips_what_raises_with_one_line_and_keeps_the_rest(
         "source forum: skipped item 2: cannot read it (TypeError: unsupported operand type(s) "
         "for //: 'int' and 'NoneType'); the rest of the page is kept",
     ]
+
+
+def test_connectors_do_not_import_the_config_module() -> None:
+    """Connectors take their option types from monitor.configtypes, not the whole Config."""
+    probe = (
+        "import importlib, pkgutil, sys, connectors\n"
+        "for module in pkgutil.iter_modules(connectors.__path__):\n"
+        "    importlib.import_module('connectors.' + module.name)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('monitor')))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert "'monitor.config'" not in done.stdout, done.stdout
+    assert "'monitor.configtypes'" in done.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import queue
@@ -82,6 +83,24 @@ class DaemonThreadExecutor(Executor):
             thread = self._thread
         if wait and thread is not None:
             thread.join()
+
+
+def _finish_at_exit() -> None:
+    """Let a running call end before the interpreter is torn down (tests, replay, the demo).
+
+    Runs from atexit, after non-daemon threads are joined and before finalisation: a daemon
+    thread still inside torch at that point would abort the process. The daemon's own exit
+    does not wait (see `exit_now_if_busy`).
+    """
+    for executor in list(_EXECUTORS):
+        executor.shutdown(wait=False, cancel_futures=True)
+        thread = executor._thread
+        if thread is not None:
+            thread.join(timeout=EXIT_WAIT)
+
+
+EXIT_WAIT = 120.0  # seconds; a model load on a cold disk takes tens of seconds
+atexit.register(_finish_at_exit)
 
 
 def exit_now_if_busy(code: int = 0) -> None:

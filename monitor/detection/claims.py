@@ -281,6 +281,11 @@ def claim_tags(text: str) -> set[str]:
     return {"tag:" + tag.casefold() for tag in _CLAIM_TAG.findall(text)}
 
 
+# Posts per lookup (near duplicates per brand, links, reply targets): bounds memory when one
+# claim is carried by a flood of posts; new posts join through the newest ones.
+MAX_INDEXED_POSTS = 20_000
+
+
 class ClaimIndex:
     """Live claim clusters for all brands, bounded by the retention window and `max_clusters`."""
 
@@ -784,7 +789,10 @@ class ClaimIndex:
             other = self._link_cluster.get((cluster.brand, link))
             if other is not None and other != cluster.key and other in self._clusters:
                 bridged.add(other)  # the post shares a link with another claim: one claim
-            cluster.links.add(link)
+            if len(cluster.links) < MAX_INDEXED_POSTS:
+                cluster.links.add(link)
+            # Re-inserted so a link that keeps being shared is the last one the bound drops.
+            self._link_cluster.pop((cluster.brand, link), None)
             self._link_cluster[(cluster.brand, link)] = cluster.key
         if position == "claim":
             # Only assertions say what the claim is; a supporter spreads it.
@@ -802,14 +810,31 @@ class ClaimIndex:
         near = self._near.get(cluster.brand)
         if near is None:
             near = NearDuplicateIndex[int](
-                window=self.window, max_distance=self.settings.near_duplicate_distance
+                window=self.window, max_distance=self.settings.near_duplicate_distance,
+                max_size=MAX_INDEXED_POSTS,
             )
             self._near[cluster.brand] = near
         self._seq += 1
         near.add_fingerprint(self._seq, fingerprint, at)
         if self._seq in near:
             self._member_cluster[self._seq] = cluster.key
+        self._bound_lookups()
         return {k for k in bridged if self._live(self._clusters[k], at)}
+
+    def _bound_lookups(self) -> None:
+        """Hold the per-post lookups (links, replies, near duplicates) to the newest posts.
+
+        A claim carried by hundreds of thousands of posts would otherwise keep an entry per post
+        for the whole window; the newest `MAX_INDEXED_POSTS` per lookup are what new posts join.
+        """
+        for lookup in (self._posts, self._link_cluster):
+            while len(lookup) > MAX_INDEXED_POSTS:
+                del lookup[next(iter(lookup))]  # dicts keep insertion order: oldest first
+        if len(self._member_cluster) > 2 * MAX_INDEXED_POSTS:
+            self._member_cluster = {
+                seq: key for seq, key in self._member_cluster.items()
+                if any(seq in near for near in self._near.values())
+            }
 
     def _evict(self) -> None:
         if self._newest is None:

@@ -372,3 +372,26 @@ def test_a_cluster_of_everyday_posts_takes_no_one_by_meaning() -> None:
               + [(mention(4, "is this real? my card too", minutes=6), score(),
                   claim_vector(6, 4))], now=at(6))
     assert index.get("claim:acme:3").mention_ids() == [3, 5, 6, 4]  # type: ignore[union-attr]
+
+
+def test_a_flood_of_posts_keeps_the_per_post_lookups_bounded_and_the_claim_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import monitor.detection.claims as claims
+
+    monkeypatch.setattr(claims, "MAX_INDEXED_POSTS", 50)
+    index = ClaimIndex()
+    link = "https://video.example/watch/acme-cola-sick"
+    for n in range(1, 301):
+        text = f"{SICK} {link} ({n})"
+        index.add([(mention(n, text, minutes=n / 10, url=f"https://x.example/p/{n}"),
+                    harm(), None)], now=at(n / 10))
+    [cluster] = index.clusters()
+    assert cluster.mention_count == 300
+    assert len(index._posts) <= 50 and len(index._link_cluster) <= 50
+    assert len(index._near["acme"]) <= 50 and len(index._member_cluster) <= 100
+    assert len(cluster.links) <= 50
+    # Later posts still find the claim through the newest posts and the shared link.
+    late = mention(301, f"look at this {link}", minutes=31, url="https://x.example/p/301")
+    [joined] = index.add([(late, harm(), None)], now=at(31))
+    assert joined.key == cluster.key and joined.mention_count == 301

@@ -9,8 +9,7 @@ import logging
 import random
 import signal
 import sys
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,14 +27,14 @@ from monitor.alerting.dispatcher import AlertDispatcher, due_reminders
 from monitor.alerting.routing import Router
 from monitor.alerting.settings import default_channels
 from monitor.clock import Clock, SystemClock, iso
-from monitor.config import Config, ConfigError, SourceConfig, exposure_warnings, load_config
+from monitor.config import Config, SourceConfig, exposure_warnings
 from monitor.detection.engine import DetectionEngine
 from monitor.incidents import IncidentBook
 from monitor.matching import BrandMatcher
 from monitor.metrics import Metrics
 from monitor.pipeline import Pipeline
 from monitor.records import SEVERITIES
-from monitor.reload import ReloadPlan
+from monitor.reload import ReloadOutcome, apply_config_file
 from monitor.runner import SourceRunner, health_of
 from monitor.scoring import ScoringStage, TextScorer, config_masker
 from monitor.status import status_line, stored_counts
@@ -79,15 +78,6 @@ def load_scorer(config: Config) -> TextScorer:
     from models.scorer import Scorer  # lazy: torch and transformers are heavy imports
 
     return Scorer.from_config(config.models)
-
-
-@dataclass(slots=True)
-class ReloadOutcome:
-    """What a reload did: applied (with a summary of the changes) or refused (with problems)."""
-
-    ok: bool
-    problems: list[str] = field(default_factory=list)
-    summary: str = ""
 
 
 class Service:
@@ -157,13 +147,13 @@ class Service:
         await self.store.open()
         pushed = []
         for source in self.config.enabled_sources():
-            connector = self._connector(source)
+            connector = self.build_connector(source)
             if connector.push_only:
                 pushed.append(connector)
             else:
-                self.runners[source.name] = self._runner(source, connector, self.config)
+                self.runners[source.name] = self.build_runner(source, connector, self.config)
         # Mounted even with no webhook source, so one added by a reload is served.
-        self.intake = WebhookIntake.from_connectors(pushed, self._submit_pushed, clock=self.clock)
+        self.intake = WebhookIntake.from_connectors(pushed, self.submit_pushed, clock=self.clock)
         self.extra_routes.append(web.post(INGEST_ROUTE, self._ingest))
         await self.detection.restore()
         await self.dispatcher.recover()
@@ -173,7 +163,7 @@ class Service:
         await self.dispatcher.start()
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         for name, runner in self.runners.items():
-            self._schedule(name, runner)
+            self.schedule(name, runner)
         self.scheduler.add_job(
             self._tracked(self.remind), IntervalTrigger(seconds=60),
             id="reminders", name="alert reminders and escalation", max_instances=1, coalesce=True,
@@ -198,19 +188,22 @@ class Service:
             len(self.config.brands), len(self.runners), self.config.storage.path,
         )
 
-    def _connector(self, source: SourceConfig) -> Connector:
+    def build_connector(self, source: SourceConfig) -> Connector:
         """The connector for a source table (raises ValueError on a bad or unset option)."""
         return connector_class(source.kind)(
             source.name, source.options(), self.http, clock=self.clock
         )
 
-    def _runner(self, source: SourceConfig, connector: Connector, config: Config) -> SourceRunner:
+    def build_runner(
+        self, source: SourceConfig, connector: Connector, config: Config
+    ) -> SourceRunner:
+        """A runner for a polled source, with the polling settings of `config`."""
         return SourceRunner(
             source, connector, self.store, self.pipeline, self.clock,
             config.polling, self.metrics, engagement=config.engagement,
         )
 
-    def _schedule(self, name: str, runner: SourceRunner) -> None:
+    def schedule(self, name: str, runner: SourceRunner) -> None:
         """Add a source's poll (and engagement refresh) jobs, first poll within seconds."""
         assert self.scheduler is not None
         interval = runner.source.interval or runner.connector.default_interval
@@ -230,7 +223,7 @@ class Service:
                 id=f"refresh:{name}", name=f"refresh {name}", max_instances=1, coalesce=True,
             )
 
-    def _unschedule(self, name: str) -> None:
+    def unschedule(self, name: str) -> None:
         """Remove a source's jobs; a poll already running finishes on its own."""
         if self.scheduler is None:
             return
@@ -241,7 +234,7 @@ class Service:
     async def reload(self) -> ReloadOutcome:
         """Re-read the config file and apply it; on any problem keep running on the old one."""
         async with self._reload_lock:
-            outcome = await self._reload()
+            outcome = await apply_config_file(self)
         self.metrics.config_reload_ok.set(1 if outcome.ok else 0)
         if outcome.ok:
             self.metrics.config_reload_time.set(self.clock.now().timestamp())
@@ -253,91 +246,11 @@ class Service:
             )
         return outcome
 
-    async def _reload(self) -> ReloadOutcome:
-        if self.config_path is None:
-            return ReloadOutcome(False, ["the daemon was not started from a config file"])
-        try:
-            new = await asyncio.to_thread(load_config, self.config_path)
-        except ConfigError as exc:
-            return ReloadOutcome(False, [f"{exc.path}: {p}" for p in exc.problems])
-        plan = ReloadPlan.between(self.config, new)
-        # Build everything that can fail before changing anything.
-        try:
-            fresh = {
-                name: self._connector(next(s for s in new.sources if s.name == name))
-                for name in [*plan.added, *plan.changed]
-            }
-            router = Router(new) if plan.alerting else self.router
-            channels = self._channels_for(new) if plan.alerting else self.channels
-            pushed = [
-                fresh.get(source.name) or self._connector(source)
-                for source in new.enabled_sources() if connector_class(source.kind).push_only
-            ]
-            intake = WebhookIntake.from_connectors(pushed, self._submit_pushed, clock=self.clock)
-        except (ValueError, StopIteration) as exc:
-            return ReloadOutcome(False, [str(exc)])
-        self._apply(new, plan, fresh, router, channels)
-        self.intake = intake
-        self.config = new
-        return ReloadOutcome(True, [], plan.summary())
-
-    def _channels_for(self, config: Config) -> dict[str, Channel]:
-        """Channels of a new config: unchanged ones are kept (open sessions, sends in flight)."""
-        channels: dict[str, Channel] = {}
-        old = {c.name: c for c in (self.config.channels or default_channels())}
-        for settings in config.channels or default_channels():
-            if not settings.enabled:
-                continue
-            if old.get(settings.name) == settings and settings.name in self.channels:
-                channels[settings.name] = self.channels[settings.name]
-            else:
-                channels[settings.name] = build_channel(settings)
-        return channels
-
-    def _apply(
-        self,
-        new: Config,
-        plan: ReloadPlan,
-        fresh: dict[str, Connector],
-        router: Router,
-        channels: dict[str, Channel],
-    ) -> None:
-        """Swap in what changed; queued mentions and outbox rows are untouched."""
-        if plan.brands:
-            self.pipeline.matcher = BrandMatcher(new.brands)
-            self.scoring.masker = config_masker(new.brands)
-            if self.detection.volume is not None:
-                self.detection.volume.brands = [b.name for b in new.brands]
-        for name in [*plan.removed, *plan.changed]:
-            self._unschedule(name)
-            old_runner = self.runners.pop(name, None)
-            if old_runner is not None:  # a stream source stops its reader task
-                self._closing.add(closing := asyncio.create_task(old_runner.connector.close()))
-                closing.add_done_callback(self._closing.discard)
-        for name, connector in fresh.items():
-            if connector.push_only:
-                continue
-            source = next(s for s in new.sources if s.name == name)
-            self.runners[name] = runner = self._runner(source, connector, new)
-            if self.scheduler is not None:
-                self._schedule(name, runner)
-        if plan.alerting:
-            retired = [c for n, c in self.channels.items() if channels.get(n) is not c]
-            self.router, self.channels = router, channels
-            self.incidents.router = router.route
-            self.incidents.group_wait = new.alerting.group_wait
-            self.dispatcher.use(router, channels)
-            if retired:
-                # Sends in flight still hold the old channel: close it once they are done.
-                task = asyncio.create_task(self._close_later(retired), name="close-channels")
-                self._inflight.add(task)
-                task.add_done_callback(self._inflight.discard)
-
-    async def _close_later(self, channels: list[Channel], after: float = 60.0) -> None:
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.sleep(after)
-        for channel in channels:
-            await channel.close()
+    def close_later(self, closing: Coroutine[Any, Any, None]) -> None:
+        """Run a retired part's close() in the background; a stop waits for it, briefly."""
+        task = asyncio.create_task(closing, name="close-retired")
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     def _tracked(self, job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
         """Wrap a job so shutdown can wait for it, and so it never runs after stop()."""
@@ -376,7 +289,8 @@ class Service:
                 "problems": outcome.problems}
         return web.json_response(body, status=200 if outcome.ok else 400)
 
-    async def _submit_pushed(self, source: str, mentions: list[Any]) -> int:
+    async def submit_pushed(self, source: str, mentions: list[Any]) -> int:
+        """Ingest mentions pushed to a webhook source; how many were new."""
         allowed = next((s.brands for s in self.config.sources if s.name == source), [])
         report = await self.pipeline.ingest(source, mentions, allowed)
         for brand, count in report.per_brand.items():
@@ -527,6 +441,10 @@ class Service:
             await self._web.cleanup()
         await self.scoring.stop()
         await self.dispatcher.stop()
+        for task in self._closing:  # retired channels and streams: close them now
+            task.cancel()
+        if self._closing:
+            await asyncio.wait(set(self._closing), timeout=5)
         for channel in self.channels.values():
             await channel.close()
         for runner in self.runners.values():

@@ -827,9 +827,11 @@ class ClaimIndex:
         A claim carried by hundreds of thousands of posts would otherwise keep an entry per post
         for the whole window; the newest `MAX_INDEXED_POSTS` per lookup are what new posts join.
         """
-        for lookup in (self._posts, self._link_cluster):
-            while len(lookup) > MAX_INDEXED_POSTS:
-                del lookup[next(iter(lookup))]  # dicts keep insertion order: oldest first
+        # Dicts keep insertion order: the first keys are the oldest.
+        while len(self._posts) > MAX_INDEXED_POSTS:
+            del self._posts[next(iter(self._posts))]
+        while len(self._link_cluster) > MAX_INDEXED_POSTS:
+            del self._link_cluster[next(iter(self._link_cluster))]
         if len(self._member_cluster) > 2 * MAX_INDEXED_POSTS:
             self._member_cluster = {
                 seq: key for seq, key in self._member_cluster.items()

@@ -128,7 +128,7 @@ def test_sigterm_while_models_load_with_a_deep_queue_exits_without_waiting_for_t
     assert "brand-monitor stopped" in out and "Traceback" not in out, out
     if not loaded_before:
         # The stop did not sit out the model load (several seconds, more on a cold disk).
-        assert took < 4, f"stop took {took:.1f}s:\n{out}"
+        assert took < 8, f"stop took {took:.1f}s:\n{out}"
 
 
 def test_sigterm_with_a_deep_scoring_queue_stops_in_seconds_and_keeps_the_rest(

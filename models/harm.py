@@ -233,7 +233,12 @@ def scan(languages: Sequence[_Language], raw_text: str) -> _Scan:
 
 
 class _Semantics(Protocol):
-    def scores(self, texts: Sequence[str], embeddings: np.ndarray | None) -> np.ndarray: ...
+    def scores(
+        self,
+        texts: Sequence[str],
+        embeddings: np.ndarray | None,
+        langs: Sequence[str | None] | None = None,
+    ) -> np.ndarray: ...
 
 
 class PrototypeSemantics:
@@ -265,7 +270,12 @@ class PrototypeSemantics:
             best[:, index] = sims[:, self._owner == index].max(axis=1)
         return best
 
-    def scores(self, texts: Sequence[str], embeddings: np.ndarray | None) -> np.ndarray:
+    def scores(
+        self,
+        texts: Sequence[str],
+        embeddings: np.ndarray | None,
+        langs: Sequence[str | None] | None = None,
+    ) -> np.ndarray:
         """(n, 7) probability-like score per harm category (softmax over the 8 labels)."""
         from monitor.language import detect_language
 
@@ -276,7 +286,9 @@ class PrototypeSemantics:
         # all-MiniLM-L6-v2 is an English model: its similarities for other languages are noise
         # (measured: false alarms on French/German praise), so only English or undetectable
         # (short) texts get a semantic score; the lexicons cover the other languages.
-        foreign = [detect_language(t) not in (None, "en") for t in texts]
+        if langs is None:
+            langs = [detect_language(t) for t in texts]
+        foreign = [lang not in (None, "en") for lang in langs]
         probs[np.array(foreign, dtype=bool)] = 0.0
         return probs[:, : len(CLAIMS)]
 
@@ -326,7 +338,12 @@ class ZeroShotSemantics:
         self.model: Any = net.eval().to(device)
         self.device, self.batch_size, self.max_length = device, batch_size, max_length
 
-    def scores(self, texts: Sequence[str], embeddings: np.ndarray | None = None) -> np.ndarray:
+    def scores(
+        self,
+        texts: Sequence[str],
+        embeddings: np.ndarray | None = None,
+        langs: Sequence[str | None] | None = None,
+    ) -> np.ndarray:
         """(n, 7) entailment probability (vs contradiction) of each category's hypothesis."""
         import torch
 
@@ -399,15 +416,21 @@ class HarmClassifier:
         )
 
     def predict(
-        self, texts: Sequence[str], embeddings: np.ndarray | None = None
+        self,
+        texts: Sequence[str],
+        embeddings: np.ndarray | None = None,
+        langs: Sequence[str | None] | None = None,
     ) -> list[HarmResult]:
-        """Classify each text; `embeddings` (from the shared encoder) avoid encoding twice."""
+        """Classify each text; `embeddings` (from the shared encoder) avoid encoding twice.
+
+        `langs` (detected languages, one per text) spare detecting them again.
+        """
         if not texts:
             return []
         scans = [scan(self.languages, text) for text in texts]
         semantic = np.zeros((len(texts), len(CLAIMS)), dtype=np.float32)
         if self.semantics is not None:
-            semantic = self.semantics.scores(texts, embeddings)
+            semantic = self.semantics.scores(texts, embeddings, langs)
         return [self._decide(s, row) for s, row in zip(scans, semantic, strict=True)]
 
     def _decide(self, found: _Scan, semantic: np.ndarray) -> HarmResult:

@@ -13,7 +13,13 @@ import numpy as np
 from models.complaint import ComplaintModel
 from models.encoder import DEFAULT_ENCODER, SentenceEncoder, embedded_encoder_dir
 from models.heads import normalize_text
-from models.sentiment import SENTIMENT_LABELS, EmbeddedSentiment, SentimentModel, load_sentiment
+from models.sentiment import (
+    SENTIMENT_LABELS,
+    EmbeddedSentiment,
+    SentimentModel,
+    detect_languages,
+    load_sentiment,
+)
 from models.settings import ModelsConfig
 from monitor.records import Score
 
@@ -93,24 +99,38 @@ class Scorer:
         )
         return f"{encoder}+{sentiment}+{self.complaint.name}+{self.harm.version}"
 
-    def score(self, texts: Sequence[str]) -> list[Score]:
-        """One Score per text, in order."""
+    def score(
+        self, texts: Sequence[str], langs: Sequence[str | None] | None = None
+    ) -> list[Score]:
+        """One Score per text, in order; `langs` (ISO 639-1 or None) are detected if not given."""
+        if langs is not None and len(langs) != len(texts):
+            raise ValueError(f"{len(langs)} languages given for {len(texts)} texts")
         scores: list[Score] = []
         for start in range(0, len(texts), CHUNK):
-            scores.extend(self._score_chunk(list(texts[start : start + CHUNK])))
+            chunk_langs = None if langs is None else list(langs[start : start + CHUNK])
+            scores.extend(self._score_chunk(list(texts[start : start + CHUNK]), chunk_langs))
         return scores
 
-    def _score_chunk(self, texts: list[str]) -> list[Score]:
+    def _needs_languages(self) -> bool:
+        multilingual = (
+            isinstance(self.sentiment, EmbeddedSentiment) and self.sentiment.ngrams is not None
+        )
+        return multilingual or self.harm.backend == "prototypes"
+
+    def _score_chunk(self, texts: list[str], langs: list[str | None] | None) -> list[Score]:
         if not texts:
             return []
+        if langs is None and self._needs_languages():
+            # Detected once here for the sentiment blend and the harm classifier alike.
+            langs = detect_languages(texts)
         normalised = [normalize_text(text) for text in texts]
         pooled = self.encoder.encode_pooled(normalised, batch_size=self.config.batch_size)
         if isinstance(self.sentiment, EmbeddedSentiment):
-            sentiment = self.sentiment.predict_pooled(pooled)
+            sentiment = self.sentiment.predict_pooled(pooled, texts, langs)
         else:
             sentiment = self.sentiment.predict_proba(normalised)
         complaint = self.complaint.predict_pooled(pooled)
-        harm = self.harm.predict(texts, embeddings=pooled.embedding)
+        harm = self.harm.predict(texts, embeddings=pooled.embedding, langs=langs)
         model_id = self.model_id
         out = []
         for index, (probs, p_complaint, claim) in enumerate(
@@ -146,6 +166,13 @@ class Scorer:
                 "features": head.feature_set, "parameters_bytes": head.size_bytes(),
                 "trained": head.info,
             }
+            ngrams = self.sentiment.ngrams
+            if ngrams is not None:
+                sentiment["multilingual"] = {
+                    "name": ngrams.name, "languages": list(ngrams.languages),
+                    "blend": ngrams.blend, "parameters_bytes": ngrams.size_bytes(),
+                    "trained": ngrams.info,
+                }
         else:
             sentiment = {
                 "backend": "transformers", "name": self.sentiment.name,

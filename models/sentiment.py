@@ -13,6 +13,7 @@ from models.encoder import PooledOutput, SentenceEncoder
 from models.heads import WEIGHTS_DIR, Head, HeadFormatError, normalize_text
 
 if TYPE_CHECKING:
+    from models.multilingual import NgramSentiment
     from models.settings import SentimentSettings
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
@@ -50,11 +51,27 @@ class SentimentModel(Protocol):
         ...
 
 
-class EmbeddedSentiment:
-    """The default: a small head on the embedded all-MiniLM-L6-v2 encoder; runs offline."""
+def detect_languages(texts: Sequence[str]) -> list[str | None]:
+    """ISO 639-1 code per text (None when too short or unclear), as the pipeline detects it."""
+    from monitor.language import detect_language
 
-    def __init__(self, encoder: SentenceEncoder, weights: Path | None = None) -> None:
+    return [detect_language(text) for text in texts]
+
+
+class EmbeddedSentiment:
+    """The default: a small head on the embedded all-MiniLM-L6-v2 encoder; runs offline.
+
+    With `ngrams`, texts in the other languages it knows get the n-gram model blended in.
+    """
+
+    def __init__(
+        self,
+        encoder: SentenceEncoder,
+        weights: Path | None = None,
+        ngrams: NgramSentiment | None = None,
+    ) -> None:
         self.encoder = encoder
+        self.ngrams = ngrams
         self.weights = weights or DEFAULT_SENTIMENT_WEIGHTS
         self.head = Head.load(self.weights)
         if tuple(self.head.labels) != SENTIMENT_LABELS:
@@ -62,16 +79,30 @@ class EmbeddedSentiment:
                 f"{self.weights} predicts {list(self.head.labels)}, not {list(SENTIMENT_LABELS)}; "
                 "is it a sentiment head?"
             )
-        self.name = self.head.name
+        self.name = self.head.name + (f"+{ngrams.name}" if ngrams is not None else "")
 
-    def predict_pooled(self, pooled: PooledOutput) -> np.ndarray:
-        """Probabilities from encoder output already computed (shared with other heads)."""
-        return self.head.predict_proba(self.head.features(pooled))
+    def predict_pooled(
+        self,
+        pooled: PooledOutput,
+        texts: Sequence[str] = (),
+        langs: Sequence[str | None] | None = None,
+    ) -> np.ndarray:
+        """Probabilities from encoder output already computed (shared with other heads).
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        Give `texts` (and their languages, else they are detected) to blend in the n-grams.
+        """
+        probs = self.head.predict_proba(self.head.features(pooled))
+        if self.ngrams is None or not texts:
+            return probs
+        langs = detect_languages(texts) if langs is None else langs
+        return self.ngrams.combine(texts, langs, probs)
+
+    def predict_proba(
+        self, texts: Sequence[str], langs: Sequence[str | None] | None = None
+    ) -> np.ndarray:
         """An (n, 3) negative/neutral/positive probability array."""
         pooled = self.encoder.encode_pooled([normalize_text(t) for t in texts])
-        return self.predict_pooled(pooled)
+        return self.predict_pooled(pooled, texts, langs)
 
     def predict(self, texts: Sequence[str]) -> list[SentimentPrediction]:
         """Sentiment per text."""
@@ -90,4 +121,9 @@ def load_sentiment(settings: SentimentSettings, encoder: SentenceEncoder | None)
         )
     if encoder is None:
         raise ValueError("the embedded sentiment backend needs the shared encoder")
-    return EmbeddedSentiment(encoder, settings.weights)
+    ngrams = None
+    if settings.multilingual:
+        from models.multilingual import NgramSentiment
+
+        ngrams = NgramSentiment.load(settings.multilingual_weights)
+    return EmbeddedSentiment(encoder, settings.weights, ngrams)

@@ -24,6 +24,11 @@ class SentimentSettings(ModelsTable):
     model: str | None = None
     # embedded: a head weights file to use instead of the shipped one (from `models train`).
     weights: Path | None = None
+    # embedded: blend in the n-gram model for non-English text in the languages it was trained
+    # on (ar de es fr hi it pt); false scores every language with the English encoder head.
+    multilingual: bool = True
+    # embedded: an n-gram model file instead of the shipped one (`models train multilingual`).
+    multilingual_weights: Path | None = None
     device: str = "cpu"
     batch_size: int = Field(default=32, ge=1, le=4096)
     max_length: int = Field(default=128, ge=8, le=8192)
@@ -38,8 +43,10 @@ class SentimentSettings(ModelsTable):
                     'backend = "transformers" needs model = "<hub id or local directory>", e.g. '
                     '"cardiffnlp/twitter-xlm-roberta-base-sentiment"'
                 )
-            if self.weights is not None:
-                raise ValueError('weights applies to backend = "embedded" only')
+            if self.weights is not None or self.multilingual_weights is not None:
+                raise ValueError(
+                    'weights and multilingual_weights apply to backend = "embedded" only'
+                )
         else:
             if self.model is not None:
                 raise ValueError(

@@ -771,7 +771,9 @@ class ClaimIndex:
                 reach=reach, engagement=engagement, p_negative=score.p_negative,
                 complaint=score.complaint, harm_category=said.category,
                 harm_confidence=said.confidence, text=mention.text, url=mention.url,
-                stance=position, lang=lang, vector=vector,
+                # Half precision: a cluster keeps up to max_members of these (2,000 x 3 KB in
+                # float64); centrality needs cosines to three digits.
+                stance=position, lang=lang, vector=_compact(vector),
             )
         )
         self._posts[(cluster.brand, mention.platform, mention.external_id)] = cluster.key

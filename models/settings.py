@@ -26,7 +26,8 @@ class SentimentSettings(ModelsTable):
     weights: Path | None = None
     # embedded: blend in the n-gram model for non-English text in the languages it was trained
     # on (ar de es fr hi it pt); false scores every language with the English encoder head.
-    multilingual: bool = True
+    # Off by default in 0.3: it reads some French praise as negative (the demo's chatter).
+    multilingual: bool = False
     # embedded: an n-gram model file instead of the shipped one (`models train multilingual`).
     multilingual_weights: Path | None = None
     device: str = "cpu"

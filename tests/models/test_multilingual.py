@@ -158,7 +158,8 @@ def test_missing_or_wrong_file_says_what_to_do(tmp_path: Path) -> None:
 
 
 def test_settings_keep_multilingual_keys_to_the_embedded_backend() -> None:
-    assert SentimentSettings().multilingual is True
+    assert SentimentSettings().multilingual is False  # opt-in in 0.3
+    assert SentimentSettings(multilingual=True).multilingual is True
     with pytest.raises(ValueError, match="multilingual_weights apply"):
         SentimentSettings(backend="transformers", model="x", multilingual_weights=Path("w"))
 
@@ -195,7 +196,7 @@ def test_eval_reports_a_table_per_language_for_the_xlmt_layout(xlmt_folder: Path
     assert list(report["languages"]) == ["french", "spanish", "all"]
     assert report["languages"]["french"]["count"] == 4
     assert report["languages"]["all"]["count"] == 8
-    assert "sent-ngrams-v1" in report["model"]
+    assert "sent-head-v1" in report["model"]  # the configured default (n-grams are opt-in)
     text = runner.invoke(app, ["eval", "sentiment", "--data", str(xlmt_folder), "--split", "val"])
     assert text.exit_code == 0, text.output
     assert "macro-F1" in text.output and "spanish" in text.output

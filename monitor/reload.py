@@ -99,8 +99,9 @@ async def apply_config_file(service: Service) -> ReloadOutcome:
     plan = ReloadPlan.between(service.config, new)
     # Build everything that can fail (secrets, options) before changing anything.
     try:
+        sources = _source_map(new)
         fresh = {
-            name: service.build_connector(next(s for s in new.sources if s.name == name))
+            name: service.build_connector(sources[name])
             for name in [*plan.added, *plan.changed]
         }
         router = Router(new) if plan.alerting else service.router
@@ -110,7 +111,7 @@ async def apply_config_file(service: Service) -> ReloadOutcome:
             for source in new.enabled_sources() if connector_class(source.kind).push_only
         ]
         intake = WebhookIntake.from_connectors(pushed, service.submit_pushed, clock=service.clock)
-    except (ValueError, StopIteration) as exc:
+    except ValueError as exc:
         return ReloadOutcome(False, [str(exc)])
     _apply(service, new, plan, fresh, router, channels)
     service.intake = intake
@@ -151,11 +152,11 @@ def _apply(
         old_runner = service.runners.pop(name, None)
         if old_runner is not None:  # a stream source stops its reader task
             service.close_later(old_runner.connector.close())
+    sources = _source_map(new)
     for name, connector in fresh.items():
         if connector.push_only:
             continue
-        source = next(s for s in new.sources if s.name == name)
-        service.runners[name] = runner = service.build_runner(source, connector, new)
+        service.runners[name] = runner = service.build_runner(sources[name], connector, new)
         if service.scheduler is not None:
             service.schedule(name, runner)
     if plan.alerting:

@@ -23,6 +23,7 @@ if CHROMIUM is None or not os.path.exists(CHROMEDRIVER):
                 "chromium-driver)", allow_module_level=True)
 
 from selenium import webdriver  # noqa: E402 - only once the browser is known to exist
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
@@ -63,7 +64,9 @@ def shot(driver: WebDriver, tmp_path: Path, name: str) -> Path:
 def test_log_in_list_open_and_acknowledge(
     live: LiveDashboard, browser: WebDriver, tmp_path: Path
 ) -> None:
-    wait = WebDriverWait(browser, 30)
+    # A click that submits a form replaces the page: an element read mid-navigation is stale,
+    # which means "not yet", not failure.
+    wait = WebDriverWait(browser, 30, ignored_exceptions=[StaleElementReferenceException])
     browser.get(f"{live.url}/incidents")
     wait.until(lambda d: d.find_elements(By.ID, "username"))
     assert "/login" in browser.current_url

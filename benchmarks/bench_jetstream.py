@@ -38,7 +38,7 @@ from aiohttp import web
 
 from connectors.base import Cursor
 from connectors.bluesky_stream import BlueskyStreamConnector, BlueskyStreamOptions
-from connectors.http import HttpClient
+from monitor.httpclient import HttpClient
 
 T0 = 1_725_911_162_329_308
 TERMS = ["acme", "acme kettle", "globex", "initech", "umbrella corp"]

@@ -18,7 +18,7 @@ from monitor.clock import Clock, SystemClock
 from monitor.records import EngagementUpdate, Mention
 
 if TYPE_CHECKING:
-    from connectors.http import HttpClient
+    from monitor.httpclient import HttpClient
 
 log = logging.getLogger(__name__)
 

@@ -23,9 +23,9 @@ from pydantic import Field, field_validator
 
 from connectors.base import Connector, Cursor, FetchResult, SourceError, SourceOptions
 from connectors.bluesky import _primary_language, _with_link_card
-from connectors.http import HttpClient, redact_url
 from connectors.textutil import encodable, parse_date
 from monitor.clock import Clock
+from monitor.httpclient import HttpClient, redact_url
 from monitor.records import Mention
 
 log = logging.getLogger(__name__)

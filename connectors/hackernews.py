@@ -19,9 +19,9 @@ from connectors.base import (
     SourceOptions,
     map_items,
 )
-from connectors.http import HttpClient, HttpResponse
 from connectors.textutil import fold_whitespace, html_to_text
 from monitor.clock import Clock
+from monitor.httpclient import HttpClient, HttpResponse
 from monitor.records import Engagement, EngagementUpdate, Mention
 
 log = logging.getLogger(__name__)

@@ -23,10 +23,10 @@ from connectors.base import (
     SourceOptions,
     map_items,
 )
-from connectors.http import HttpClient, HttpResponse
 from connectors.textutil import fold_whitespace, html_to_text, parse_date
 from monitor.clock import Clock
 from monitor.configtypes import EnvSecret
+from monitor.httpclient import HttpClient, HttpResponse
 from monitor.records import Engagement, EngagementUpdate, Mention
 
 log = logging.getLogger(__name__)

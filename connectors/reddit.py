@@ -22,10 +22,10 @@ from connectors.base import (
     SourceOptions,
     map_items,
 )
-from connectors.http import DEFAULT_RETRY_AFTER, HttpClient, HttpResponse, parse_retry_after
 from connectors.textutil import fold_whitespace
 from monitor.clock import Clock
 from monitor.configtypes import EnvSecret
+from monitor.httpclient import DEFAULT_RETRY_AFTER, HttpClient, HttpResponse, parse_retry_after
 from monitor.records import Engagement, EngagementUpdate, Mention
 
 log = logging.getLogger(__name__)

@@ -29,9 +29,9 @@ from connectors.base import (
     SourceOptions,
     map_items,
 )
-from connectors.http import HttpClient, redact_url
 from connectors.textutil import charset_of, decode_xml, fold_whitespace, html_to_text, to_utc
 from monitor.clock import Clock
+from monitor.httpclient import HttpClient, redact_url
 from monitor.records import Mention
 
 logger = logging.getLogger(__name__)

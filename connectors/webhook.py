@@ -30,10 +30,10 @@ from pydantic import (
 )
 
 from connectors.base import Connector, Cursor, FetchResult, SourceOptions, encodable_mention
-from connectors.http import NestingTooDeep, load_json
 from connectors.textutil import fold_whitespace, to_utc
 from monitor.clock import Clock, SystemClock
 from monitor.configtypes import EnvSecret
+from monitor.httpclient import NestingTooDeep, load_json
 from monitor.records import Engagement, Mention
 
 log = logging.getLogger(__name__)

@@ -30,10 +30,10 @@ from connectors.base import (
     SourceOptions,
     map_items,
 )
-from connectors.http import HttpClient, HttpResponse, redact_url
 from connectors.textutil import fold_whitespace, parse_date
 from monitor.clock import Clock
 from monitor.configtypes import Duration, EnvSecret
+from monitor.httpclient import HttpClient, HttpResponse, redact_url
 from monitor.records import Engagement, EngagementUpdate, Mention
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from connectors.base import Connector, connector_class
-from connectors.http import HttpClient, HttpLimits
 from connectors.webhook import ROUTE as INGEST_ROUTE
 from connectors.webhook import WebhookIntake
 from monitor.alerting.channels import Channel, build_channel
@@ -29,6 +28,7 @@ from monitor.alerting.settings import default_channels
 from monitor.clock import Clock, SystemClock, iso
 from monitor.config import Config, SourceConfig, exposure_warnings
 from monitor.detection.engine import DetectionEngine
+from monitor.httpclient import HttpClient, HttpLimits
 from monitor.incidents import IncidentBook
 from monitor.matching import BrandMatcher
 from monitor.metrics import Metrics

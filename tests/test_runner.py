@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from connectors.base import connector_class
-from connectors.http import HttpClient, HttpLimits
 from monitor.clock import VirtualClock
 from monitor.config import BrandConfig, PollingConfig, SourceConfig
+from monitor.httpclient import HttpClient, HttpLimits
 from monitor.matching import BrandMatcher
 from monitor.metrics import Metrics
 from monitor.pipeline import Pipeline

@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 from connectors.base import AuthError, Cursor, RateLimited, SourceError, connector_class
 from connectors.bluesky import BlueskyConnector, BlueskyOptions
-from connectors.http import HttpClient, HttpLimits
 from monitor.cli import app
 from monitor.clock import VirtualClock
+from monitor.httpclient import HttpClient, HttpLimits
 from tests.connectors.replay_server import ReplayServer, Reply, allow_fixture_reads
 
 APP_PASSWORD = "abcd-efgh-ijkl-mnop"

@@ -21,7 +21,7 @@ from connectors.bluesky_stream import (
     BlueskyStreamOptions,
     term_pattern,
 )
-from connectors.http import HttpClient
+from monitor.httpclient import HttpClient
 from monitor.records import Mention
 from tests.connectors.replay_server import FIXTURES
 

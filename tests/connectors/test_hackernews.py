@@ -14,8 +14,8 @@ from pydantic import ValidationError
 
 from connectors.base import AuthError, Cursor, RateLimited, SourceError, connector_class
 from connectors.hackernews import HackerNewsConnector, HackerNewsOptions
-from connectors.http import HttpClient, HttpLimits
 from monitor.clock import VirtualClock
+from monitor.httpclient import HttpClient, HttpLimits
 from tests.connectors.replay_server import ReplayServer, Reply, allow_fixture_reads
 
 NOW = datetime(2024, 11, 21, 15, 0, tzinfo=UTC)

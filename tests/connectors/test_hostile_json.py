@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 
 from connectors.base import AuthError, Connector, Cursor, SourceError, connector_class
-from connectors.http import HttpClient, HttpLimits
+from monitor.httpclient import HttpClient, HttpLimits
 
 # A few kB of "[": json.loads alone raises RecursionError on it.
 NESTED = b'{"items": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"

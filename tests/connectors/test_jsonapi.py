@@ -11,10 +11,10 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from connectors.base import AuthError, Cursor, RateLimited, SourceError, connector_class
-from connectors.http import HttpClient, HttpLimits
 from connectors.jsonapi import JsonApiConnector, JsonApiOptions, format_time, parse_time
 from monitor.clock import VirtualClock
 from monitor.config import ConfigError, parse_config
+from monitor.httpclient import HttpClient, HttpLimits
 from monitor.store import Store
 from tests.connectors.replay_server import ReplayServer, Reply
 

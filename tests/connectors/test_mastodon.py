@@ -14,9 +14,9 @@ from blockbuster import BlockBuster
 from pydantic import ValidationError
 
 from connectors.base import AuthError, Cursor, RateLimited, SourceError, connector_class
-from connectors.http import HttpClient, HttpLimits
 from connectors.mastodon import MastodonConnector, MastodonOptions
 from monitor.clock import VirtualClock
+from monitor.httpclient import HttpClient, HttpLimits
 from tests.connectors.replay_server import ReplayServer, Reply, allow_fixture_reads
 
 TOKEN = "fake-mastodon-token-Qm9vX2Jhcl9iYXo"

@@ -18,8 +18,8 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from connectors.base import Cursor, RateLimited, SourceError, connector_class
-from connectors.http import HttpClient, HttpLimits
 from connectors.rss import SEEN_LIMIT, RssConnector, RssOptions, unwrap_google_redirect
+from monitor.httpclient import HttpClient, HttpLimits
 from monitor.records import Mention
 from monitor.store import Store
 from tests.connectors.replay_server import ReplayServer, Reply

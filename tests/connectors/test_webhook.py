@@ -15,7 +15,6 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from connectors.base import Cursor, connector_class
-from connectors.http import HttpClient
 from connectors.webhook import (
     SIGNATURE_HEADER,
     WebhookConnector,
@@ -24,6 +23,7 @@ from connectors.webhook import (
     sign,
 )
 from monitor.clock import VirtualClock
+from monitor.httpclient import HttpClient
 from monitor.records import Mention
 
 SECRET = "whsec-FAKE-shared-secret-9c1d2e"

@@ -11,9 +11,9 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from connectors.base import AuthError, Cursor, RateLimited, SourceError, connector_class
-from connectors.http import HttpClient, HttpLimits
 from connectors.x import XConnector, XOptions, next_month_start
 from monitor.clock import VirtualClock
+from monitor.httpclient import HttpClient, HttpLimits
 from tests.connectors.replay_server import ReplayServer, Reply
 
 FAKE_TOKEN = "AAAAAAAAAAAAAAAAAAAAAFAKEbearer%2Ftoken0123456789"

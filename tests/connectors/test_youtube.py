@@ -11,9 +11,9 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from connectors.base import AuthError, Cursor, RateLimited, SourceError, connector_class
-from connectors.http import HttpClient, HttpLimits, redact_url
 from connectors.youtube import YouTubeConnector, YouTubeOptions, next_quota_reset, pacific_day
 from monitor.clock import VirtualClock
+from monitor.httpclient import HttpClient, HttpLimits, redact_url
 from tests.connectors.replay_server import ReplayServer, Reply
 
 FAKE_KEY = "AIzaSyFAKE-youtube-key-0123456789"

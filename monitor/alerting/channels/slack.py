@@ -10,7 +10,6 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from connectors.http import USER_AGENT, parse_retry_after
 from monitor.alerting.channels.base import (
     DEFAULT_RETRY_AFTER,
     Channel,
@@ -20,6 +19,7 @@ from monitor.alerting.channels.base import (
 )
 from monitor.alerting.render import SlackMessage, render_slack
 from monitor.alerting.settings import SlackSettings
+from monitor.httpclient import USER_AGENT, parse_retry_after
 from monitor.records import AlertMessage, Delivery
 
 logger = logging.getLogger(__name__)

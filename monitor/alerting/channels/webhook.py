@@ -10,7 +10,6 @@ from typing import Any, ClassVar
 
 import aiohttp
 
-from connectors.http import USER_AGENT, parse_retry_after, redact_url
 from monitor.alerting.channels.base import (
     DEFAULT_RETRY_AFTER,
     Channel,
@@ -21,6 +20,7 @@ from monitor.alerting.channels.base import (
 from monitor.alerting.render import render_text
 from monitor.alerting.settings import WebhookSettings
 from monitor.clock import Clock, SystemClock, iso
+from monitor.httpclient import USER_AGENT, parse_retry_after, redact_url
 from monitor.records import AlertMessage, Delivery, Digest, Engagement, Incident, Mention
 
 SCHEMA = "brand-monitor.alert/v1"

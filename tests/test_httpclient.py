@@ -10,8 +10,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from connectors.base import Cursor, SourceError
-from connectors.http import HttpClient, HttpLimits, NestingTooDeep, json_depth, load_json
 from connectors.jsonapi import JsonApiConnector, JsonApiOptions
+from monitor.httpclient import HttpClient, HttpLimits, NestingTooDeep, json_depth, load_json
 from tests.connectors.replay_server import ReplayServer, Reply
 
 API_KEY = "fk-FAKE-forum-api-key-0b7d21"

@@ -10,13 +10,13 @@ from urllib.parse import urlencode
 
 from pydantic import Field, field_validator, model_validator
 
+from connectors.api import Page, PlatformApi, RateHeaders
 from connectors.base import (
     AuthError,
     Connector,
     Cursor,
     FetchResult,
     RateBudget,
-    RateLimited,
     SourceError,
     SourceOptions,
     map_items,
@@ -24,7 +24,7 @@ from connectors.base import (
 from connectors.textutil import fold_whitespace, parse_date
 from monitor.clock import Clock
 from monitor.configtypes import EnvSecret
-from monitor.httpclient import DEFAULT_RETRY_AFTER, HttpClient, HttpResponse, parse_retry_after
+from monitor.httpclient import HttpClient, HttpResponse
 from monitor.records import Engagement, EngagementUpdate, Mention
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,10 @@ LOGIN_REQUIRED = (
     "stream with kind = \"bluesky_stream\", which needs no account"
 )
 _TOKEN_ERRORS = ("ExpiredToken", "InvalidToken")
+RATE_HEADERS = RateHeaders(  # the reset is a Unix time
+    remaining=("RateLimit-Remaining",), limit=("RateLimit-Limit",), reset=("RateLimit-Reset",)
+)
+AUTH_HINT = f"check the identifier and create a new app password at {APP_PASSWORDS}"
 
 
 def _http_base(value: str) -> str:
@@ -121,6 +125,9 @@ class BlueskyConnector(Connector):
         self._refresh: str | None = None
         self._budget: RateBudget | None = None
         self._reach: dict[str, tuple[int, datetime]] = {}  # did -> (followers, looked up at)
+        self.api = PlatformApi(
+            http, self.clock, platform="Bluesky", source=name, log=log, rate_headers=RATE_HEADERS
+        )
 
     def search_terms(self) -> list[str]:
         """The configured search queries."""
@@ -154,10 +161,7 @@ class BlueskyConnector(Connector):
     async def _search(
         self, query: str, state: dict[str, Any] | None
     ) -> tuple[list[tuple[Mention, datetime, str | None]], int]:
-        posts: list[tuple[Mention, datetime, str | None]] = []
-        skipped = 0
-        page_cursor: str | None = None
-        for page in range(1, self.opts.max_pages + 1):
+        async def read_page(page_cursor: str | None) -> Page[tuple[Mention, datetime, str | None]]:
             params: dict[str, str] = {"q": query, "sort": "latest", "limit": str(self.opts.limit)}
             if state is not None:
                 params["since"] = state["since"]  # inclusive: the uris at that instant are known
@@ -167,27 +171,19 @@ class BlueskyConnector(Connector):
             items = body.get("posts") if isinstance(body, dict) else None
             if not isinstance(items, list):
                 raise SourceError(f"Bluesky answered the search for {query!r} without a posts list")
-            parsed_posts, page_skipped = map_items(self.name, items, self._mention)
-            skipped += page_skipped
-            reached_known = False
-            for parsed in parsed_posts:
-                mention, sort_at, _ = parsed
-                if state is not None and not _is_new(mention.external_id, sort_at, state):
-                    reached_known = True
-                    continue
-                posts.append(parsed)
+            parsed, skipped = map_items(self.name, items, self._mention)
+            new = [p for p in parsed if state is None or _is_new(p[0].external_id, p[1], state)]
             next_cursor = body.get("cursor")
-            page_cursor = next_cursor if isinstance(next_cursor, str) and next_cursor else None
-            if state is None or reached_known or not page_cursor or not items:
-                break
-            if page == self.opts.max_pages:
-                log.warning(
-                    "%s: more new posts for %r than one poll reads (%d page(s)); older ones were "
-                    "not read (poll more often or raise max_pages)",
-                    self.name, query, page,
-                )
-                break
-        return posts, skipped
+            return Page(
+                new,
+                next_cursor if isinstance(next_cursor, str) and items else None,
+                reached_known=len(new) < len(parsed),
+                skipped=skipped,
+            )
+
+        return await self.api.read_pages(
+            read_page, max_pages=self.opts.max_pages, what=repr(query), newest_only=state is None
+        )
 
     async def refresh(self, refs: Sequence[str]) -> list[EngagementUpdate]:
         """Re-read like/repost/reply/quote counts of posts by at:// URI, 25 per call."""
@@ -313,7 +309,7 @@ class BlueskyConnector(Connector):
     async def _xrpc_get(
         self, method: str, params: dict[str, str] | list[tuple[str, str]], doing: str
     ) -> Any:
-        self._check_budget(doing)
+        self.api.check_allowance(self._budget, doing)
         # Repeated keys (uris=a&uris=b) need a hand-built query string.
         url = f"{self.opts.auth_service}{method}?{urlencode(params)}"
         for attempt in (1, 2):
@@ -322,7 +318,7 @@ class BlueskyConnector(Connector):
                 "Authorization": f"Bearer {await self._session()}",
             }
             response = await self.http.get(url, headers=headers)
-            self._note_budget(response)
+            self._budget = self.api.budget(response) or self._budget
             if (
                 attempt == 1
                 and response.status in (400, 401)
@@ -331,7 +327,7 @@ class BlueskyConnector(Connector):
                 await self._renew_session()
                 continue
             self._raise_for_status(response, doing)
-            return self._json(response, doing)
+            return self.api.json(response, doing)
         raise AssertionError("unreachable")
 
     async def _session(self) -> str:
@@ -342,28 +338,22 @@ class BlueskyConnector(Connector):
 
     async def _create_session(self) -> None:
         assert self.opts.identifier is not None and self.opts.app_password is not None
-        try:
-            password = self.opts.app_password.reveal()
-        except ValueError as exc:
-            raise AuthError(
-                f"Bluesky source {self.name!r}: {exc}; export it or remove app_password"
-            ) from None
-        self.http.add_secrets([password])
-        self._check_budget("logging in")
+        password = self.api.reveal(self.opts.app_password, "export it or remove app_password")
+        self.api.check_allowance(self._budget, "logging in")
         response = await self.http.post(
             self.opts.auth_service + CREATE_SESSION,
             json_body={"identifier": self.opts.identifier, "password": password},
             headers={"Accept": "application/json"},
         )
-        self._note_budget(response)
+        self._budget = self.api.budget(response) or self._budget
         if response.status in (400, 401, 403):
             raise AuthError(
                 f"Bluesky refused to log in {self.opts.identifier!r} for source {self.name!r} "
-                f"(HTTP {response.status}, {_xrpc_error(response) or 'no reason given'}); check "
-                f"the identifier and create a new app password at {APP_PASSWORDS}"
+                f"(HTTP {response.status}, {_xrpc_error(response) or 'no reason given'}); "
+                f"{AUTH_HINT}"
             )
         self._raise_for_status(response, "logging in")
-        self._store_session(self._json(response, "logging in"))
+        self._store_session(self.api.json(response, "logging in"))
 
     async def _renew_session(self) -> None:
         """Trade the refresh token for a new session; log in again when that fails."""
@@ -372,9 +362,9 @@ class BlueskyConnector(Connector):
                 self.opts.auth_service + REFRESH_SESSION,
                 headers={"Accept": "application/json", "Authorization": f"Bearer {self._refresh}"},
             )
-            self._note_budget(response)
+            self._budget = self.api.budget(response) or self._budget
             if response.status == 200:
-                self._store_session(self._json(response, "refreshing the session"))
+                self._store_session(self.api.json(response, "refreshing the session"))
                 return
             if response.status not in (400, 401):
                 self._raise_for_status(response, "refreshing the session")
@@ -390,60 +380,9 @@ class BlueskyConnector(Connector):
         self._access = access
         self._refresh = refresh if isinstance(refresh, str) and refresh else None
 
-    def _json(self, response: HttpResponse, doing: str) -> Any:
-        try:
-            return response.json()
-        except SourceError as exc:
-            raise SourceError(self.http.scrub(f"Bluesky {doing}: {exc}")) from None
-
-    def _check_budget(self, doing: str) -> None:
-        budget = self._budget
-        if budget is None or budget.remaining is None or budget.remaining >= 1:
-            return
-        if budget.resets_at is None:
-            return
-        wait = (budget.resets_at - self.clock.now()).total_seconds()
-        if wait > 0:
-            raise RateLimited(
-                f"Bluesky request allowance used up (before {doing}); it resets in {wait:.0f}s",
-                wait,
-            )
-
-    def _note_budget(self, response: HttpResponse) -> None:
-        remaining = _int_header(response.headers.get("RateLimit-Remaining"))
-        reset = _int_header(response.headers.get("RateLimit-Reset"))  # unix seconds
-        if remaining is None:
-            return
-        self._budget = RateBudget(
-            remaining=remaining,
-            limit=_int_header(response.headers.get("RateLimit-Limit")),
-            resets_at=datetime.fromtimestamp(reset, UTC) if reset is not None else None,
-        )
-
     def _raise_for_status(self, response: HttpResponse, doing: str) -> None:
-        now = self.clock.now()
-        if response.status == 429:
-            retry = parse_retry_after(response.headers.get("Retry-After"), now)
-            reset = _int_header(response.headers.get("RateLimit-Reset"))
-            if retry is None and reset is not None:
-                retry = max(0.0, reset - now.timestamp())
-            raise RateLimited(
-                f"Bluesky rate limited source {self.name!r} (HTTP 429) while {doing}",
-                DEFAULT_RETRY_AFTER if retry is None else retry,
-            )
-        if response.status in (401, 403):
-            reason = _xrpc_error(response) or "no reason given"
-            raise AuthError(
-                f"Bluesky refused source {self.name!r} (HTTP {response.status}, {reason}) "
-                f"while {doing}; check the identifier and create a new app password at "
-                f"{APP_PASSWORDS}"
-            )
-        try:
-            response.raise_for_status(now=now)
-        except RateLimited as exc:
-            raise RateLimited(self.http.scrub(f"Bluesky {doing}: {exc}"), exc.retry_after) from None
-        except SourceError as exc:
-            raise SourceError(self.http.scrub(f"Bluesky {doing}: {exc}")) from None
+        reason = _xrpc_error(response) or "no reason given"
+        self.api.raise_for_status(response, doing, auth_hint=AUTH_HINT, reason=reason)
 
 
 def _xrpc_error(response: HttpResponse) -> str | None:
@@ -507,11 +446,3 @@ def _advance(
 def _int(value: Any) -> int | None:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
-
-def _int_header(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(float(value))
-    except ValueError:
-        return None

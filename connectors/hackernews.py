@@ -9,25 +9,28 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
+from connectors.api import Page, PlatformApi
 from connectors.base import (
-    AuthError,
     Connector,
     Cursor,
     FetchResult,
-    RateLimited,
     SourceError,
     SourceOptions,
     map_items,
 )
 from connectors.textutil import fold_whitespace, html_to_text
 from monitor.clock import Clock
-from monitor.httpclient import HttpClient, HttpResponse
+from monitor.httpclient import HttpClient
 from monitor.records import Engagement, EngagementUpdate, Mention
 
 log = logging.getLogger(__name__)
 
 ITEM_URL = "https://news.ycombinator.com/item?id="
 REFRESH_BATCH = 50  # story ids per refresh search; keeps the tags filter and URL short
+AUTH_HINT = (
+    "the API needs no credentials, so this is a block of this address or a wrong base_url: "
+    "check base_url, then wait before retrying"
+)
 
 HnType = Literal["story", "comment", "poll", "show_hn", "ask_hn"]
 
@@ -80,6 +83,8 @@ class HackerNewsConnector(Connector):
         super().__init__(name, options, http, clock=clock)
         assert isinstance(options, HackerNewsOptions)
         self.opts = options
+        # The HN Search API documents no rate-limit headers; a 429 may carry Retry-After.
+        self.api = PlatformApi(http, self.clock, platform="HN search", source=name, log=log)
 
     def search_terms(self) -> list[str]:
         """The configured search queries."""
@@ -120,30 +125,27 @@ class HackerNewsConnector(Connector):
             since = int(state["since"]) - self.opts.index_lag
             params["numericFilters"] = f"created_at_i>{since}"
             recent = set(state.get("recent", []))
-        mentions: list[Mention] = []
-        skipped = 0
-        for page in range(self.opts.max_pages):
+
+        async def read_page(page: str | None) -> Page[Mention]:
+            number = int(page or 0)
             body = await self._get_json(
-                "/search_by_date", {**params, "page": str(page)}, f"searching {query!r}"
+                "/search_by_date", {**params, "page": str(number)}, f"searching {query!r}"
             )
             hits = body.get("hits") if isinstance(body, dict) else None
             if not isinstance(hits, list):
                 raise SourceError(f"HN search answered {query!r} without a hits list")
-            page_mentions, page_skipped = map_items(self.name, hits, self._mention)
-            skipped += page_skipped
-            mentions += [m for m in page_mentions if m.external_id not in recent]
+            mapped, skipped = map_items(self.name, hits, self._mention)
             pages = body.get("nbPages")
-            last_page = not hits or not isinstance(pages, int) or page + 1 >= pages
-            # The first poll takes only the newest page: history is not what we watch for.
-            if state is None or last_page:
-                break
-            if page + 1 == self.opts.max_pages:
-                log.warning(
-                    "%s: more than %d pages of new HN items for %r since the last poll; older "
-                    "ones were not read (poll more often or raise max_pages)",
-                    self.name, self.opts.max_pages, query,
-                )
-        return mentions, skipped
+            last_page = not hits or not isinstance(pages, int) or number + 1 >= pages
+            return Page(
+                [m for m in mapped if m.external_id not in recent],
+                None if last_page else str(number + 1),
+                skipped=skipped,
+            )
+
+        return await self.api.read_pages(
+            read_page, max_pages=self.opts.max_pages, what=repr(query), newest_only=state is None
+        )
 
     def _advance(
         self, state: dict[str, Any] | None, mentions: list[Mention]
@@ -246,29 +248,8 @@ class HackerNewsConnector(Connector):
         response = await self.http.get(
             self.opts.base_url + path, params=params, headers={"Accept": "application/json"}
         )
-        self._raise_for_status(response, doing)
-        try:
-            return response.json()
-        except SourceError as exc:
-            raise SourceError(f"HN search {doing}: {exc}") from None
-
-    def _raise_for_status(self, response: HttpResponse, doing: str) -> None:
-        # The HN Search API documents no rate-limit headers; a 429 may carry Retry-After.
-        try:
-            response.raise_for_status(now=self.clock.now())
-        except RateLimited as exc:
-            raise RateLimited(
-                f"HN search rate limited source {self.name!r} while {doing}: {exc}",
-                exc.retry_after,
-            ) from None
-        except AuthError:
-            raise AuthError(
-                f"HN search refused source {self.name!r} (HTTP {response.status}) while {doing}; "
-                "the API needs no credentials, so this is a block of this address or a wrong "
-                "base_url: check base_url, then wait before retrying"
-            ) from None
-        except SourceError as exc:
-            raise SourceError(f"HN search {doing}: {exc}") from None
+        self.api.raise_for_status(response, doing, auth_hint=AUTH_HINT)
+        return self.api.json(response, doing)
 
 
 def _int(value: Any) -> int | None:

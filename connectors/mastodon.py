@@ -12,13 +12,12 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from connectors.api import Page, PlatformApi, RateHeaders
 from connectors.base import (
-    AuthError,
     Connector,
     Cursor,
     FetchResult,
     RateBudget,
-    RateLimited,
     SourceError,
     SourceOptions,
     map_items,
@@ -37,6 +36,13 @@ REFRESH_BATCH = 20  # GET /api/v1/statuses?id[]=... (Mastodon 4.3+) takes at mos
 # Share of an instance's request allowance that refresh leaves untouched, so that counters
 # never cost the next poll of the timelines.
 REFRESH_RESERVE = 0.25
+# Mastodon writes the reset as an ISO 8601 time.
+RATE_HEADERS = RateHeaders(
+    remaining=("X-RateLimit-Remaining",),
+    limit=("X-RateLimit-Limit",),
+    reset=("X-RateLimit-Reset",),
+    reset_format="date",
+)
 _LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([\w-]+)"?')
 _STATUS_PATH = re.compile(r"^/users/[^/]+/statuses/(\d+)$")
 
@@ -137,6 +143,9 @@ class MastodonConnector(Connector):
         self._budgets: dict[str, RateBudget] = {}  # per instance url
         self._known: dict[str, tuple[str, str]] = {}  # status uri -> (instance url, local id)
         self._one_by_one: set[str] = set()  # instances older than 4.3: no batch status lookup
+        self.api = PlatformApi(
+            http, self.clock, platform="Mastodon", source=name, log=log, rate_headers=RATE_HEADERS
+        )
 
     def search_terms(self) -> list[str]:
         """Hashtags (with "#") and search queries."""
@@ -179,66 +188,66 @@ class MastodonConnector(Connector):
     ) -> tuple[list[Mention], str | None, int]:
         """Hashtag timeline pages from `min_id` upwards, following Link rel="prev"."""
         path = f"/api/v1/timelines/tag/{quote(target.term)}"
-        mentions: list[Mention] = []
-        skipped = 0
+        doing = f"reading #{target.term}"
         newest = min_id
-        for _ in range(self.opts.max_pages):
+
+        async def read_page(prev_min_id: str | None) -> Page[Mention]:
+            nonlocal newest
+            newest = _max_id(newest, prev_min_id)
             params = {"limit": str(PAGE_LIMIT)}
             if newest:
                 params["min_id"] = newest
-            response = await self._get(target.instance, path, params, f"reading #{target.term}")
-            statuses = _status_list(self._json(response, f"reading #{target.term}"))
-            page, page_newest, page_skipped, reached = self._map_page(
+            response = await self._get(target.instance, path, params, doing)
+            statuses = _status_list(self.api.json(response, doing))
+            mentions, page_newest, skipped, reached = self._map_page(
                 target.instance, statuses, min_id
             )
-            mentions += page
-            skipped += page_skipped
             newest = _max_id(newest, page_newest)
-            prev_min_id = _link_param(response, "prev", "min_id")
-            # Without a cursor the newest page is enough: history is not what we watch for.
-            # With one, pages run oldest-first, so stopping early only delays the rest.
-            if min_id is None or reached or len(statuses) < PAGE_LIMIT or not prev_min_id:
-                break
-            newest = _max_id(newest, prev_min_id)
+            more = len(statuses) == PAGE_LIMIT
+            return Page(mentions, _link_param(response, "prev", "min_id") if more else None,
+                        reached_known=reached, skipped=skipped)
+
+        # Pages run oldest first from the cursor, so stopping at max_pages only delays the rest.
+        mentions, skipped = await self.api.read_pages(
+            read_page, max_pages=self.opts.max_pages, what=f"#{target.term}",
+            newest_only=min_id is None, bound_loses_items=False,
+        )
         return mentions, newest, skipped
 
     async def _read_search(
         self, target: _Target, min_id: str | None
     ) -> tuple[list[Mention], str | None, int]:
         """Status search results newer than `min_id`, paged by offset."""
-        mentions: list[Mention] = []
-        skipped = 0
-        newest = min_id
         doing = f"searching {target.term!r}"
-        for page in range(self.opts.max_pages):
+        newest = min_id
+
+        async def read_page(offset: str | None) -> Page[Mention]:
+            nonlocal newest
             params = {
                 "q": target.term, "type": "statuses", "limit": str(PAGE_LIMIT), "resolve": "false"
             }
             if min_id:
                 params["min_id"] = min_id
-            if page:
-                params["offset"] = str(page * PAGE_LIMIT)
+            if offset:
+                params["offset"] = offset
             response = await self._get(target.instance, "/api/v2/search", params, doing)
-            body = self._json(response, doing)
+            body = self.api.json(response, doing)
             statuses = body.get("statuses") if isinstance(body, dict) else None
             if not isinstance(statuses, list):
                 raise SourceError(
                     f"{target.instance.url} answered {doing} without a statuses list"
                 )
-            page_mentions, page_newest, page_skipped, reached = self._map_page(
+            mentions, page_newest, skipped, reached = self._map_page(
                 target.instance, statuses, min_id
             )
-            mentions += page_mentions
-            skipped += page_skipped
             newest = _max_id(newest, page_newest)
-            if min_id is None or reached or len(statuses) < PAGE_LIMIT:
-                break
-            if page + 1 == self.opts.max_pages:
-                log.warning(
-                    "%s: more than %d pages of new results for %s; older ones were not read "
-                    "(poll more often or raise max_pages)",
-                    self.name, self.opts.max_pages, doing,
-                )
+            more = len(statuses) == PAGE_LIMIT
+            return Page(mentions, str(int(offset or 0) + PAGE_LIMIT) if more else None,
+                        reached_known=reached, skipped=skipped)
+
+        mentions, skipped = await self.api.read_pages(
+            read_page, max_pages=self.opts.max_pages, what=doing, newest_only=min_id is None
+        )
         return mentions, newest, skipped
 
     def _map_page(
@@ -322,7 +331,7 @@ class MastodonConnector(Connector):
                 instance, f"/api/v1/statuses?{query}", {}, doing, check=False, allow_missing=True
             )
             if response.status not in (404, 405):
-                listed = _status_list(self._json(response, doing))
+                listed = _status_list(self.api.json(response, doing))
                 return {str(s["id"]): s for s in listed if isinstance(s, dict) and "id" in s}
             # Before Mastodon 4.3 there is no batch lookup: one request per status from now on.
             log.info(
@@ -337,13 +346,15 @@ class MastodonConnector(Connector):
                 allow_missing=True,
             )
             if response.status not in (404, 410):
-                found[local_id] = self._json(response, doing)
+                found[local_id] = self.api.json(response, doing)
         return found
 
     def _refresh_allowed(self, instance: MastodonInstance, *, raise_now: bool) -> bool:
         """Whether refresh may send one more request to `instance`."""
-        if raise_now:
-            self._check_budget(instance, "refreshing counters")  # RateLimited when none is left
+        if raise_now:  # RateLimited when none is left
+            self.api.check_allowance(
+                self._budgets.get(instance.url), "refreshing counters", who=instance.url
+            )
         budget = self._budgets.get(instance.url)
         if budget is None or budget.remaining is None:
             return True
@@ -439,12 +450,14 @@ class MastodonConnector(Connector):
         allow_missing: bool = False,
     ) -> HttpResponse:
         if check:
-            self._check_budget(instance, doing)
+            self.api.check_allowance(self._budgets.get(instance.url), doing, who=instance.url)
         headers = {"Accept": "application/json"}
         if instance.access_token is not None:
             headers["Authorization"] = f"Bearer {self._token(instance)}"
         response = await self.http.get(instance.url + path, params=params, headers=headers)
-        self._note_budget(instance, response)
+        budget = self.api.budget(response)
+        if budget is not None:
+            self._budgets[instance.url] = budget
         if allow_missing and response.status in (404, 410):
             return response
         self._raise_for_status(instance, response, doing)
@@ -452,44 +465,8 @@ class MastodonConnector(Connector):
 
     def _token(self, instance: MastodonInstance) -> str:
         assert instance.access_token is not None
-        try:
-            token = instance.access_token.reveal()
-        except ValueError as exc:
-            raise AuthError(
-                f"Mastodon source {self.name!r}, instance {instance.url}: {exc}; export it or "
-                "remove access_token"
-            ) from None
-        self.http.add_secrets([token])
-        return token
-
-    def _json(self, response: HttpResponse, doing: str) -> Any:
-        try:
-            return response.json()
-        except SourceError as exc:
-            raise SourceError(self.http.scrub(f"Mastodon {doing}: {exc}")) from None
-
-    def _check_budget(self, instance: MastodonInstance, doing: str) -> None:
-        budget = self._budgets.get(instance.url)
-        if budget is None or budget.remaining is None or budget.remaining >= 1:
-            return
-        if budget.resets_at is None:
-            return
-        wait = (budget.resets_at - self.clock.now()).total_seconds()
-        if wait > 0:
-            raise RateLimited(
-                f"{instance.url} request allowance used up (before {doing}); it resets in "
-                f"{wait:.0f}s",
-                wait,
-            )
-
-    def _note_budget(self, instance: MastodonInstance, response: HttpResponse) -> None:
-        remaining = _int_text(response.headers.get("X-RateLimit-Remaining"))
-        if remaining is None:
-            return
-        self._budgets[instance.url] = RateBudget(
-            remaining=remaining,
-            limit=_int_text(response.headers.get("X-RateLimit-Limit")),
-            resets_at=parse_date(response.headers.get("X-RateLimit-Reset")),
+        return self.api.reveal(
+            instance.access_token, f"export it or remove the access_token of {instance.url}"
         )
 
     def _tightest_budget(self) -> RateBudget | None:
@@ -499,34 +476,16 @@ class MastodonConnector(Connector):
     def _raise_for_status(
         self, instance: MastodonInstance, response: HttpResponse, doing: str
     ) -> None:
-        now = self.clock.now()
-        if response.status == 429:
-            reset = parse_date(response.headers.get("X-RateLimit-Reset"))
-            if reset is not None and not response.headers.get("Retry-After"):
-                raise RateLimited(
-                    f"{instance.url} rate limited source {self.name!r} (HTTP 429) while {doing}",
-                    max(0.0, (reset - now).total_seconds()),
-                )
-        if response.status in (401, 403):
-            reason = _mastodon_error(response)
-            hint = (
-                "check the access token (Preferences > Development) and its read scope"
-                if instance.access_token is not None
-                else "this server shows its hashtag feeds only to logged-in users (Mastodon "
-                "servers may now require login for them): add an access_token for it "
-                "(Preferences > Development, scope read:statuses), or choose another instance"
-            )
-            raise AuthError(
-                f"{instance.url} refused source {self.name!r} (HTTP {response.status}"
-                f"{', ' + reason if reason else ''}) while {doing}; {hint}"
-            )
-        try:
-            response.raise_for_status(now=now)
-        except RateLimited as exc:
-            message = self.http.scrub(f"Mastodon {doing}: {exc}")
-            raise RateLimited(message, exc.retry_after) from None
-        except SourceError as exc:
-            raise SourceError(self.http.scrub(f"Mastodon {doing}: {exc}")) from None
+        hint = (
+            "check the access token (Preferences > Development) and its read scope"
+            if instance.access_token is not None
+            else "this server shows its hashtag feeds only to logged-in users (Mastodon "
+            "servers may now require login for them): add an access_token for it "
+            "(Preferences > Development, scope read:statuses), or choose another instance"
+        )
+        self.api.raise_for_status(
+            response, doing, auth_hint=hint, reason=_mastodon_error(response), who=instance.url
+        )
 
 
 def _status_list(body: Any) -> list[Any]:
@@ -569,13 +528,4 @@ def _max_id(a: str | None, b: str | None) -> str | None:
 
 def _int(value: Any) -> int | None:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _int_text(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(float(value))
-    except ValueError:
-        return None
 

@@ -11,13 +11,13 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
+from connectors.api import Page, PlatformApi, RateHeaders
 from connectors.base import (
     AuthError,
     Connector,
     Cursor,
     FetchResult,
     RateBudget,
-    RateLimited,
     SourceError,
     SourceOptions,
     map_items,
@@ -25,7 +25,7 @@ from connectors.base import (
 from connectors.textutil import fold_whitespace
 from monitor.clock import Clock
 from monitor.configtypes import EnvSecret
-from monitor.httpclient import DEFAULT_RETRY_AFTER, HttpClient, HttpResponse, parse_retry_after
+from monitor.httpclient import HttpClient, HttpResponse
 from monitor.records import Engagement, EngagementUpdate, Mention
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,13 @@ PERMALINK_BASE = "https://www.reddit.com"
 INFO_BATCH = 100  # /api/info accepts at most 100 fullnames per call
 TOKEN_MARGIN = timedelta(seconds=60)  # renew a little before the token really expires
 APPS_PAGE = "https://www.reddit.com/prefs/apps"
+# Reset is in seconds from now; reddit sends what is used rather than the limit.
+RATE_HEADERS = RateHeaders(
+    remaining=("X-Ratelimit-Remaining",),
+    reset=("X-Ratelimit-Reset",),
+    reset_format="seconds",
+    used="X-Ratelimit-Used",
+)
 # Reasons reddit gives in a 403/404 body for one subreddit it will not list to us; the rest of
 # the source still works, so only that listing is marked refused.
 LISTING_REFUSALS = {
@@ -137,6 +144,9 @@ class RedditConnector(Connector):
         self._token: str | None = None
         self._token_expires: datetime | None = None
         self._budget: RateBudget | None = None
+        self.api = PlatformApi(
+            http, self.clock, platform="reddit", source=name, log=log, rate_headers=RATE_HEADERS
+        )
 
     def search_terms(self) -> list[str]:
         """The configured search queries."""
@@ -209,35 +219,21 @@ class RedditConnector(Connector):
     async def _read_target(
         self, target: _Target, state: dict[str, Any] | None
     ) -> tuple[list[Mention], int]:
-        mentions: list[Mention] = []
-        skipped = 0
-        after: str | None = None
-        for page in range(1, self.opts.max_pages + 1):
+        async def read_page(after: str | None) -> Page[Mention]:
             params = dict(target.params)
             if after:
                 params["after"] = after
             listing = await self._get_json(
                 target.path, params, f"reading {target.key}", listing=target.key
             )
-            children, after = _listing(listing, target.key)
-            page_mentions, page_skipped = map_items(self.name, children, self._mention)
-            skipped += page_skipped
-            reached_known = False
-            for mention in page_mentions:
-                if state is not None and not _is_new(mention, state):
-                    reached_known = True
-                    continue
-                mentions.append(mention)
-            # The first poll takes only the newest page: history is not what we watch for.
-            if state is None or reached_known or not after:
-                break
-            if page == self.opts.max_pages:
-                log.warning(
-                    "%s: more than %d pages of new items for %s since the last poll; older ones "
-                    "were not read (poll more often or raise max_pages)",
-                    self.name, self.opts.max_pages, target.key,
-                )
-        return mentions, skipped
+            children, next_after = _listing(listing, target.key)
+            mapped, skipped = map_items(self.name, children, self._mention)
+            new = [m for m in mapped if state is None or _is_new(m, state)]
+            return Page(new, next_after, reached_known=len(new) < len(mapped), skipped=skipped)
+
+        return await self.api.read_pages(
+            read_page, max_pages=self.opts.max_pages, what=target.key, newest_only=state is None
+        )
 
     async def refresh(self, refs: Sequence[str]) -> list[EngagementUpdate]:
         """Re-read scores and comment counts of posts/comments by fullname (t3_…, t1_…)."""
@@ -316,7 +312,7 @@ class RedditConnector(Connector):
     async def _get_json(
         self, path: str, params: dict[str, str], doing: str, listing: str | None = None
     ) -> Any:
-        self._check_budget(doing)
+        self.api.check_allowance(self._budget, doing)
         for attempt in (1, 2):
             headers = {"Accept": "application/json"}
             if self.opts.user_agent:
@@ -327,17 +323,15 @@ class RedditConnector(Connector):
             else:
                 url = self.opts.base_url + path
             response = await self.http.get(url, params=params, headers=headers)
-            self._note_budget(response)
+            # Responses from reddit's CDN carry no rate-limit headers; keep the last known.
+            self._budget = self.api.budget(response) or self._budget
             if response.status == 401 and self.opts.client_id is not None and attempt == 1:
                 self._token = None  # expired or revoked early: get a fresh one, once
                 continue
             if listing is not None:
                 _raise_if_listing_refused(response, listing)
             self._raise_for_status(response, doing)
-            try:
-                return response.json()
-            except SourceError as exc:
-                raise SourceError(self.http.scrub(f"reddit {doing}: {exc}")) from None
+            return self.api.json(response, doing)
         raise AssertionError("unreachable")
 
     async def _access_token(self) -> str:
@@ -345,14 +339,9 @@ class RedditConnector(Connector):
         if self._token and self._token_expires and now < self._token_expires:
             return self._token
         assert self.opts.client_id is not None and self.opts.client_secret is not None
-        try:
-            client_id = self.opts.client_id.reveal()
-            client_secret = self.opts.client_secret.reveal()
-        except ValueError as exc:
-            raise AuthError(
-                f"reddit source {self.name!r}: {exc}; export it or remove client_id/client_secret"
-            ) from None
-        self.http.add_secrets([client_id, client_secret])
+        unset = "export it or remove client_id/client_secret"
+        client_id = self.api.reveal(self.opts.client_id, unset)
+        client_secret = self.api.reveal(self.opts.client_secret, unset)
         basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
         self.http.add_secrets([basic])
         headers = {"Accept": "application/json", "Authorization": f"Basic {basic}"}
@@ -370,10 +359,7 @@ class RedditConnector(Connector):
                 f"secret at {APPS_PAGE} (it must be a script or web app)"
             )
         self._raise_for_status(response, "getting an OAuth token")
-        try:
-            body = response.json()
-        except SourceError as exc:
-            raise SourceError(self.http.scrub(f"reddit OAuth token: {exc}")) from None
+        body = self.api.json(response, "getting an OAuth token")
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
             reason = body.get("error") if isinstance(body, dict) else None
@@ -388,59 +374,14 @@ class RedditConnector(Connector):
         self._token_expires = now + timedelta(seconds=lifetime) - TOKEN_MARGIN
         return token
 
-    def _check_budget(self, doing: str) -> None:
-        budget = self._budget
-        if budget is None or budget.remaining is None or budget.remaining >= 1:
-            return
-        if budget.resets_at is None:
-            return
-        wait = (budget.resets_at - self.clock.now()).total_seconds()
-        if wait > 0:
-            raise RateLimited(
-                f"reddit request allowance used up (before {doing}); it resets in {wait:.0f}s",
-                wait,
-            )
-
-    def _note_budget(self, response: HttpResponse) -> None:
-        # Responses served from reddit's CDN carry no rate-limit headers; keep the last known.
-        remaining = _float(response.headers.get("X-Ratelimit-Remaining"))
-        reset = _float(response.headers.get("X-Ratelimit-Reset"))
-        if remaining is None or reset is None:
-            return
-        used = _float(response.headers.get("X-Ratelimit-Used"))
-        self._budget = RateBudget(
-            remaining=int(remaining),
-            limit=int(remaining + used) if used is not None else None,
-            resets_at=self.clock.now() + timedelta(seconds=reset),
-        )
-
     def _raise_for_status(self, response: HttpResponse, doing: str) -> None:
-        now = self.clock.now()
-        if response.status == 429:
-            retry = parse_retry_after(response.headers.get("Retry-After"), now)
-            if retry is None:
-                retry = _float(response.headers.get("X-Ratelimit-Reset"))
-            raise RateLimited(
-                f"reddit rate limited source {self.name!r} (HTTP 429) while {doing}",
-                DEFAULT_RETRY_AFTER if retry is None else retry,
-            )
-        if response.status in (401, 403):
-            hint = (
-                "check the app's id and secret"
-                if self.opts.client_id is not None
-                else "reddit often blocks anonymous clients: configure client_id and "
-                "client_secret (and a user_agent naming your reddit account)"
-            )
-            raise AuthError(
-                f"reddit refused source {self.name!r} (HTTP {response.status}) while {doing}; "
-                f"{hint}"
-            )
-        try:
-            response.raise_for_status(now=now)
-        except RateLimited as exc:
-            raise RateLimited(self.http.scrub(f"reddit {doing}: {exc}"), exc.retry_after) from None
-        except SourceError as exc:
-            raise SourceError(self.http.scrub(f"reddit {doing}: {exc}")) from None
+        hint = (
+            "check the app's id and secret"
+            if self.opts.client_id is not None
+            else "reddit often blocks anonymous clients: configure client_id and "
+            "client_secret (and a user_agent naming your reddit account)"
+        )
+        self.api.raise_for_status(response, doing, auth_hint=hint)
 
 
 def _raise_if_listing_refused(response: HttpResponse, listing: str) -> None:
@@ -505,11 +446,3 @@ def _advance(state: dict[str, Any] | None, mentions: list[Mention]) -> dict[str,
 def _int(value: Any) -> int | None:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
-
-def _float(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None

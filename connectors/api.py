@@ -223,13 +223,14 @@ class PlatformApi:
         max_pages: int,
         what: str,
         newest_only: bool = False,
-        bound_loses_items: bool = True,
+        on_bound: Callable[[], None] | None = None,
     ) -> tuple[list[Item], int]:
         """Read a listing page by page until known items, its last page, or `max_pages`.
 
         `read_page` gets the previous page's `next` (None for the first page). With
         `newest_only` (a first poll) one page is read: history is not what we watch for.
-        Returns the items and how many were skipped as malformed.
+        Stopping at `max_pages` with more waiting is logged as a warning, or `on_bound` is
+        called instead. Returns the items and how many were skipped as malformed.
         """
         items: list[Item] = []
         skipped = 0
@@ -241,15 +242,12 @@ class PlatformApi:
             if newest_only or page.reached_known or not page.next:
                 break
             if number == max_pages:
-                if bound_loses_items:
+                if on_bound is not None:
+                    on_bound()
+                else:
                     self.log.warning(
                         "source %s: more than %d pages of new items for %s since the last poll; "
                         "older ones are skipped (poll more often or raise max_pages)",
-                        self.source, max_pages, what,
-                    )
-                else:  # pages run oldest first: the rest is read by the next poll
-                    self.log.info(
-                        "source %s: read %d page(s) for %s; the rest follows next poll",
                         self.source, max_pages, what,
                     )
                 break

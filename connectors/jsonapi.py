@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import quote, urljoin
 
@@ -26,13 +26,12 @@ from pydantic import (
     model_validator,
 )
 
+from connectors.api import PlatformApi, RateHeaders
 from connectors.base import (
     AuthError,
     Connector,
     Cursor,
     FetchResult,
-    RateBudget,
-    RateLimited,
     SourceError,
     SourceOptions,
     map_items,
@@ -40,7 +39,7 @@ from connectors.base import (
 from connectors.textutil import fold_whitespace, html_to_text, parse_date
 from monitor.clock import Clock
 from monitor.configtypes import EnvSecret
-from monitor.httpclient import DEFAULT_RETRY_AFTER, HttpClient, HttpResponse, parse_retry_after
+from monitor.httpclient import HttpClient
 from monitor.records import Engagement, Mention
 
 log = logging.getLogger(__name__)
@@ -49,6 +48,14 @@ _NUMBER = re.compile(r"^\s*-?\d+(\.\d+)?\s*$")
 EPOCH_MS_THRESHOLD = 100_000_000_000  # larger epoch values are milliseconds (year 5138 in s)
 BOUNDARY_LIMIT = 200  # ids remembered at the cursor's exact time or id, to drop repeats
 _CACHE: dict[str, jsonpath.JSONPath | jsonpath.CompoundJSONPath] = {}
+# The common X-RateLimit-* / RateLimit-* headers; some APIs send the reset as a Unix time,
+# others as seconds from now.
+RATE_HEADERS = RateHeaders(
+    remaining=("X-RateLimit-Remaining", "RateLimit-Remaining"),
+    limit=("X-RateLimit-Limit", "RateLimit-Limit"),
+    reset=("X-RateLimit-Reset", "RateLimit-Reset"),
+    reset_format="epoch_or_seconds",
+)
 
 
 def compile_selector(selector: str) -> jsonpath.JSONPath | jsonpath.CompoundJSONPath:
@@ -283,6 +290,9 @@ class JsonApiConnector(Connector):
         assert isinstance(options, JsonApiOptions)
         self.opts = options
         self.label = options.platform or name  # Mention.platform: ids are unique per API
+        self.api = PlatformApi(
+            http, self.clock, platform="JSON API", source=name, log=log, rate_headers=RATE_HEADERS
+        )
 
     def _reveal(self, value: HeaderSecret) -> str:
         try:
@@ -308,40 +318,25 @@ class JsonApiConnector(Connector):
         headers.setdefault("Accept", "application/json")
         return params, headers
 
-    def _scrubbed(self, exc: SourceError | AuthError) -> SourceError | AuthError:
-        # Secrets may sit in a query parameter whose name redact_url does not know.
-        message = self.http.scrub(str(exc))
-        if isinstance(exc, RateLimited):
-            return RateLimited(message, exc.retry_after)
-        return type(exc)(message)
-
     async def fetch(self, cursor: Cursor) -> FetchResult:
         """GET the endpoint (conditionally), map its items, and advance the configured cursor."""
-        now = self.clock.now()
         position = cursor.position
         params, headers = self._request_parts()
         spec = self.opts.cursor
         if spec is not None and isinstance(position.get("value"), str):
             params[spec.param] = position["value"]
-        try:
-            resp = await self.http.get(
-                self.opts.url,
-                params=params,
-                headers=headers,
-                etag=cursor.etag,
-                last_modified=cursor.last_modified,
-            )
-            budget = _budget(resp, now)
-            if resp.not_modified:
-                return FetchResult(mentions=[], cursor=cursor, not_modified=True, budget=budget)
-            if resp.status == 429:
-                raise RateLimited(
-                    f"rate limited by {self.opts.url} (HTTP 429)", _retry_after(resp, now)
-                )
-            resp.raise_for_status(now)
-            body = resp.json()
-        except (SourceError, AuthError) as exc:
-            raise self._scrubbed(exc) from None
+        resp = await self.http.get(
+            self.opts.url,
+            params=params,
+            headers=headers,
+            etag=cursor.etag,
+            last_modified=cursor.last_modified,
+        )
+        budget = self.api.budget(resp)
+        if resp.not_modified:
+            return FetchResult(mentions=[], cursor=cursor, not_modified=True, budget=budget)
+        self.api.raise_for_status(resp, "polling")
+        body = self.api.json(resp, "polling")
 
         items = self._items(body)
         mentions, skipped = map_items(
@@ -493,39 +488,4 @@ class JsonApiConnector(Connector):
             "newest": newest.isoformat(),
             "boundary": at_newest[-BOUNDARY_LIMIT:],
         }
-
-
-def _header_int(resp: HttpResponse, *names: str) -> int | None:
-    for name in names:
-        value = resp.headers.get(name, "").strip()
-        if value.isdigit():
-            return int(value)
-    return None
-
-
-def _reset_time(resp: HttpResponse, now: datetime) -> datetime | None:
-    reset = _header_int(resp, "X-RateLimit-Reset", "RateLimit-Reset")
-    if reset is None:
-        return None
-    # Some APIs send an epoch time, others seconds from now.
-    if reset > 1_000_000_000:
-        return datetime.fromtimestamp(reset, UTC)
-    return now + timedelta(seconds=reset)
-
-
-def _budget(resp: HttpResponse, now: datetime) -> RateBudget | None:
-    """Request allowance from the common X-RateLimit-* / RateLimit-* headers, when sent."""
-    remaining = _header_int(resp, "X-RateLimit-Remaining", "RateLimit-Remaining")
-    limit = _header_int(resp, "X-RateLimit-Limit", "RateLimit-Limit")
-    if remaining is None and limit is None:
-        return None
-    return RateBudget(remaining=remaining, limit=limit, resets_at=_reset_time(resp, now))
-
-
-def _retry_after(resp: HttpResponse, now: datetime) -> float:
-    retry = parse_retry_after(resp.headers.get("Retry-After"), now)
-    if retry is not None:
-        return retry
-    reset = _reset_time(resp, now)
-    return max(0.0, (reset - now).total_seconds()) if reset else DEFAULT_RETRY_AFTER
 

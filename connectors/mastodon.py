@@ -207,10 +207,11 @@ class MastodonConnector(Connector):
             return Page(mentions, _link_param(response, "prev", "min_id") if more else None,
                         reached_known=reached, skipped=skipped)
 
-        # Pages run oldest first from the cursor, so stopping at max_pages only delays the rest.
         mentions, skipped = await self.api.read_pages(
             read_page, max_pages=self.opts.max_pages, what=f"#{target.term}",
-            newest_only=min_id is None, bound_loses_items=False,
+            newest_only=min_id is None,
+            # Pages run oldest first from the cursor: stopping only delays the rest, unlogged.
+            on_bound=lambda: None,
         )
         return mentions, newest, skipped
 

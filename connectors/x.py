@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
+from connectors.api import Page, PeriodSpend, PlatformApi, RateHeaders
 from connectors.base import (
     AuthError,
     Connector,
@@ -32,7 +33,7 @@ from connectors.base import (
 from connectors.textutil import fold_whitespace, parse_date
 from monitor.clock import Clock
 from monitor.configtypes import Duration, EnvSecret
-from monitor.httpclient import DEFAULT_RETRY_AFTER, HttpClient, HttpResponse, parse_retry_after
+from monitor.httpclient import HttpClient, HttpResponse
 from monitor.records import Engagement, EngagementUpdate, Mention
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,13 @@ NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
 LEGACY_LANG = {"in": "id", "iw": "he", "ji": "yi"}  # X still uses some retired ISO codes
 PORTAL = "https://developer.x.com/en/portal/dashboard"
 CREDITS_RECHECK = 3_600.0  # seconds between tries once X says the credits are used up
+# The request window; its reset (a Unix time) is exact, so it goes before Retry-After.
+RATE_HEADERS = RateHeaders(
+    remaining=("x-rate-limit-remaining",),
+    limit=("x-rate-limit-limit",),
+    reset=("x-rate-limit-reset",),
+    reset_before_retry_after=True,
+)
 
 
 class XOptions(SourceOptions):
@@ -100,11 +108,6 @@ def _lang(code: Any) -> str | None:
     if not isinstance(code, str) or len(code) != 2 or not code.isalpha():
         return None
     return LEGACY_LANG.get(code.lower(), code.lower())
-
-
-def _int_header(resp: HttpResponse, name: str) -> int | None:
-    value = resp.headers.get(name, "").strip()
-    return int(value) if value.isdigit() else None
 
 
 def _problem(body: Any) -> tuple[str, str]:
@@ -173,36 +176,20 @@ class XConnector(Connector):
         self.opts = options
         self.base_url = options.base_url.rstrip("/")
         self._credits_out = False  # X said 402 and has not answered a read since
-        # Posts read but not yet in a returned cursor (refreshes, failed polls), per month,
-        # and the count the last returned cursor held.
-        self._unbooked: tuple[str, int] = ("", 0)
-        self._booked: tuple[str, int] = ("", 0)
+        self._posts = PeriodSpend("month", "posts_read")  # toward monthly_post_cap
+        self.api = PlatformApi(
+            http, self.clock, platform="X", source=name, log=log, rate_headers=RATE_HEADERS
+        )
 
     def search_terms(self) -> list[str]:
         """The configured search query."""
         return [self.opts.query]
 
     def _headers(self) -> dict[str, str]:
-        try:
-            token = self.opts.bearer_token.reveal()
-        except ValueError as exc:
-            raise AuthError(f"X source {self.name}: {exc}; export the bearer token") from None
-        self.http.add_secrets([token])
+        token = self.api.reveal(self.opts.bearer_token, "export the bearer token")
         return {"Authorization": f"Bearer {token}"}
 
     # -- the monthly post cap ---------------------------------------------------------------
-
-    def _posts_read(self, position: Mapping[str, Any] | None, month: str) -> int:
-        read = 0
-        if position is None:
-            read = self._booked[1] if self._booked[0] == month else 0
-        elif position.get("month") == month and isinstance(position.get("posts_read"), int):
-            read = position["posts_read"]
-        return read + (self._unbooked[1] if self._unbooked[0] == month else 0)
-
-    def _book(self, month: str, posts: int) -> None:
-        pending = self._unbooked[1] if self._unbooked[0] == month else 0
-        self._unbooked = (month, pending + posts)
 
     def _cap_left(self, read: int) -> int | None:
         cap = self.opts.monthly_post_cap
@@ -228,10 +215,7 @@ class XConnector(Connector):
         if self._credits_out:
             log.info("source %s: X reads again (credits were added)", self.name)
             self._credits_out = False
-        data = resp.json()
-        if not isinstance(data, dict):
-            raise SourceError(f"unexpected JSON from X {path}: expected an object")
-        return data, resp
+        return self.api.json_object(resp, f"reading {path}"), resp
 
     def _raise_for_x(self, resp: HttpResponse, now: datetime) -> None:
         try:
@@ -260,7 +244,7 @@ class XConnector(Connector):
                     f"on {reset:%Y-%m-%d} (UTC) or when the plan changes",
                     (reset - now).total_seconds(),
                 )
-            raise RateLimited(f"X rate limit reached ({detail})", self._retry_after(resp, now))
+            raise RateLimited(f"X rate limit reached ({detail})", self.api.retry_after(resp))
         if resp.status in (401, 403):
             raise AuthError(
                 f"X refused the bearer token from ${self.opts.bearer_token.env} "
@@ -273,29 +257,7 @@ class XConnector(Connector):
             raise SourceError(
                 f"X rejected the request (HTTP 400: {detail}); check the source's query"
             )
-        resp.raise_for_status(now)
-
-    @staticmethod
-    def _retry_after(resp: HttpResponse, now: datetime) -> float:
-        # x-rate-limit-reset (epoch seconds) is exact; Retry-After is the fallback.
-        reset = _int_header(resp, "x-rate-limit-reset")
-        if reset is not None:
-            return max(0.0, reset - now.timestamp())
-        retry = parse_retry_after(resp.headers.get("Retry-After"), now)
-        return DEFAULT_RETRY_AFTER if retry is None else retry
-
-    @staticmethod
-    def _window(resp: HttpResponse) -> RateBudget | None:
-        remaining = _int_header(resp, "x-rate-limit-remaining")
-        limit = _int_header(resp, "x-rate-limit-limit")
-        reset = _int_header(resp, "x-rate-limit-reset")
-        if remaining is None and limit is None:
-            return None
-        return RateBudget(
-            remaining=remaining,
-            limit=limit,
-            resets_at=datetime.fromtimestamp(reset, UTC) if reset is not None else None,
-        )
+        self.api.raise_for_status(resp, "searching")
 
     def _budget(self, window: RateBudget | None, read: int, now: datetime) -> RateBudget | None:
         """The allowance that runs out first: the request window or the monthly post cap."""
@@ -315,7 +277,7 @@ class XConnector(Connector):
         now = self.clock.now()
         position = cursor.position
         month = month_of(now)
-        read = self._posts_read(position, month)
+        read = self._posts.spent(position, month)
         left = self._cap_left(read)
         if left == 0:
             raise self._cap_spent(read, now)
@@ -333,17 +295,21 @@ class XConnector(Connector):
             start = now - timedelta(seconds=self.opts.lookback)
             params["start_time"] = start.strftime("%Y-%m-%dT%H:%M:%SZ")
 
-        mentions: list[Mention] = []
-        skipped = 0
         newest_id: str | None = None
         window: RateBudget | None = None
-        for page in range(self.opts.max_pages):
+        pages = 0
+
+        async def read_page(token: str | None) -> Page[Mention]:
+            nonlocal read, left, newest_id, window, pages, since_id
+            pages += 1
             # The API takes 10 to 100; near the cap ask for no more than is left.
             params["max_results"] = max(10, min(self.opts.max_results, left or 100))
+            if token:
+                params["next_token"] = token
             try:
                 body, resp = await self._get(SEARCH_PATH, params, now)
             except _StaleSinceId as exc:
-                if page > 0 or "since_id" not in params:
+                if token or "since_id" not in params:
                     raise
                 # After a long pause the id falls out of the 7-day window; X refuses it for good.
                 log.warning("source %s: %s; reading the last %.0fs instead",
@@ -353,44 +319,32 @@ class XConnector(Connector):
                 start = now - timedelta(seconds=self.opts.lookback)
                 params["start_time"] = start.strftime("%Y-%m-%dT%H:%M:%SZ")
                 body, resp = await self._get(SEARCH_PATH, params, now)
-            window = self._window(resp) or window
+            window = self.api.budget(resp) or window
             tweets = body.get("data", [])
             tweets = tweets if isinstance(tweets, list) else []
-            self._book(month, len(tweets))
+            self._posts.book(month, len(tweets))
             read += len(tweets)
             self._check_errors(body, tweets)
             meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
             assert isinstance(meta, dict)
-            if page == 0 and isinstance(meta.get("newest_id"), str):
+            if not token and isinstance(meta.get("newest_id"), str):
                 newest_id = meta["newest_id"]
-            page_mentions, page_skipped = map_items(
-                self.name, enumerate(tweets), partial(self._post, self._users(body), page + 1)
+            mentions, skipped = map_items(
+                self.name, enumerate(tweets), partial(self._post, self._users(body), pages)
             )
-            mentions += page_mentions
-            skipped += page_skipped
-            token = meta.get("next_token")
             left = self._cap_left(read)
-            if not isinstance(token, str) or left == 0:
-                break
-            if page + 1 == self.opts.max_pages:
-                log.warning(
-                    "source %s: more than %d pages of new posts since the last poll; older "
-                    "ones are skipped (raise max_pages or poll more often)",
-                    self.name, self.opts.max_pages,
-                )
-                break
-            params["next_token"] = token
+            next_token = meta.get("next_token")
+            more = isinstance(next_token, str) and left != 0
+            return Page(mentions, next_token if more else None, skipped=skipped)
 
-        next_position: dict[str, Any] = {
-            "month": month,
-            "posts_read": read,
-        }
+        mentions, skipped = await self.api.read_pages(
+            read_page, max_pages=self.opts.max_pages, what="the query"
+        )
+        next_position: dict[str, Any] = self._posts.settle(month, read)
         if newest_id is not None:
             next_position["since_id"] = newest_id
         elif isinstance(since_id, str):
             next_position["since_id"] = since_id
-        self._unbooked = ("", 0)
-        self._booked = (month, read)
         return FetchResult(
             mentions=mentions,
             cursor=Cursor(next_position),
@@ -496,10 +450,10 @@ class XConnector(Connector):
         updates: list[EngagementUpdate] = []
         for start in range(0, len(ids), IDS_PER_LOOKUP):
             chunk = ids[start : start + IDS_PER_LOOKUP]
-            left = self._cap_left(self._posts_read(None, month))
+            left = self._cap_left(self._posts.spent(None, month))
             if left is not None and left < len(chunk):
                 if left == 0 and not updates:
-                    raise self._cap_spent(self._posts_read(None, month), now)
+                    raise self._cap_spent(self._posts.spent(None, month), now)
                 log.info(
                     "source %s: monthly post cap reached; %d posts not refreshed",
                     self.name, len(ids) - start - left,
@@ -511,7 +465,7 @@ class XConnector(Connector):
             body, _ = await self._get(LOOKUP_PATH, params, now)
             tweets = body.get("data", [])
             tweets = tweets if isinstance(tweets, list) else []
-            self._book(month, len(tweets))
+            self._posts.book(month, len(tweets))
             missing = body.get("errors")
             if isinstance(missing, list) and missing:
                 # Deleted or protected posts come back as per-id errors; nothing to refresh.

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 
+from connectors.api import Page, PeriodSpend, PlatformApi
 from connectors.base import (
     AuthError,
     Connector,
@@ -223,10 +224,9 @@ class YouTubeConnector(Connector):
         assert isinstance(options, YouTubeOptions)
         self.opts = options
         self.base_url = options.base_url.rstrip("/")
-        # Units spent but not yet in a returned cursor (refreshes, failed polls), and the
-        # spend the last returned cursor held; both count against today's quota.
-        self._unbooked: tuple[str, int] = ("", 0)
-        self._booked: tuple[str, int] = ("", 0)
+        # Units spent today: the cursor's count plus those a refresh or failed poll spent.
+        self._units = PeriodSpend("quota_day", "quota_used")
+        self.api = PlatformApi(http, self.clock, platform="YouTube", source=name, log=log)
         self._no_comments: set[str] = set()  # videos with comments disabled or gone
 
     def search_terms(self) -> list[str]:
@@ -234,24 +234,14 @@ class YouTubeConnector(Connector):
         return [self.opts.query]
 
     def _key(self) -> str:
-        try:
-            key = self.opts.api_key.reveal()
-        except ValueError as exc:
-            raise AuthError(f"YouTube source {self.name}: {exc}; export the API key") from None
-        self.http.add_secrets([key])
-        return key
+        return self.api.reveal(self.opts.api_key, "export the API key")
 
     def _open_ledger(self, position: Mapping[str, Any] | None, now: datetime) -> QuotaLedger:
         """Today's spend: the cursor's (or, for refresh, the last cursor's) plus unbooked units."""
         day = pacific_day(now)
-        used = 0
-        if position is None:
-            used = self._booked[1] if self._booked[0] == day else 0
-        elif position.get("quota_day") == day and isinstance(position.get("quota_used"), int):
-            used = position["quota_used"]
-        if self._unbooked[0] == day:
-            used += self._unbooked[1]
-        return QuotaLedger(day=day, used=used, limit=self.opts.daily_quota)
+        return QuotaLedger(
+            day=day, used=self._units.spent(position, day), limit=self.opts.daily_quota
+        )
 
     def _quota_spent(self, ledger: QuotaLedger, now: datetime, needed: int) -> RateLimited:
         reset = next_quota_reset(now)
@@ -287,8 +277,7 @@ class YouTubeConnector(Connector):
         if not ledger.affordable(cost):
             raise self._quota_spent(ledger, now, cost)
         ledger.used += cost
-        pending = self._unbooked[1] if self._unbooked[0] == ledger.day else 0
-        self._unbooked = (ledger.day, pending + cost)
+        self._units.book(ledger.day, cost)
         url = f"{self.base_url}/{method}"
         resp = await self.http.get(url, params={**params, "key": self._key()})
         if resp.status >= 400 and not (_error_reasons(resp)[0] & tolerate):
@@ -317,15 +306,19 @@ class YouTubeConnector(Connector):
             )
         if resp.status == 400:
             raise SourceError(f"YouTube rejected {where} (HTTP 400, {detail}); check the options")
-        resp.raise_for_status(now)
+        self.api.raise_for_status(resp, f"calling {method}")
 
-    def _json_object(self, resp: HttpResponse) -> dict[str, Any]:
-        data = resp.json()
-        if not isinstance(data, dict):
-            raise SourceError(
-                f"unexpected JSON from {redact_url(resp.request_url)}: expected an object"
-            )
-        return data
+    async def _read(
+        self,
+        ledger: QuotaLedger,
+        method: str,
+        params: Mapping[str, str | int],
+        cost: int,
+        now: datetime,
+    ) -> dict[str, Any]:
+        """One metered call whose answer must be a JSON object."""
+        resp = await self._call(ledger, method, params, cost, now)
+        return self.api.json_object(resp, f"calling {method}")
 
     # -- fetch -----------------------------------------------------------------------------
 
@@ -379,14 +372,11 @@ class YouTubeConnector(Connector):
         next_position: dict[str, Any] = {
             "published_after": _rfc3339(newest),
             "seen": seen[-SEEN_LIMIT:],
-            "quota_day": ledger.day,
-            "quota_used": ledger.used,
+            **self._units.settle(ledger.day, ledger.used),
             "tracked": tracked,
             "comment_since": comment_since,
             "reply_counts": dict(list(reply_counts.items())[-REPLY_COUNTS_LIMIT:]),
         }
-        self._unbooked = ("", 0)
-        self._booked = (ledger.day, ledger.used)
         return FetchResult(
             mentions=mentions,
             cursor=Cursor(next_position),
@@ -409,26 +399,34 @@ class YouTubeConnector(Connector):
             params["regionCode"] = self.opts.region_code
         if self.opts.relevance_language:
             params["relevanceLanguage"] = self.opts.relevance_language
-        found: list[dict[str, Any]] = []
-        skipped = 0
-        for page in range(self.opts.max_pages):
-            data = self._json_object(await self._call(ledger, "search", params, SEARCH_COST, now))
+        pages = 0
+
+        async def read_page(token: str | None) -> Page[dict[str, Any]]:
+            nonlocal pages
+            pages += 1
+            if token:
+                params["pageToken"] = token
+            data = await self._read(ledger, "search", params, SEARCH_COST, now)
             items = data.get("items", [])
-            page_items, page_skipped = map_items(
+            found, skipped = map_items(
                 self.name,
                 enumerate(items if isinstance(items, list) else []),
-                partial(self._search_result, page + 1),
+                partial(self._search_result, pages),
             )
-            skipped += page_skipped
-            for item in page_items:
-                if not any(f["id"] == item["id"] for f in found):
-                    found.append(item)  # pages can overlap when uploads arrive between calls
             token = data.get("nextPageToken")
             # Another page also needs a videos.list call for its statistics.
-            if not isinstance(token, str) or not ledger.affordable(SEARCH_COST + 2 * LIST_COST):
-                break
-            params["pageToken"] = token
-        return found, skipped
+            more = isinstance(token, str) and ledger.affordable(SEARCH_COST + 2 * LIST_COST)
+            return Page(found, token if more else None, skipped=skipped)
+
+        # Results overlap the last poll's (the overlap window), so more pages are no sign of
+        # missed videos: the bound is not logged.
+        found, skipped = await self.api.read_pages(
+            read_page, max_pages=self.opts.max_pages, what="the query", on_bound=lambda: None
+        )
+        unique: dict[str, dict[str, Any]] = {}
+        for item in found:  # pages can overlap when uploads arrive between calls
+            unique.setdefault(item["id"], item)
+        return list(unique.values()), skipped
 
     def _search_result(self, page: int, indexed: tuple[int, Any]) -> dict[str, Any] | None:
         """One search result as a found video; None (logged) when it lacks id or publishedAt."""
@@ -471,7 +469,7 @@ class YouTubeConnector(Connector):
             params: dict[str, str | int] = {
                 "part": part, "id": ",".join(chunk), "maxResults": IDS_PER_CALL
             }
-            data = self._json_object(await self._call(ledger, "videos", params, LIST_COST, now))
+            data = await self._read(ledger, "videos", params, LIST_COST, now)
             for raw in data.get("items", []) if isinstance(data.get("items"), list) else []:
                 if isinstance(raw, dict) and isinstance(raw.get("id"), str):
                     videos[raw["id"]] = raw
@@ -487,7 +485,7 @@ class YouTubeConnector(Connector):
             params: dict[str, str | int] = {
                 "part": "statistics", "id": ",".join(chunk), "maxResults": IDS_PER_CALL
             }
-            data = self._json_object(await self._call(ledger, "channels", params, LIST_COST, now))
+            data = await self._read(ledger, "channels", params, LIST_COST, now)
             for raw in data.get("items", []) if isinstance(data.get("items"), list) else []:
                 if not isinstance(raw, dict) or not isinstance(raw.get("statistics"), dict):
                     continue
@@ -623,7 +621,7 @@ class YouTubeConnector(Connector):
             )
             if resp.status >= 400:
                 return ", ".join(sorted(_error_reasons(resp)[0]))
-            data = self._json_object(resp)
+            data = self.api.json_object(resp, "calling commentThreads")
             items = data.get("items", [])
             threads, skipped = map_items(
                 self.name,
@@ -668,7 +666,7 @@ class YouTubeConnector(Connector):
         }
         while reading.reply_pages_left > 0 and ledger.affordable(LIST_COST + SEARCH_RESERVE):
             reading.reply_pages_left -= 1
-            data = self._json_object(await self._call(ledger, "comments", params, LIST_COST, now))
+            data = await self._read(ledger, "comments", params, LIST_COST, now)
             items = data.get("items", [])
             page, skipped = map_items(
                 self.name,

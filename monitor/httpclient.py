@@ -314,6 +314,8 @@ class HttpClient:
                             )
                         sent = {k: v for k, v in sent.items() if k.lower() in CROSS_ORIGIN_HEADERS}
                         auth = None
+        except SourceError as exc:  # a configured URL may carry a credential redact_url misses
+            raise SourceError(self.scrub(str(exc))) from None
         except TimeoutError:
             raise SourceError(self.scrub(f"timed out talking to {shown}")) from None
         except aiohttp.ClientResponseError as exc:

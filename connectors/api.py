@@ -12,15 +12,23 @@ import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
 
-from connectors.base import AuthError, RateBudget, RateLimited, SourceError
+from connectors.base import (
+    AuthError,
+    Connector,
+    RateBudget,
+    RateLimited,
+    SourceError,
+    SourceOptions,
+)
 from connectors.textutil import parse_date
 from monitor.clock import Clock
 from monitor.configtypes import EnvSecret
 from monitor.httpclient import DEFAULT_RETRY_AFTER, HttpClient, HttpResponse, parse_retry_after
 
 Item = TypeVar("Item")
+OptionsT = TypeVar("OptionsT", bound=SourceOptions)
 ResetFormat = Literal["seconds", "epoch", "date", "epoch_or_seconds"]
 # An "epoch_or_seconds" reset above this is a Unix time, below it seconds from now.
 EPOCH_THRESHOLD = 1_000_000_000
@@ -289,3 +297,26 @@ class PeriodSpend:
         self._unbooked = ("", 0)
         self._booked = (period, total)
         return {self.period_key: period, self.spent_key: total}
+
+
+class PlatformConnector(Connector, Generic[OptionsT]):
+    """A connector for one platform's JSON API: typed `opts` and a `PlatformApi` as `api`."""
+
+    api_name: ClassVar[str]  # how messages name the platform: "reddit", "Bluesky", "HN search"
+    rate_headers: ClassVar[RateHeaders | None] = None
+
+    def __init__(
+        self, name: str, options: SourceOptions, http: HttpClient, *, clock: Clock | None = None
+    ) -> None:
+        super().__init__(name, options, http, clock=clock)
+        if not isinstance(options, self.Options):
+            raise TypeError(f"{type(self).__name__} takes {self.Options.__name__} options")
+        self.opts = cast(OptionsT, options)
+        self.api = PlatformApi(
+            http,
+            self.clock,
+            platform=self.api_name,
+            source=name,
+            log=logging.getLogger(type(self).__module__),
+            rate_headers=self.rate_headers,
+        )

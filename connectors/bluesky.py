@@ -10,10 +10,9 @@ from urllib.parse import urlencode
 
 from pydantic import Field, field_validator, model_validator
 
-from connectors.api import Page, PlatformApi, RateHeaders
+from connectors.api import Page, PlatformConnector, RateHeaders
 from connectors.base import (
     AuthError,
-    Connector,
     Cursor,
     FetchResult,
     RateBudget,
@@ -106,28 +105,25 @@ class BlueskyOptions(SourceOptions):
         return self
 
 
-class BlueskyConnector(Connector):
+class BlueskyConnector(PlatformConnector[BlueskyOptions]):
     """Searches Bluesky posts, newest first, and re-reads their counters."""
 
     kind: ClassVar[str] = "bluesky"
     platform: ClassVar[str] = "bluesky"
     default_interval: ClassVar[float] = 120.0
     Options: ClassVar[type[SourceOptions]] = BlueskyOptions
+    api_name: ClassVar[str] = "Bluesky"
+    rate_headers: ClassVar[RateHeaders | None] = RATE_HEADERS
     supports_refresh: ClassVar[bool] = True
 
     def __init__(
         self, name: str, options: SourceOptions, http: HttpClient, *, clock: Clock | None = None
     ) -> None:
         super().__init__(name, options, http, clock=clock)
-        assert isinstance(options, BlueskyOptions)
-        self.opts = options
         self._access: str | None = None
         self._refresh: str | None = None
         self._budget: RateBudget | None = None
         self._reach: dict[str, tuple[int, datetime]] = {}  # did -> (followers, looked up at)
-        self.api = PlatformApi(
-            http, self.clock, platform="Bluesky", source=name, log=log, rate_headers=RATE_HEADERS
-        )
 
     def search_terms(self) -> list[str]:
         """The configured search queries."""

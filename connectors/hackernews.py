@@ -9,9 +9,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from connectors.api import Page, PlatformApi
+from connectors.api import Page, PlatformConnector
 from connectors.base import (
-    Connector,
     Cursor,
     FetchResult,
     SourceError,
@@ -19,8 +18,6 @@ from connectors.base import (
     map_items,
 )
 from connectors.textutil import fold_whitespace, html_to_text
-from monitor.clock import Clock
-from monitor.httpclient import HttpClient
 from monitor.records import Engagement, EngagementUpdate, Mention
 
 log = logging.getLogger(__name__)
@@ -68,23 +65,15 @@ class HackerNewsOptions(SourceOptions):
         return [q.strip() for q in value]
 
 
-class HackerNewsConnector(Connector):
+class HackerNewsConnector(PlatformConnector[HackerNewsOptions]):
     """Searches HN stories and comments by date; refreshes story points and comment counts."""
 
     kind: ClassVar[str] = "hackernews"
     platform: ClassVar[str] = "hackernews"
     default_interval: ClassVar[float] = 180.0
     Options: ClassVar[type[SourceOptions]] = HackerNewsOptions
+    api_name: ClassVar[str] = "HN search"  # no rate-limit headers; a 429 may carry Retry-After
     supports_refresh: ClassVar[bool] = True
-
-    def __init__(
-        self, name: str, options: SourceOptions, http: HttpClient, *, clock: Clock | None = None
-    ) -> None:
-        super().__init__(name, options, http, clock=clock)
-        assert isinstance(options, HackerNewsOptions)
-        self.opts = options
-        # The HN Search API documents no rate-limit headers; a 429 may carry Retry-After.
-        self.api = PlatformApi(http, self.clock, platform="HN search", source=name, log=log)
 
     def search_terms(self) -> list[str]:
         """The configured search queries."""

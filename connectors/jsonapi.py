@@ -26,10 +26,9 @@ from pydantic import (
     model_validator,
 )
 
-from connectors.api import PlatformApi, RateHeaders
+from connectors.api import PlatformConnector, RateHeaders
 from connectors.base import (
     AuthError,
-    Connector,
     Cursor,
     FetchResult,
     SourceError,
@@ -37,9 +36,7 @@ from connectors.base import (
     map_items,
 )
 from connectors.textutil import fold_whitespace, html_to_text, parse_date
-from monitor.clock import Clock
 from monitor.configtypes import EnvSecret
-from monitor.httpclient import HttpClient
 from monitor.records import Engagement, Mention
 
 log = logging.getLogger(__name__)
@@ -270,29 +267,20 @@ def _lang(value: Any) -> str | None:
     return primary if len(primary) == 2 and primary.isalpha() else None
 
 
-class JsonApiConnector(Connector):
+class JsonApiConnector(PlatformConnector[JsonApiOptions]):
     """Polls one JSON endpoint and maps its items to mentions with configured selectors."""
 
     kind: ClassVar[str] = "json"
     platform: ClassVar[str] = "json"
     default_interval: ClassVar[float] = 300.0
     Options: ClassVar[type[SourceOptions]] = JsonApiOptions
+    api_name: ClassVar[str] = "JSON API"
+    rate_headers: ClassVar[RateHeaders | None] = RATE_HEADERS
 
-    def __init__(
-        self,
-        name: str,
-        options: SourceOptions,
-        http: HttpClient,
-        *,
-        clock: Clock | None = None,
-    ) -> None:
-        super().__init__(name, options, http, clock=clock)
-        assert isinstance(options, JsonApiOptions)
-        self.opts = options
-        self.label = options.platform or name  # Mention.platform: ids are unique per API
-        self.api = PlatformApi(
-            http, self.clock, platform="JSON API", source=name, log=log, rate_headers=RATE_HEADERS
-        )
+    @property
+    def label(self) -> str:
+        """Mention.platform: the configured platform, else the source's name (ids are per API)."""
+        return self.opts.platform or self.name
 
     def _reveal(self, value: HeaderSecret) -> str:
         try:

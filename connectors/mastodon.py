@@ -12,9 +12,8 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from connectors.api import Page, PlatformApi, RateHeaders
+from connectors.api import Page, PlatformConnector, RateHeaders
 from connectors.base import (
-    Connector,
     Cursor,
     FetchResult,
     RateBudget,
@@ -125,27 +124,24 @@ class _Target:
         return f"{self.instance.url}|{self.kind}:{self.term}"
 
 
-class MastodonConnector(Connector):
+class MastodonConnector(PlatformConnector[MastodonOptions]):
     """Reads hashtag timelines and status searches on one or more Mastodon instances."""
 
     kind: ClassVar[str] = "mastodon"
     platform: ClassVar[str] = "mastodon"
     default_interval: ClassVar[float] = 120.0
     Options: ClassVar[type[SourceOptions]] = MastodonOptions
+    api_name: ClassVar[str] = "Mastodon"
+    rate_headers: ClassVar[RateHeaders | None] = RATE_HEADERS
     supports_refresh: ClassVar[bool] = True
 
     def __init__(
         self, name: str, options: SourceOptions, http: HttpClient, *, clock: Clock | None = None
     ) -> None:
         super().__init__(name, options, http, clock=clock)
-        assert isinstance(options, MastodonOptions)
-        self.opts = options
         self._budgets: dict[str, RateBudget] = {}  # per instance url
         self._known: dict[str, tuple[str, str]] = {}  # status uri -> (instance url, local id)
         self._one_by_one: set[str] = set()  # instances older than 4.3: no batch status lookup
-        self.api = PlatformApi(
-            http, self.clock, platform="Mastodon", source=name, log=log, rate_headers=RATE_HEADERS
-        )
 
     def search_terms(self) -> list[str]:
         """Hashtags (with "#") and search queries."""

@@ -11,10 +11,9 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
-from connectors.api import Page, PlatformApi, RateHeaders
+from connectors.api import Page, PlatformConnector, RateHeaders
 from connectors.base import (
     AuthError,
-    Connector,
     Cursor,
     FetchResult,
     RateBudget,
@@ -126,27 +125,24 @@ class _Target:
     params: dict[str, str]
 
 
-class RedditConnector(Connector):
+class RedditConnector(PlatformConnector[RedditOptions]):
     """Reads reddit search results and subreddit listings (posts and, optionally, comments)."""
 
     kind: ClassVar[str] = "reddit"
     platform: ClassVar[str] = "reddit"
     default_interval: ClassVar[float] = 120.0
     Options: ClassVar[type[SourceOptions]] = RedditOptions
+    api_name: ClassVar[str] = "reddit"
+    rate_headers: ClassVar[RateHeaders | None] = RATE_HEADERS
     supports_refresh: ClassVar[bool] = True
 
     def __init__(
         self, name: str, options: SourceOptions, http: HttpClient, *, clock: Clock | None = None
     ) -> None:
         super().__init__(name, options, http, clock=clock)
-        assert isinstance(options, RedditOptions)
-        self.opts = options
         self._token: str | None = None
         self._token_expires: datetime | None = None
         self._budget: RateBudget | None = None
-        self.api = PlatformApi(
-            http, self.clock, platform="reddit", source=name, log=log, rate_headers=RATE_HEADERS
-        )
 
     def search_terms(self) -> list[str]:
         """The configured search queries."""

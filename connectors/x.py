@@ -18,10 +18,9 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from connectors.api import Page, PeriodSpend, PlatformApi, RateHeaders
+from connectors.api import Page, PeriodSpend, PlatformConnector, RateHeaders
 from connectors.base import (
     AuthError,
-    Connector,
     Cursor,
     FetchResult,
     RateBudget,
@@ -154,32 +153,24 @@ def permalink(tweet_id: str, username: str | None) -> str:
     return f"https://x.com/i/web/status/{tweet_id}"
 
 
-class XConnector(Connector):
+class XConnector(PlatformConnector[XOptions]):
     """Recent search on X for posts about the brands, newest first, with author reach."""
 
     kind: ClassVar[str] = "x"
     platform: ClassVar[str] = "x"
     default_interval: ClassVar[float] = 300.0
     Options: ClassVar[type[SourceOptions]] = XOptions
+    api_name: ClassVar[str] = "X"
+    rate_headers: ClassVar[RateHeaders | None] = RATE_HEADERS
     supports_refresh: ClassVar[bool] = True
 
     def __init__(
-        self,
-        name: str,
-        options: SourceOptions,
-        http: HttpClient,
-        *,
-        clock: Clock | None = None,
+        self, name: str, options: SourceOptions, http: HttpClient, *, clock: Clock | None = None
     ) -> None:
         super().__init__(name, options, http, clock=clock)
-        assert isinstance(options, XOptions)
-        self.opts = options
-        self.base_url = options.base_url.rstrip("/")
+        self.base_url = self.opts.base_url.rstrip("/")
         self._credits_out = False  # X said 402 and has not answered a read since
         self._posts = PeriodSpend("month", "posts_read")  # toward monthly_post_cap
-        self.api = PlatformApi(
-            http, self.clock, platform="X", source=name, log=log, rate_headers=RATE_HEADERS
-        )
 
     def search_terms(self) -> list[str]:
         """The configured search query."""

@@ -19,10 +19,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 
-from connectors.api import Page, PeriodSpend, PlatformApi
+from connectors.api import Page, PeriodSpend, PlatformConnector
 from connectors.base import (
     AuthError,
-    Connector,
     Cursor,
     FetchResult,
     RateBudget,
@@ -201,7 +200,7 @@ def watch_url(video_id: str) -> str:
     return f"https://www.youtube.com/watch?v={video_id}"
 
 
-class YouTubeConnector(Connector):
+class YouTubeConnector(PlatformConnector[YouTubeOptions]):
     """Searches YouTube for new videos about the brands; optionally reads their comments."""
 
     kind: ClassVar[str] = "youtube"
@@ -210,23 +209,16 @@ class YouTubeConnector(Connector):
     # 10,000 a day, which leaves room for comments, refreshes and a second search page.
     default_interval: ClassVar[float] = 1800.0
     Options: ClassVar[type[SourceOptions]] = YouTubeOptions
+    api_name: ClassVar[str] = "YouTube"
     supports_refresh: ClassVar[bool] = True
 
     def __init__(
-        self,
-        name: str,
-        options: SourceOptions,
-        http: HttpClient,
-        *,
-        clock: Clock | None = None,
+        self, name: str, options: SourceOptions, http: HttpClient, *, clock: Clock | None = None
     ) -> None:
         super().__init__(name, options, http, clock=clock)
-        assert isinstance(options, YouTubeOptions)
-        self.opts = options
-        self.base_url = options.base_url.rstrip("/")
+        self.base_url = self.opts.base_url.rstrip("/")
         # Units spent today: the cursor's count plus those a refresh or failed poll spent.
         self._units = PeriodSpend("quota_day", "quota_used")
-        self.api = PlatformApi(http, self.clock, platform="YouTube", source=name, log=log)
         self._no_comments: set[str] = set()  # videos with comments disabled or gone
 
     def search_terms(self) -> list[str]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, cast
+
+from pydantic import AfterValidator
 
 from connectors.base import (
     AuthError,
@@ -26,12 +28,31 @@ from connectors.textutil import parse_date
 from monitor.clock import Clock
 from monitor.configtypes import EnvSecret
 from monitor.httpclient import DEFAULT_RETRY_AFTER, HttpClient, HttpResponse, parse_retry_after
+from monitor.records import EngagementUpdate, Mention
 
 Item = TypeVar("Item")
 OptionsT = TypeVar("OptionsT", bound=SourceOptions)
 ResetFormat = Literal["seconds", "epoch", "date", "epoch_or_seconds"]
 # An "epoch_or_seconds" reset above this is a Unix time, below it seconds from now.
 EPOCH_THRESHOLD = 1_000_000_000
+
+
+def _base_url(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if not value.startswith(("https://", "http://")):
+        raise ValueError(f"expected an http(s) URL, got {value!r}")
+    return value
+
+
+def _search_queries(value: list[str]) -> list[str]:
+    if any(not q.strip() for q in value):
+        raise ValueError("search queries must not be empty")
+    return [q.strip() for q in value]
+
+
+# Option types: an API root without its trailing slash, and trimmed non-empty search queries.
+BaseUrl = Annotated[str, AfterValidator(_base_url)]
+SearchQueries = Annotated[list[str], AfterValidator(_search_queries)]
 
 
 def header_number(response: HttpResponse, *names: str) -> float | None:
@@ -320,3 +341,17 @@ class PlatformConnector(Connector, Generic[OptionsT]):
             log=logging.getLogger(type(self).__module__),
             rate_headers=self.rate_headers,
         )
+
+    def engagement_updates(self, mentions: Iterable[Mention]) -> list[EngagementUpdate]:
+        """The counters of re-read mentions as engagement updates (those without give none)."""
+        observed = self.clock.now()
+        return [
+            EngagementUpdate(
+                platform=self.platform,
+                external_id=mention.external_id,
+                engagement=mention.engagement,
+                observed_at=observed,
+            )
+            for mention in mentions
+            if mention.engagement is not None
+        ]

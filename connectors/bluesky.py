@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from connectors.api import Page, PlatformConnector, RateHeaders
+from connectors.api import BaseUrl, Page, PlatformConnector, RateHeaders, SearchQueries
 from connectors.base import (
     AuthError,
     Cursor,
@@ -50,18 +50,11 @@ RATE_HEADERS = RateHeaders(  # the reset is a Unix time
 AUTH_HINT = f"check the identifier and create a new app password at {APP_PASSWORDS}"
 
 
-def _http_base(value: str) -> str:
-    value = value.strip().rstrip("/")
-    if not value.startswith(("https://", "http://")):
-        raise ValueError(f"expected an http(s) URL, got {value!r}")
-    return value
-
-
 class BlueskyOptions(SourceOptions):
     """Options of a `kind = "bluesky"` source."""
 
     # Search queries (Bluesky search syntax: words, "phrases", from:, lang:, ...).
-    search: list[str] = Field(min_length=1)
+    search: SearchQueries = Field(min_length=1)
     # Posts per page (the API allows 1-100).
     limit: int = Field(default=50, ge=1, le=100)
     # Pages read per query and poll when many new posts arrived.
@@ -70,7 +63,7 @@ class BlueskyOptions(SourceOptions):
     author_reach: bool = True
     # Your account's PDS (or the bsky.social entryway): the session is created there and every
     # call goes through it; it forwards app.bsky.* calls to the AppView with the session.
-    auth_service: str = "https://bsky.social"
+    auth_service: BaseUrl = "https://bsky.social"
     # Handle or e-mail of the account, with an app password (Settings > Privacy > App passwords).
     # Required: optional here only so that a missing one gets LOGIN_REQUIRED, not "Field required".
     identifier: str | None = None
@@ -85,18 +78,6 @@ class BlueskyOptions(SourceOptions):
                 "which goes through `auth_service`; remove `service`"
             )
         return data
-
-    @field_validator("auth_service")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return _http_base(value)
-
-    @field_validator("search")
-    @classmethod
-    def _queries(cls, value: list[str]) -> list[str]:
-        if any(not q.strip() for q in value):
-            raise ValueError("search queries must not be empty")
-        return [q.strip() for q in value]
 
     @model_validator(mode="after")
     def _consistent(self) -> BlueskyOptions:
@@ -191,17 +172,8 @@ class BlueskyConnector(PlatformConnector[BlueskyOptions]):
             items = body.get("posts") if isinstance(body, dict) else None
             if not isinstance(items, list):
                 raise SourceError("Bluesky answered getPosts without a posts list")
-            observed = self.clock.now()
-            for parsed in map_items(self.name, items, self._mention)[0]:
-                if parsed[0].engagement is not None:
-                    updates.append(
-                        EngagementUpdate(
-                            platform=self.platform,
-                            external_id=parsed[0].external_id,
-                            engagement=parsed[0].engagement,
-                            observed_at=observed,
-                        )
-                    )
+            parsed = map_items(self.name, items, self._mention)[0]
+            updates += self.engagement_updates(mention for mention, _, _ in parsed)
         return updates
 
     def _mention(self, item: Any) -> tuple[Mention, datetime, str | None] | None:

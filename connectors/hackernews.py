@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from connectors.api import Page, PlatformConnector
+from connectors.api import BaseUrl, Page, PlatformConnector, SearchQueries
 from connectors.base import (
     Cursor,
     FetchResult,
@@ -36,7 +36,7 @@ class HackerNewsOptions(SourceOptions):
     """Options of a `kind = "hackernews"` source."""
 
     # Search queries (Algolia full-text: words match anywhere; "quotes" for phrases).
-    search: list[str] = Field(min_length=1)
+    search: SearchQueries = Field(min_length=1)
     # Item types to include (any of them).
     types: list[HnType] = Field(default=["story", "comment"], min_length=1)
     # Hits per page (the API allows up to 1000).
@@ -47,22 +47,7 @@ class HackerNewsOptions(SourceOptions):
     # created, and without overlap those would fall behind the cursor and never be read.
     index_lag: int = Field(default=120, ge=0, le=3600)
     # The HN Search API root.
-    base_url: str = "https://hn.algolia.com/api/v1"
-
-    @field_validator("base_url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not value.startswith(("https://", "http://")):
-            raise ValueError(f"expected an http(s) URL, got {value!r}")
-        return value
-
-    @field_validator("search")
-    @classmethod
-    def _queries(cls, value: list[str]) -> list[str]:
-        if any(not q.strip() for q in value):
-            raise ValueError("search queries must not be empty")
-        return [q.strip() for q in value]
+    base_url: BaseUrl = "https://hn.algolia.com/api/v1"
 
 
 class HackerNewsConnector(PlatformConnector[HackerNewsOptions]):
@@ -165,17 +150,7 @@ class HackerNewsConnector(PlatformConnector[HackerNewsOptions]):
             hits = body.get("hits") if isinstance(body, dict) else None
             if not isinstance(hits, list):
                 raise SourceError("HN search answered a refresh without a hits list")
-            observed = self.clock.now()
-            for mention in map_items(self.name, hits, self._mention)[0]:
-                if mention.engagement is not None:
-                    updates.append(
-                        EngagementUpdate(
-                            platform=self.platform,
-                            external_id=mention.external_id,
-                            engagement=mention.engagement,
-                            observed_at=observed,
-                        )
-                    )
+            updates += self.engagement_updates(map_items(self.name, hits, self._mention)[0])
         return updates
 
     def _mention(self, hit: Any) -> Mention | None:

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from connectors.api import Page, PlatformConnector, RateHeaders
+from connectors.api import BaseUrl, Page, PlatformConnector, RateHeaders, SearchQueries
 from connectors.base import (
     Cursor,
     FetchResult,
@@ -46,19 +46,12 @@ _LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([\w-]+)"?')
 _STATUS_PATH = re.compile(r"^/users/[^/]+/statuses/(\d+)$")
 
 
-def _http_base(value: str) -> str:
-    value = value.strip().rstrip("/")
-    if not value.startswith(("https://", "http://")):
-        raise ValueError(f"expected an http(s) URL such as https://mastodon.social, got {value!r}")
-    return value
-
-
 class MastodonInstance(BaseModel):
     """One Mastodon server to read, optionally with an app's access token for it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    url: str
+    url: BaseUrl
     # A token from Preferences > Development > New application (scope read:statuses).
     access_token: EnvSecret | None = None
 
@@ -66,11 +59,6 @@ class MastodonInstance(BaseModel):
     @classmethod
     def _from_string(cls, data: Any) -> Any:
         return {"url": data} if isinstance(data, str) else data
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return _http_base(value)
 
 
 class MastodonOptions(SourceOptions):
@@ -81,7 +69,7 @@ class MastodonOptions(SourceOptions):
     # Hashtags (without "#") whose public timelines are read on every instance.
     hashtags: list[str] = []
     # Full-text status searches; run only on instances with an access token.
-    search: list[str] = []
+    search: SearchQueries = []
     # Pages (of 40 statuses) read per timeline and poll.
     max_pages: int = Field(default=3, ge=1, le=10)
 
@@ -93,13 +81,6 @@ class MastodonOptions(SourceOptions):
             if not re.fullmatch(r"\w+", tag):
                 raise ValueError(f"{tag!r} is not a hashtag (letters, digits and _ only)")
         return tags
-
-    @field_validator("search")
-    @classmethod
-    def _queries(cls, value: list[str]) -> list[str]:
-        if any(not q.strip() for q in value):
-            raise ValueError("search queries must not be empty")
-        return [q.strip() for q in value]
 
     @model_validator(mode="after")
     def _consistent(self) -> MastodonOptions:

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
-from connectors.api import Page, PlatformConnector, RateHeaders
+from connectors.api import BaseUrl, Page, PlatformConnector, RateHeaders, SearchQueries
 from connectors.base import (
     AuthError,
     Cursor,
@@ -54,18 +54,11 @@ class ListingRefused(SourceError):
     """Reddit refused one listing (a private, quarantined or banned subreddit), not the source."""
 
 
-def _http_base(value: str) -> str:
-    value = value.strip().rstrip("/")
-    if not value.startswith(("https://", "http://")):
-        raise ValueError(f"expected an http(s) URL, got {value!r}")
-    return value
-
-
 class RedditOptions(SourceOptions):
     """Options of a `kind = "reddit"` source."""
 
     # Site-wide search queries (reddit search syntax), newest first.
-    search: list[str] = []
+    search: SearchQueries = []
     # Subreddit names without "r/"; their new posts are read in one combined listing.
     subreddits: list[str] = []
     # Also read the newest comments of `subreddits`.
@@ -80,14 +73,9 @@ class RedditOptions(SourceOptions):
     # Reddit asks for "<platform>:<app id>:<version> (by /u/<username>)"; default names the project.
     user_agent: str | None = None
     # Anonymous API host (and the token endpoint's host).
-    base_url: str = "https://www.reddit.com"
+    base_url: BaseUrl = "https://www.reddit.com"
     # API host for OAuth requests.
-    oauth_url: str = "https://oauth.reddit.com"
-
-    @field_validator("base_url", "oauth_url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return _http_base(value)
+    oauth_url: BaseUrl = "https://oauth.reddit.com"
 
     @field_validator("subreddits")
     @classmethod
@@ -97,13 +85,6 @@ class RedditOptions(SourceOptions):
             if not name.replace("_", "").isalnum() or not 2 <= len(name) <= 21:
                 raise ValueError(f"{name!r} is not a subreddit name (2-21 letters, digits, _)")
         return names
-
-    @field_validator("search")
-    @classmethod
-    def _queries(cls, value: list[str]) -> list[str]:
-        if any(not q.strip() for q in value):
-            raise ValueError("search queries must not be empty")
-        return [q.strip() for q in value]
 
     @model_validator(mode="after")
     def _consistent(self) -> RedditOptions:
@@ -241,17 +222,7 @@ class RedditConnector(PlatformConnector[RedditOptions]):
                 "/api/info.json", {"id": ",".join(batch), "raw_json": "1"}, "refreshing counters"
             )
             children, _ = _listing(listing, "api/info")
-            observed = self.clock.now()
-            for mention in map_items(self.name, children, self._mention)[0]:
-                if mention.engagement is not None:
-                    updates.append(
-                        EngagementUpdate(
-                            platform=self.platform,
-                            external_id=mention.external_id,
-                            engagement=mention.engagement,
-                            observed_at=observed,
-                        )
-                    )
+            updates += self.engagement_updates(map_items(self.name, children, self._mention)[0])
         return updates
 
     def _mention(self, child: Any) -> Mention | None:

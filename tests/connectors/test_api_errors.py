@@ -1,0 +1,132 @@
+"""Every JSON-API connector against a real local server answering with each kind of failure.
+
+One table for all platforms: 401 and 403 park the source (AuthError), 429 and a 503 with
+Retry-After wait as told (RateLimited), a 5xx, a timeout, malformed JSON and an oversized body
+are transient (SourceError). No message or log line shows a credential, even when the server
+echoes it back. Platform-specific meanings (reddit's refused subreddits, X's credits, YouTube's
+quota reasons) are tested in each platform's own module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.utils import format_datetime
+from typing import Any
+
+import pytest
+from aiohttp import web
+from blockbuster import BlockBuster
+
+from connectors.base import AuthError, Cursor, RateLimited, SourceError
+from monitor.httpclient import HttpClient, HttpLimits
+from tests.connectors.json_sources import KEY, KEY_ENV, KINDS, NOW, SECRETS, build, serve
+
+CAP = 2048
+OVERSIZED = b"[" + b'"x",' * CAP + b'"x"]'
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failing answer and what every JSON connector must make of it."""
+
+    status: int
+    error: type[Exception]
+    words: str = ""  # in the error's message
+    retry_after: float | None = None  # for RateLimited
+    body: bytes = b'{"error": "no"}'
+    headers: Mapping[str, str] = field(default_factory=dict)
+    chunked: bool = False
+    delay: float = 0.0  # seconds before answering (the client gives up after READ_TIMEOUT)
+    echo_secrets: bool = False  # the body repeats the source's credentials
+
+
+READ_TIMEOUT = 0.5
+FAILURES = {
+    "401": Failure(401, AuthError, "HTTP 401"),
+    "403": Failure(403, AuthError, "HTTP 403"),
+    "429-retry-after-seconds": Failure(429, RateLimited, retry_after=30.0,
+                                       headers={"Retry-After": "30"}),
+    "429-retry-after-date": Failure(429, RateLimited, retry_after=300.0, headers={
+        "Retry-After": format_datetime(NOW + timedelta(seconds=300), usegmt=True)}),
+    "429-no-header": Failure(429, RateLimited, retry_after=60.0),  # the default minute
+    "503-retry-after": Failure(503, RateLimited, retry_after=120.0,
+                               headers={"Retry-After": "120"}),
+    "500-echoing-credentials": Failure(500, SourceError, "HTTP 500", echo_secrets=True),
+    "502": Failure(502, SourceError, "HTTP 502", body=b"<html>bad gateway</html>"),
+    "timeout": Failure(200, SourceError, "timed out", delay=READ_TIMEOUT * 3),
+    "malformed-json": Failure(200, SourceError, "malformed JSON", body=b'{"data": ['),
+    "oversized": Failure(200, SourceError, f"{CAP}-byte cap", body=OVERSIZED),
+    "oversized-chunked": Failure(200, SourceError, f"{CAP}-byte cap", body=OVERSIZED,
+                                 chunked=True),
+}
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[HttpClient]:
+    client = HttpClient(HttpLimits(max_body_bytes=CAP, read_timeout=READ_TIMEOUT))
+    yield client
+    await client.close()
+
+
+def answer_with(failure: Failure, secrets: tuple[str, ...]) -> Any:
+    """An aiohttp handler that answers every request with `failure`."""
+    body = failure.body
+    if failure.echo_secrets:
+        body = f"upstream error; you sent {' and '.join(secrets) or 'nothing'}".encode()
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        if failure.delay:
+            await asyncio.sleep(failure.delay)
+        response = web.StreamResponse(status=failure.status, headers=failure.headers)
+        response.content_type = "application/json"
+        if failure.chunked:
+            response.enable_chunked_encoding()
+        else:
+            response.content_length = len(body)
+        await response.prepare(request)
+        await response.write(body)
+        await response.write_eof()
+        return response
+
+    return answer
+
+
+def client_logs(caplog: pytest.LogCaptureFixture) -> str:
+    """Our side's log text (the local test server's access log is not ours)."""
+    return "\n".join(
+        r.getMessage() for r in caplog.records
+        if not r.name.startswith(("aiohttp.access", "aiohttp.server"))
+    )
+
+
+@pytest.mark.parametrize("failure", list(FAILURES.values()), ids=list(FAILURES))
+@pytest.mark.parametrize("kind", KINDS)
+async def test_failures_map_to_connector_errors_without_credentials(
+    kind: str,
+    failure: Failure,
+    aiohttp_server: Any,
+    http: HttpClient,
+    no_blocking: BlockBuster,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv(KEY_ENV, KEY)
+    base, paths = await serve(aiohttp_server, answer_with(failure, SECRETS[kind]))
+    connector = build(kind, base, http)
+
+    with caplog.at_level(logging.DEBUG), pytest.raises(failure.error) as caught:
+        await connector.fetch(Cursor())
+
+    assert paths, "the connector asked the local server"
+    assert failure.words in str(caught.value)
+    if failure.retry_after is None:
+        assert not isinstance(caught.value, RateLimited)
+    else:
+        assert isinstance(caught.value, RateLimited)
+        assert caught.value.retry_after == pytest.approx(failure.retry_after)
+    for secret in SECRETS[kind]:
+        assert secret not in str(caught.value) and secret not in client_logs(caplog)

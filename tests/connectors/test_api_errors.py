@@ -22,6 +22,7 @@ from aiohttp import web
 from blockbuster import BlockBuster
 
 from connectors.base import AuthError, Cursor, RateLimited, SourceError
+from monitor.clock import VirtualClock
 from monitor.httpclient import HttpClient, HttpLimits
 from tests.connectors.json_sources import KEY, KEY_ENV, KINDS, NOW, SECRETS, build, serve
 
@@ -130,3 +131,74 @@ async def test_failures_map_to_connector_errors_without_credentials(
         assert caught.value.retry_after == pytest.approx(failure.retry_after)
     for secret in SECRETS[kind]:
         assert secret not in str(caught.value) and secret not in client_logs(caplog)
+
+
+# Each platform's own allowance headers, all saying "none left until NOW + 120 s", and an
+# empty answer in its format to carry them.
+RESET = NOW + timedelta(seconds=120)
+ALLOWANCES: dict[str, tuple[dict[str, str], int, Any]] = {
+    "bluesky": ({"RateLimit-Limit": "3000", "RateLimit-Remaining": "0",
+                 "RateLimit-Reset": str(int(RESET.timestamp()))}, 3000, {"posts": []}),
+    "json": ({"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "0",
+              "X-RateLimit-Reset": str(int(RESET.timestamp()))}, 60, {"items": []}),
+    "mastodon": ({"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
+                  "X-RateLimit-Reset": RESET.isoformat()}, 300, []),
+    # reddit: the reset in seconds from now, and what is used instead of the limit
+    "reddit": ({"X-Ratelimit-Used": "600", "X-Ratelimit-Remaining": "0.0",
+                "X-Ratelimit-Reset": "120"}, 600, {"kind": "Listing", "data": {"children": []}}),
+    "x": ({"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0",
+           "x-rate-limit-reset": str(int(RESET.timestamp()))}, 450, {"meta": {"result_count": 0}}),
+}
+# Where the platform enforces the window itself, the source does not also refuse locally.
+CHECKED_BEFORE_CALLING = ["bluesky", "mastodon", "reddit"]
+
+
+def answer_json(status: int, body: Any, headers: Mapping[str, str]) -> Any:
+    """An aiohttp handler that answers every request with `body` as JSON."""
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        return web.json_response(body, status=status, headers=headers)
+
+    return answer
+
+
+@pytest.mark.parametrize("kind", sorted(ALLOWANCES))
+async def test_429_waits_for_the_platforms_reset_header(
+    kind: str, aiohttp_server: Any, http: HttpClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(KEY_ENV, KEY)
+    headers, _, _ = ALLOWANCES[kind]
+    base, _ = await serve(aiohttp_server, answer_json(429, {"error": "slow down"}, headers))
+    connector = build(kind, base, http)
+
+    with pytest.raises(RateLimited) as caught:
+        await connector.fetch(Cursor())
+
+    assert caught.value.retry_after == 120.0
+
+
+@pytest.mark.parametrize("kind", sorted(ALLOWANCES))
+async def test_allowance_headers_become_the_budget(
+    kind: str, aiohttp_server: Any, http: HttpClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(KEY_ENV, KEY)
+    headers, limit, empty = ALLOWANCES[kind]
+    base, paths = await serve(aiohttp_server, answer_json(200, empty, headers))
+    connector = build(kind, base, http)
+
+    result = await connector.fetch(Cursor())
+
+    assert result.budget is not None
+    assert (result.budget.remaining, result.budget.limit) == (0, limit)
+    assert result.budget.resets_at == RESET
+    if kind not in CHECKED_BEFORE_CALLING:
+        return
+    with pytest.raises(RateLimited) as caught:
+        await connector.fetch(result.cursor)
+    assert caught.value.retry_after == 120.0
+    assert len(paths) == 1  # refused locally: the platform never saw the call
+
+    assert isinstance(connector.clock, VirtualClock)
+    connector.clock.advance(121)
+    await connector.fetch(result.cursor)
+    assert len(paths) == 2

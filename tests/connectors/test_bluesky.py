@@ -245,48 +245,6 @@ async def test_http_errors_map_to_connector_errors(
     assert not isinstance(caught.value, RateLimited)
 
 
-async def test_429_waits_until_ratelimit_reset(build: Build) -> None:
-    reset = int(NOW.timestamp()) + 95
-    headers = {
-        "RateLimit-Limit": "3000", "RateLimit-Remaining": "0",
-        "RateLimit-Reset": str(reset), "RateLimit-Policy": "3000;w=300",
-    }
-    replay = ReplayServer().add(
-        SEARCH, Reply.fixture("bluesky/rate_limited.json", status=429, headers=headers)
-    )
-    connector = await build(replay)
-
-    with pytest.raises(RateLimited) as caught:
-        await connector.fetch(Cursor())
-
-    assert caught.value.retry_after == 95.0
-
-
-async def test_used_up_allowance_is_respected_before_calling(build: Build) -> None:
-    reset = int(NOW.timestamp()) + 40
-    headers = {"RateLimit-Limit": "3000", "RateLimit-Remaining": "0", "RateLimit-Reset": str(reset)}
-    replay = ReplayServer().add(
-        SEARCH,
-        Reply.fixture("bluesky/search_empty.json", headers=headers),
-        Reply.fixture("bluesky/search_empty.json"),
-    )
-    connector = await build(replay)
-
-    result = await connector.fetch(Cursor())
-    assert result.budget is not None
-    assert (result.budget.remaining, result.budget.limit) == (0, 3000)
-
-    with pytest.raises(RateLimited) as caught:
-        await connector.fetch(result.cursor)
-    assert caught.value.retry_after == 40.0
-    assert len(replay.requests_to(SEARCH)) == 1
-
-    assert isinstance(connector.clock, VirtualClock)
-    connector.clock.advance(41)
-    await connector.fetch(result.cursor)
-    assert len(replay.requests_to(SEARCH)) == 2
-
-
 async def test_expired_token_is_refreshed_once(build: Build) -> None:
     replay = (
         ReplayServer()

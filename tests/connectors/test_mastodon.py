@@ -230,51 +230,6 @@ async def test_http_errors_map_to_connector_errors(
     assert not isinstance(caught.value, RateLimited)
 
 
-async def test_429_waits_until_ratelimit_reset(build: Build) -> None:
-    headers = {
-        "X-RateLimit-Limit": "300",
-        "X-RateLimit-Remaining": "0",
-        "X-RateLimit-Reset": "2024-11-21T15:01:15.000000Z",
-    }
-    replay = ReplayServer().add(
-        TAG, Reply.fixture("mastodon/error_429.json", status=429, headers=headers)
-    )
-    connector = await build(replay)
-
-    with pytest.raises(RateLimited) as caught:
-        await connector.fetch(Cursor())
-
-    assert caught.value.retry_after == 75.0
-
-
-async def test_used_up_allowance_is_respected_before_calling(build: Build) -> None:
-    headers = {
-        "X-RateLimit-Limit": "300",
-        "X-RateLimit-Remaining": "0",
-        "X-RateLimit-Reset": (NOW + timedelta(seconds=50)).isoformat(),
-    }
-    replay = ReplayServer().add(
-        TAG,
-        Reply.fixture("mastodon/tag_empty.json", headers=headers),
-        Reply.fixture("mastodon/tag_empty.json"),
-    )
-    connector = await build(replay)
-
-    result = await connector.fetch(Cursor())
-    assert result.budget is not None
-    assert (result.budget.remaining, result.budget.limit) == (0, 300)
-
-    with pytest.raises(RateLimited) as caught:
-        await connector.fetch(result.cursor)
-    assert caught.value.retry_after == 50.0
-    assert len(replay.requests) == 1
-
-    assert isinstance(connector.clock, VirtualClock)
-    connector.clock.advance(51)
-    await connector.fetch(result.cursor)
-    assert len(replay.requests) == 2
-
-
 async def test_credentials_never_reach_logs_or_errors(
     build: Build, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -287,44 +287,6 @@ async def test_every_listing_refused_parks_the_source(build: Build) -> None:
         await connector.fetch(Cursor())
 
 
-async def test_429_waits_for_reddits_reset_header(build: Build) -> None:
-    headers = {"X-Ratelimit-Used": "600", "X-Ratelimit-Remaining": "0", "X-Ratelimit-Reset": "217"}
-    replay = ReplayServer().add(
-        SEARCH, Reply.fixture("reddit/error_429.json", status=429, headers=headers)
-    )
-    connector = await build(replay)
-
-    with pytest.raises(RateLimited) as caught:
-        await connector.fetch(Cursor())
-
-    assert caught.value.retry_after == 217.0
-
-
-async def test_used_up_allowance_is_respected_before_calling(build: Build) -> None:
-    headers = {"X-Ratelimit-Used": "99", "X-Ratelimit-Remaining": "0.0", "X-Ratelimit-Reset": "120"}
-    replay = ReplayServer().add(
-        SEARCH,
-        Reply.fixture("reddit/search_empty.json", headers=headers),
-        Reply.fixture("reddit/search_empty.json"),
-    )
-    connector = await build(replay)
-
-    result = await connector.fetch(Cursor())
-    assert result.budget is not None
-    assert (result.budget.remaining, result.budget.limit) == (0, 99)
-    assert result.budget.resets_at == datetime(2024, 11, 21, 15, 2, tzinfo=UTC)
-
-    with pytest.raises(RateLimited) as caught:
-        await connector.fetch(result.cursor)
-    assert caught.value.retry_after == 120.0
-    assert len(replay.requests) == 1  # refused locally, reddit never saw the call
-
-    assert isinstance(connector.clock, VirtualClock)
-    connector.clock.advance(121)
-    await connector.fetch(result.cursor)
-    assert len(replay.requests) == 2
-
-
 async def test_oauth_client_credentials_then_bearer(build: Build) -> None:
     replay = (
         ReplayServer()

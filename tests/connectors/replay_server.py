@@ -34,6 +34,7 @@ from aiohttp import web
 from multidict import MultiDict
 
 if TYPE_CHECKING:
+    import pytest
     from blockbuster import BlockBuster
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -44,6 +45,14 @@ def allow_fixture_reads(guard: BlockBuster) -> None:
     """Let `Reply.fixture` read fixture files on the event loop while `guard` is active."""
     for function in guard.functions.values():
         function.can_block_in("tests/connectors/replay_server.py", "fixture")
+
+
+def client_logs(caplog: pytest.LogCaptureFixture) -> str:
+    """Our side's log text (the local test server's access log shows what it was sent)."""
+    return "\n".join(
+        r.getMessage() for r in caplog.records
+        if not r.name.startswith(("aiohttp.access", "aiohttp.server"))
+    )
 
 
 @dataclass(frozen=True)

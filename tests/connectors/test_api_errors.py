@@ -25,6 +25,7 @@ from connectors.base import AuthError, Cursor, RateLimited, SourceError
 from monitor.clock import VirtualClock
 from monitor.httpclient import HttpClient, HttpLimits
 from tests.connectors.json_sources import KEY, KEY_ENV, KINDS, NOW, SECRETS, build, serve
+from tests.connectors.replay_server import client_logs
 
 CAP = 2048
 OVERSIZED = b"[" + b'"x",' * CAP + b'"x"]'
@@ -94,14 +95,6 @@ def answer_with(failure: Failure, secrets: tuple[str, ...]) -> Any:
         return response
 
     return answer
-
-
-def client_logs(caplog: pytest.LogCaptureFixture) -> str:
-    """Our side's log text (the local test server's access log is not ours)."""
-    return "\n".join(
-        r.getMessage() for r in caplog.records
-        if not r.name.startswith(("aiohttp.access", "aiohttp.server"))
-    )
 
 
 @pytest.mark.parametrize("failure", list(FAILURES.values()), ids=list(FAILURES))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -14,9 +14,9 @@ from connectors.base import Cursor, RateLimited, SourceError, connector_class
 from connectors.jsonapi import JsonApiConnector, JsonApiOptions, format_time, parse_time
 from monitor.clock import VirtualClock
 from monitor.config import ConfigError, parse_config
-from monitor.httpclient import HttpClient, HttpLimits
+from monitor.httpclient import HttpClient
 from monitor.store import Store
-from tests.connectors.replay_server import ReplayServer, Reply
+from tests.connectors.replay_server import ReplayServer, Reply, client_logs
 
 FORUM_KEY = "dsc-FAKE-forum-key-5f1e0c9a7b"
 REVIEWS_CODE = "rvw-FAKE-code-77aa01"
@@ -81,18 +81,6 @@ def secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[HttpClient]:
-    client = HttpClient(HttpLimits(max_body_bytes=64_000))
-    yield client
-    await client.close()
-
-
-@pytest.fixture
-def replay() -> ReplayServer:
-    return ReplayServer()
-
-
-@pytest.fixture
 def make(
     replay: ReplayServer, http: HttpClient, aiohttp_server: ServerFactory
 ) -> Callable[..., Awaitable[JsonApiConnector]]:
@@ -108,14 +96,6 @@ def make(
 
 def fx(name: str, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
     return Reply.fixture(f"jsonapi/{name}.json", status=status, headers=headers)
-
-
-def client_logs(caplog: pytest.LogCaptureFixture) -> str:
-    """Our side's log text (the local test server's access log is not ours)."""
-    return "\n".join(
-        r.getMessage() for r in caplog.records
-        if not r.name.startswith(("aiohttp.access", "aiohttp.server"))
-    )
 
 
 async def test_discourse_posts_are_mapped(replay, make):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,8 +13,8 @@ from aiohttp.test_utils import TestServer
 from connectors.base import AuthError, Cursor, RateLimited, SourceError, connector_class
 from connectors.x import XConnector, XOptions, next_month_start
 from monitor.clock import VirtualClock
-from monitor.httpclient import HttpClient, HttpLimits
-from tests.connectors.replay_server import ReplayServer, Reply
+from monitor.httpclient import HttpClient
+from tests.connectors.replay_server import ReplayServer, Reply, client_logs
 
 FAKE_TOKEN = "AAAAAAAAAAAAAAAAAAAAAFAKEbearer%2Ftoken0123456789"
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -30,18 +30,6 @@ ServerFactory = Callable[[Any], Awaitable[TestServer]]
 @pytest.fixture(autouse=True)
 def token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("X_TEST_TOKEN", FAKE_TOKEN)
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[HttpClient]:
-    client = HttpClient(HttpLimits(max_body_bytes=64_000))
-    yield client
-    await client.close()
-
-
-@pytest.fixture
-def replay() -> ReplayServer:
-    return ReplayServer()
 
 
 @pytest.fixture
@@ -65,14 +53,6 @@ def make(
 
 def fx(name: str, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
     return Reply.fixture(f"x/{name}.json", status=status, headers=headers)
-
-
-def client_logs(caplog: pytest.LogCaptureFixture) -> str:
-    """Our side's log text (the local test server's access log is not ours)."""
-    return "\n".join(
-        r.getMessage() for r in caplog.records
-        if not r.name.startswith(("aiohttp.access", "aiohttp.server"))
-    )
 
 
 async def test_first_poll_maps_posts_authors_and_metrics(replay, make):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,8 +13,8 @@ from aiohttp.test_utils import TestServer
 from connectors.base import AuthError, Cursor, RateLimited, SourceError, connector_class
 from connectors.youtube import YouTubeConnector, YouTubeOptions, next_quota_reset, pacific_day
 from monitor.clock import VirtualClock
-from monitor.httpclient import HttpClient, HttpLimits, redact_url
-from tests.connectors.replay_server import ReplayServer, Reply
+from monitor.httpclient import HttpClient, redact_url
+from tests.connectors.replay_server import ReplayServer, Reply, client_logs
 
 FAKE_KEY = "AIzaSyFAKE-youtube-key-0123456789"
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)  # 04:00 Pacific
@@ -27,18 +27,6 @@ ServerFactory = Callable[[Any], Awaitable[TestServer]]
 @pytest.fixture(autouse=True)
 def api_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("YT_TEST_KEY", FAKE_KEY)
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[HttpClient]:
-    client = HttpClient(HttpLimits(max_body_bytes=64_000))
-    yield client
-    await client.close()
-
-
-@pytest.fixture
-def replay() -> ReplayServer:
-    return ReplayServer()
 
 
 @pytest.fixture
@@ -58,14 +46,6 @@ def make(
         return YouTubeConnector("yt", opts, http, clock=VirtualClock(NOW))
 
     return build
-
-
-def client_logs(caplog: pytest.LogCaptureFixture) -> str:
-    """Our side's log text (the local test server's access log shows what it was sent)."""
-    return "\n".join(
-        r.getMessage() for r in caplog.records
-        if not r.name.startswith(("aiohttp.access", "aiohttp.server"))
-    )
 
 
 def fx(name: str, status: int = 200, **kw: Any) -> Reply:

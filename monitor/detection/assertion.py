@@ -28,6 +28,7 @@ because only assertions spread as claims. Decisions, each measured on the suppor
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,41 +40,84 @@ Stance = Literal["claim", "counter", "support", "none"]
 # Harm categories that describe the service failing rather than a damaging claim.
 SERVICE_CATEGORIES = frozenset({"outage"})
 
-# Fact-check, debunk and denial markers in the languages the harm lexicons read.
+# Fact-check, debunk and denial markers in the languages the harm lexicons read. They match
+# the folded text (casefolded, accents removed: "dément" reads "dement").
 _COUNTER = re.compile(
     r"(?:\bfact[\s-]?check|\bdebunk|\bhoax(?:es)?\b|\bfalse(?:ly)?\b|\bfake news\b|\bnot true\b"
     r"|\buntrue\b|\bno evidence\b|\bmisinformation\b|\bdisinformation\b|\bmisleading claim"
+    r"|^\W*misleading\b|\bno such (?:incident|thing|case|event|recall|breach|leak)\b"
+    r"|\b(?:is|was) (?:a|an old) prank\b|\breverse image search\b"
+    r"|\bold (?:photo|video|clip|pic|picture), new\b"
+    r"|\b(?:is|are|was|were|been) (?:completely |totally |all )?made up\b"
+    r"|\b(?:screenshot|photo|picture|pic|video|clip|image|e-?mail|notice|letter|document|post"
+    r"|tweet|thread|story|article|headline|quote|statement)s?(?:\W+\w+){0,8}?\W+"
+    r"(?:is|are|was|were) (?:a )?(?:fake|forged|fabricated|doctored|photoshopped)\b"
     r"|\bden(?:y|ies|ied)\b|\bdenial\b|\brefute[sd]?\b|\bsetting the record straight\b"
     r"|\bdid not happen\b|\bdidn'?t happen\b|\bnever happened\b|\bis (?:a )?satire\b"
-    r"|\bfalso\b|\bbulo\b|\bdesmient|\bdesmente|\bboato\b|\bverificaci[oó]n\b"
-    r"|\bfaux\b|\bintox\b|\bd[ée]ment|\bfausse information"
-    r"|\bfalschmeldung|\bfaktencheck|\bdementi|\bfake\b(?=.*\b(?:claim|news|post|story|rumou?r)))",
-    re.IGNORECASE,
+    r"|\bfalso\b|\bbulo\b|\bdesmient|\bdesmente|\bdesmentid|\bboato\b|\bverificacion\b"
+    r"|\bverificad[oa]s?\b|\bniega(?:n)?\b|\bno hubo (?:ningun|ninguna|nada)\b"
+    r"|\bnoticia falsa\b|\bcorrente falsa\b|\bverificacao\b|\bfato ou fake\b|\bnega(?:m)?\b"
+    r"|\brebate(?:m)? as acusacoes\b"
+    r"|\bfaux\b|\bintox\b|\binfox\b|\bdement|\bfausse information|\bbidon\b|\baucun incident\b"
+    r"|\bont verifie\b|\bverification faite\b"
+    r"|\bfalschmeldung|\bfaktencheck|\bdementi|\bbestreit\w*|\bhaltlos\w*|^\W*falsch\b"
+    r"|\b(?:ist|sind|war) falsch\b|kettenbrief|\bkein\w* solche\w* vorfall"
+    r"|\b(?:ist|sind) eine? (?:zeitungs)?ente\b|\berfunden\b|^\W*stimmt nicht\b"
+    r"|\bdas stimmt nicht\b"
+    r"|\bfake\b(?=.*\b(?:claim|news|post|story|rumou?r)))"
 )
-# Someone was saved, helped or recovered: a story the brand comes out of well.
+# A denial in the brand's voice: its spokesperson or statement, or an assurance, followed in
+# the same sentence by a negation ("Statement from X: no customer funds were lost", "X
+# asegura que no ha habido ninguna filtración"). First-person assurances ("I assure you")
+# are a customer's, not the brand's.
+_DENIAL = re.compile(
+    r"(?:\bspokes(?:person|man|woman)\b|\bstatement from\b|\binsist(?:s|ed)?\b"
+    r"|(?<!\bi )\bassur(?:es|ed)\b|\bmaintain(?:s|ed)?\b|\bcomunicado\b|\basegura(?:n|ron)?\b"
+    r"|\bafirma(?:n|ron)?\b|(?<!je vous )\bassure(?:nt)?\b|\baffirme(?:nt)?\b|\bcommunique\b"
+    r"|\bstellungnahme\b|\bversicher(?:t|n|te)\b|\bnota d[oa]\b|\bgarante(?:m)?\b)"
+    r"[^.!?]{0,80}?"
+    r"\b(?:not|never|no|none|nothing|nobody|nunca|ningun[oa]?|nadie|jamas|pas|jamais"
+    r"|aucun[e]?|nicht|kein\w*|nie|niemand|nao|nenhum[a]?|ninguem)\b"
+)
+# Someone was saved, helped, protected or healed: a story the brand comes out of well.
 _RESCUE = re.compile(
-    r"\b(?:cpr|saved (?:his|her|their|a|the|my) \w*\s?li(?:fe|ves)|saved (?:him|her|them)"
-    r"|life[- ]saving|lifesaver|kept (?:him|her|them|a \w+|the \w+) alive|survived|is stable"
-    r"|hero(?:es|ic)?\b|rescued|faith in humanity|good news|recovering well)",
-    re.IGNORECASE,
+    r"\b(?:cpr|reanim\w*|saved (?:his|her|their|a|the|my) \w*\s?li(?:fe|ves)"
+    r"|saved (?:him|her|them)|life[- ]saving|lifesaver|kept (?:him|her|them|a \w+|the \w+) alive"
+    r"|kept (?:me|him|her|us|them) out of (?:the )?hospital|survived|is stable"
+    r"|everyone(?:'s| is) (?:fine|ok|okay|safe)|helped (?:me|us) (?:recover|get back|restore)"
+    r"|(?:caught|blocked|stopped|flagged) (?:a|the) (?:fake|fraudulent|suspicious)"
+    r"|in the best way|curou"
+    r"|hero(?:es|ic)?\b|rescued|faith in humanity|good news|recovering well)"
 )
 # A call on others to leave the brand, or a boycott hashtag.
+_BOYCOTT_TAG = re.compile(
+    r"#(?:delete|boycott|boicot|boicote|boykott|cancel|ban|quit|dump|uninstall|byebye|goodbye)"
+    r"\w{3,}|#\w{3,}(?:boycott|mustgo|out)\b"
+)
 _BOYCOTT_CALL = re.compile(
-    r"(?:#(?:delete|boycott|cancel|ban|quit|dump|uninstall|byebye|goodbye)\w{3,}"
-    r"|#\w{3,}(?:boycott|mustgo|out)\b|\bcancel your (?:\w+ )?(?:subscription|account|plan)s?"
+    r"(?:\bcancel your (?:\w+ )?(?:subscription|account|plan)s?"
     r"|\bdelete (?:the|your) (?:app|account)|\bspread the word\b|\bjoin (?:me|us) in\b"
-    r"|\beveryone (?:cancel|delete|uninstall)|\bstop (?:using|paying|supporting)\b)",
-    re.IGNORECASE,
+    r"|\beveryone (?:cancel|delete|uninstall)|\bstop (?:using|paying|supporting)\b)"
 )
 
 # Laughing at it: jokes and hyperbole ("a privacy violation lol") are not claims.
-_JOKE = re.compile(r"(?:\b(?:lol|lmao|lmfao|rofl|jk|haha\w*|hehe\w*)\b|😂|🤣|💀|/s\b)",
-                   re.IGNORECASE)
+_JOKE = re.compile(r"(?:\b(?:lol|lmao|lmfao|rofl|jk|haha\w*|hehe\w*)\b|😂|🤣|💀|/s\b)")
 # A post that opens with a question or a supposition asks or imagines; it does not assert.
+# Besides English, the openers that ask for information in the other lexicon languages
+# ("alguien sabe", "quelqu'un", "weiß jemand", "é verdade").
 _ASKS = re.compile(
-    r"^\W*(?:(?:@\w+|https?://\S+)\W*)*(?:could|would|should|can|will|is|are|was|were|does|do|"
-    r"did|has|have|what|why|how|who|anyone|any1|imagine|if|suppose|hypothetically|wonder)\b",
-    re.IGNORECASE,
+    r"^\W*(?:(?:@\w+|https?://\S+)\W*)*(?:wait\W+)?"
+    r"(?:could|would|should|can|will|is|are|was|were|does|do|"
+    r"did|has|have|what|why|how|who|anyone|any1|imagine|if|suppose|hypothetically|wonder"
+    r"|alguien|es verdad|es cierto|sabeis|sabe alguien|quelqu'un|est-ce que|c'est vrai"
+    r"|weiss jemand|hat jemand|hatte jemand|ist noch jemand|stimmt es|alguem|e verdade|sera que)\b"
+)
+# A rhetorical "why/how" that ends emphatically ("why is there metal in my granola??", "how is
+# nobody talking about X taking money??") exclaims what it names; it does not ask.
+_RHETORICAL = re.compile(r"^\W*(?:(?:@\w+)\W*)*(?:why|how)\b[^.!?]*(?:\?\s*[?!]|!\s*\?)")
+# An opening interjection ("are you serious X?!", "seriously??") says nothing about what asks.
+_INTERJECTION = re.compile(
+    r"^\W*(?:are you (?:serious|kidding(?: me)?)|seriously|really)\b[^.!?]*[.!?]+\s*"
 )
 
 # Evidence of each category that a customer writes about their own account, not a claim.
@@ -105,23 +149,38 @@ class Assertion:
 
 def assess(mention: Mention, score: Score, settings: DetectionConfig) -> Assertion:
     """Whether the mention asserts a harm claim, argues against one, may carry one, or neither."""
-    text = mention.text
-    if _COUNTER.search(text):
+    text = fold(mention.text)
+    if _COUNTER.search(text) or _DENIAL.search(text):
         return Assertion("counter")
     if _RESCUE.search(text) or _JOKE.search(text):
         return Assertion("none")
+    boycott = Assertion("claim", "boycott", max(score.harm_confidence, 0.8)
+                        if score.harm_category == "boycott" else 0.8)
+    if _BOYCOTT_TAG.search(text):
+        return boycott  # a boycott hashtag calls on others, however cheerful the words
     if _happy(score):
         # Praise, unless it names harm in so many words: then it may be sarcasm ("Great. Just
         # great. It burned a kid"), which can carry a claim but not start one.
         return Assertion("support" if score.extra.get("harm_evidence") else "none")
-    if _ASKS.search(text):
+    if asks(text):
         return Assertion("support")  # a question may carry a claim; it does not start one
     if asserts_harm(score, settings):
         return Assertion("claim", score.harm_category, score.harm_confidence)
     if _BOYCOTT_CALL.search(text):
-        return Assertion("claim", "boycott", max(score.harm_confidence, 0.8)
-                         if score.harm_category == "boycott" else 0.8)
+        return boycott
     return Assertion("support")
+
+
+def fold(text: str) -> str:
+    """Casefolded, accents removed, apostrophes straightened: the text the markers read."""
+    text = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text).casefold())
+    return "".join(c for c in text if not 0x300 <= ord(c) <= 0x36F).replace("\u2019", "'")
+
+
+def asks(folded: str) -> bool:
+    """Whether a (folded) post opens by asking or supposing rather than asserting."""
+    folded = _INTERJECTION.sub("", folded, count=1)
+    return bool(_ASKS.search(folded)) and not _RHETORICAL.search(folded)
 
 
 def _happy(score: Score) -> bool:

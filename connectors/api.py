@@ -27,7 +27,8 @@ from connectors.base import (
 from connectors.textutil import parse_date
 from monitor.clock import Clock
 from monitor.configtypes import EnvSecret
-from monitor.httpclient import DEFAULT_RETRY_AFTER, HttpClient, HttpResponse, parse_retry_after
+from monitor.httpclient import HttpClient, HttpResponse
+from monitor.outbound import DEFAULT_RETRY_AFTER, parse_retry_after
 from monitor.records import EngagementUpdate, Mention
 
 Item = TypeVar("Item")

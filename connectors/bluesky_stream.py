@@ -25,7 +25,8 @@ from connectors.base import Connector, Cursor, FetchResult, SourceError, SourceO
 from connectors.bluesky import _primary_language, _with_link_card
 from connectors.textutil import encodable, parse_date
 from monitor.clock import Clock
-from monitor.httpclient import HttpClient, redact_url
+from monitor.httpclient import HttpClient
+from monitor.outbound import redact_url
 from monitor.records import Mention
 
 log = logging.getLogger(__name__)

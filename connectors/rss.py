@@ -31,7 +31,8 @@ from connectors.base import (
 )
 from connectors.textutil import charset_of, decode_xml, fold_whitespace, html_to_text, to_utc
 from monitor.clock import Clock
-from monitor.httpclient import HttpClient, redact_url
+from monitor.httpclient import HttpClient
+from monitor.outbound import redact_url
 from monitor.records import Mention
 
 logger = logging.getLogger(__name__)

@@ -33,7 +33,8 @@ from connectors.base import (
 from connectors.textutil import fold_whitespace, parse_date
 from monitor.clock import Clock
 from monitor.configtypes import Duration, EnvSecret
-from monitor.httpclient import HttpClient, HttpResponse, redact_url
+from monitor.httpclient import HttpClient, HttpResponse
+from monitor.outbound import redact_url
 from monitor.records import Engagement, EngagementUpdate, Mention
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,9 @@
-"""The one shared HTTP client: timeouts, a size cap, conditional GET, redirects, a user agent."""
+"""The one shared HTTP client: timeouts, a size cap, conditional GET, redirects, a user agent.
+
+It reads for connectors, so its errors are the connector contract's (connectors/base.py); what
+alert channels need of HTTP (user agent, Retry-After, safe URLs) is in monitor/outbound.py,
+which imports no connector code.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,9 @@ import re
 from array import array
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from itertools import accumulate
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import aiohttp
 from multidict import CIMultiDictProxy
@@ -20,13 +23,8 @@ from yarl import URL
 
 from connectors.base import AuthError, RateLimited, SourceError
 from connectors.textutil import encodable_json
+from monitor.outbound import DEFAULT_RETRY_AFTER, USER_AGENT, parse_retry_after, redact_url
 
-USER_AGENT = "brand-monitor/0.1 (+https://github.com/brand-monitor/brand-monitor; self-hosted)"
-DEFAULT_RETRY_AFTER = 60.0
-# Query parameters whose values are credentials; masked in every message we produce.
-SECRET_PARAMS = frozenset(
-    {"key", "api_key", "apikey", "token", "access_token", "client_secret", "password", "sig"}
-)
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # The only request headers that follow a redirect to another origin: every other one may carry
 # a credential the source was configured with (Api-Key, Cookie, X-Auth-Token, ...).
@@ -94,34 +92,6 @@ class HttpLimits:
     max_body_bytes: int = 5_000_000
     max_redirects: int = 5
     user_agent: str = USER_AGENT
-
-
-def redact_url(url: str) -> str:
-    """Return `url` with credential-looking query values and userinfo masked."""
-    parts = urlsplit(url)
-    netloc = parts.netloc.rsplit("@", 1)[-1] if "@" in parts.netloc else parts.netloc
-    query = [
-        (k, "***" if k.lower() in SECRET_PARAMS else v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-    ]
-    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*"), ""))
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if re.fullmatch(r"\d+(\.\d+)?", value):
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    now = now or datetime.now(UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 @dataclass(slots=True)

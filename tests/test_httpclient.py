@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -189,3 +192,19 @@ def test_load_json_strings_always_encode_as_utf8(body: bytes, value: Any) -> Non
 
     assert decoded == value
     json.dumps(decoded, ensure_ascii=False).encode("utf-8")  # raises on a surrogate
+
+
+def test_alert_channels_import_no_connector_code() -> None:
+    """Channels take their HTTP basics from monitor.outbound, not from the connectors' client."""
+    probe = (
+        "import importlib, pkgutil, sys, monitor.alerting.channels as channels\n"
+        "for module in pkgutil.iter_modules(channels.__path__):\n"
+        "    importlib.import_module('monitor.alerting.channels.' + module.name)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('connectors', 'monitor')))\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert "'connectors" not in done.stdout, done.stdout
+    assert "'monitor.outbound'" in done.stdout

@@ -13,7 +13,8 @@ from aiohttp.test_utils import TestServer
 from connectors.base import AuthError, Cursor, RateLimited, SourceError, connector_class
 from connectors.youtube import YouTubeConnector, YouTubeOptions, next_quota_reset, pacific_day
 from monitor.clock import VirtualClock
-from monitor.httpclient import HttpClient, redact_url
+from monitor.httpclient import HttpClient
+from monitor.outbound import redact_url
 from tests.connectors.replay_server import ReplayServer, Reply, client_logs
 
 FAKE_KEY = "AIzaSyFAKE-youtube-key-0123456789"

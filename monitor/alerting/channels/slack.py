@@ -19,7 +19,7 @@ from monitor.alerting.channels.base import (
 )
 from monitor.alerting.render import SlackMessage, render_slack
 from monitor.alerting.settings import SlackSettings
-from monitor.httpclient import USER_AGENT, parse_retry_after
+from monitor.outbound import USER_AGENT, parse_retry_after
 from monitor.records import AlertMessage, Delivery
 
 logger = logging.getLogger(__name__)

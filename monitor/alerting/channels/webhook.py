@@ -20,7 +20,7 @@ from monitor.alerting.channels.base import (
 from monitor.alerting.render import render_text
 from monitor.alerting.settings import WebhookSettings
 from monitor.clock import Clock, SystemClock, iso
-from monitor.httpclient import USER_AGENT, parse_retry_after, redact_url
+from monitor.outbound import USER_AGENT, parse_retry_after, redact_url
 from monitor.records import AlertMessage, Delivery, Digest, Engagement, Incident, Mention
 
 SCHEMA = "brand-monitor.alert/v1"

@@ -46,7 +46,7 @@ class Failure:
     echo_secrets: bool = False  # the body repeats the source's credentials
 
 
-READ_TIMEOUT = 0.5
+READ_TIMEOUT = 1.0  # seconds; short for the timeout case, long enough for a loaded host
 FAILURES = {
     "401": Failure(401, AuthError, "HTTP 401"),
     "403": Failure(403, AuthError, "HTTP 403"),

@@ -310,9 +310,9 @@ async def run_dispatcher(
                 await asyncio.sleep(gap)
         await wait_for_arrivals(arrivals, kind, list(result.opened_at), wait_s)
         await dispatcher.stop()
-        rows = await store.read(
-            lambda db: db.execute("SELECT status, count(*) FROM alerts GROUP BY status").fetchall()
-        )
+        rows = await store.read(lambda tx: tx.sqlite.execute(
+            "SELECT status, count(*) FROM alerts GROUP BY status"
+        ).fetchall())
         result.statuses = {str(s): int(n) for s, n in rows}
     finally:
         await dispatcher.stop()

@@ -27,10 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from monitor.clock import iso
-from monitor.store import BUCKET_SECONDS, PRUNE_BATCH, SourceState, Store, bucket_start
+from monitor.store import BUCKET_SECONDS, PRUNE_BATCH, SourceState, Store, Tx, bucket_start
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 BRANDS = [f"Brand{i}" for i in range(10)]
@@ -137,8 +135,9 @@ def _groups(items: list[int], size: int) -> Iterator[list[int]]:
         yield items[i : i + size]
 
 
-def old_prune(db: Database, cutoff: str) -> int:
+def old_prune(tx: Tx, cutoff: str) -> int:
     """The prune before batching, verbatim: one statement in one write job."""
+    db = tx.sqlite
     cur = db.execute(
         "DELETE FROM mentions WHERE seen_at < ? AND id NOT IN "
         "(SELECT mention_id FROM incident_mentions)",

@@ -104,8 +104,7 @@ def sources(
 ) -> None:
     """Show each source's health, last success, last error and rate budget (reads the database)."""
     from monitor.runner import health_of
-    from monitor.store import Store, StoreError
-    from monitor.store_rows import SourceState
+    from monitor.store import SourceState, Store, StoreError
 
     one_format(as_json, as_csv)
     # The config lists the sources (enabled or not); with --db alone, the stored ones are shown.

@@ -39,6 +39,7 @@ from monitor.cli_common import (
     table_time,
 )
 from monitor.config import parse_duration
+from monitor.store import Tx
 
 T = TypeVar("T")
 alerts_app = typer.Typer(help="Outgoing alerts: list deliveries, re-send failed ones.",
@@ -47,7 +48,7 @@ silence_app = typer.Typer(help="Mute alerts about a brand for a while.", no_args
 
 
 def _with_db(config: Path | None, db: Path | None, fn: Callable[..., T], *args: Any) -> T:
-    """Run `fn(db, *args)` in one write transaction on the configured database."""
+    """Run `fn(tx, *args)` in one write transaction on the configured database."""
     from monitor.store import Store, StoreError
 
     path = _db_path(config, db)
@@ -117,10 +118,10 @@ def alerts_list(
         raise fail(f"--status {status!r}: use one of {', '.join(outbox.STATUSES)}")
     now = datetime.now(UTC)
 
-    def read(d: Any) -> list[tuple[outbox.AlertRow, str]]:
-        rows = outbox.list_alerts(d, status=status, incident_id=incident, limit=limit)
+    def read(tx: Tx) -> list[tuple[outbox.AlertRow, str]]:
+        rows = tx.outbox.recent(status=status, incident_id=incident, limit=limit)
         return [
-            (r, waiting_for(r, now, outbox.holding_row(d, r, now)
+            (r, waiting_for(r, now, tx.outbox.holding_row(r, now)
                             if r.status == "pending" and r.not_before <= now else None))
             for r in rows
         ]
@@ -167,15 +168,13 @@ def alerts_retry(
     db: DbOption = None,
 ) -> None:
     """Re-queue a failed (or silenced) alert; the running daemon sends it within seconds."""
-    from monitor.alerting.dispatcher import load_incidents
-
-    def run(d: Any) -> outbox.AlertRow | str:
+    def run(tx: Tx) -> outbox.AlertRow | str:
         now = datetime.now(UTC)
-        row = outbox.get_alert(d, alert_id)
+        row = tx.outbox.get(alert_id)
         if row is not None and row.status == "silenced" and row.incident_id is not None:
             # Re-queued under a silence that still holds, it would only be silenced again.
-            found = load_incidents(d, [row.incident_id])
-            silence = silences.matching_silence(d, found[0], now) if found else None
+            found = tx.incidents.get(row.incident_id)
+            silence = silences.matching_silence(tx, found, now) if found else None
             if silence is not None:
                 return (
                     f"alert {alert_id} is silenced by silence {silence.id} until "
@@ -184,7 +183,7 @@ def alerts_retry(
                     f"{silence.id}`), then retry"
                 )
         try:
-            return outbox.requeue(d, alert_id, now)
+            return outbox.requeue(tx, alert_id, now)
         except ValueError as exc:
             return str(exc)
 
@@ -220,10 +219,10 @@ def silence_add(
     if known is not None:
         brand = next((b for b in known if b.casefold() == brand.casefold()), brand)
 
-    def run(d: Any) -> silences.Silence | str:
+    def run(tx: Tx) -> silences.Silence | str:
         try:
             return silences.add_silence(
-                d, brand=brand, category=category, starts_at=now,
+                tx, brand=brand, category=category, starts_at=now,
                 ends_at=now + timedelta(seconds=seconds), reason=reason,
                 created_by=os_user(), known_brands=known,
             )
@@ -249,7 +248,7 @@ def silence_list(
     one_format(as_json, as_csv)
     now = datetime.now(UTC)
     rows = _with_db(
-        config, db, lambda d: silences.list_silences(d, now, include_expired=include_expired)
+        config, db, lambda tx: silences.list_silences(tx, now, include_expired=include_expired)
     )
     data = [
         {"id": s.id, "brand": s.brand, "category": s.category,
@@ -283,9 +282,9 @@ def silence_remove(
     """End a silence now; alerts that arrive from now on are sent again."""
     now = datetime.now(UTC)
 
-    def run(d: Any) -> silences.Silence | str:
+    def run(tx: Tx) -> silences.Silence | str:
         try:
-            return silences.end_silence(d, silence_id, now)
+            return silences.end_silence(tx, silence_id, now)
         except ValueError as exc:
             return str(exc)
 

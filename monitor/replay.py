@@ -26,7 +26,7 @@ from monitor.matching import BrandMatcher
 from monitor.pipeline import clean_text
 from monitor.records import Engagement, EngagementUpdate, Incident, Mention
 from monitor.scoring import config_masker
-from monitor.store import Store
+from monitor.store import Store, Tx, has_detector_state
 
 log = logging.getLogger(__name__)
 REPLAY_SOURCE = "replay"
@@ -190,15 +190,7 @@ def _check_target(path: Path) -> None:
     """Replay writes its own database: refuse one that the daemon (or anything else) uses."""
     if not path.exists() or path.stat().st_size == 0:
         return
-    import sqlite3
-
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            marked = db.execute(
-                "SELECT 1 FROM detector_state WHERE key = ?", [REPLAY_MARK]
-            ).fetchone()
-    except sqlite3.Error:
-        marked = None
+    marked = has_detector_state(path, REPLAY_MARK)
     if not marked:
         raise ReplayError(
             f"{path} exists and was not created by replay; replay writes incidents and alerts "
@@ -314,45 +306,15 @@ def _event_detail(detail: dict[str, Any]) -> dict[str, Any]:
     return {k: detail[k] for k in keep if k in detail}
 
 
-def _alerts(db: Any) -> list[dict[str, Any]]:
-    rows = db.execute(
-        "SELECT incident_id, reason, severity, channel, created_at, not_before FROM alerts "
-        "ORDER BY id"
-    ).fetchall()
+def _alerts(tx: Tx) -> list[dict[str, Any]]:
     return [
-        {"incident": r[0], "reason": r[1], "severity": r[2], "channel": r[3],
-         "due": r[5] or r[4]}
-        for r in rows
+        {"incident": a.incident_id, "reason": a.reason, "severity": a.severity,
+         "channel": a.channel, "due": iso(a.not_before)}
+        for a in reversed(tx.outbox.recent(limit=None))
     ]
 
 
 # -- backtest -------------------------------------------------------------------------------
-
-
-def _stored_records(db: Any, since: str) -> list[dict[str, Any]]:
-    rows = db.execute(
-        "SELECT id, platform, external_id, text, url, title, author, author_reach, seen_at, lang, "
-        "parent_id FROM mentions WHERE seen_at >= ? ORDER BY seen_at, id",
-        [since],
-    ).fetchall()
-    snapshots: dict[int, list[dict[str, Any]]] = {}
-    for mention_id, at, likes, shares, comments, views in db.execute(
-        "SELECT e.mention_id, e.observed_at, e.likes, e.shares, e.comments, e.views "
-        "FROM engagement e JOIN mentions m ON m.id = e.mention_id WHERE m.seen_at >= ? "
-        "ORDER BY e.observed_at, e.id",
-        [since],
-    ):
-        snapshots.setdefault(mention_id, []).append(
-            {"at": at, "likes": likes, "shares": shares, "comments": comments, "views": views}
-        )
-    return [
-        {
-            "id": r[2], "platform": r[1], "text": r[3], "url": r[4], "title": r[5],
-            "author": r[6], "author_reach": r[7], "published_at": r[8], "lang": r[9],
-            "parent_id": r[10], "engagement": snapshots.get(r[0], []),
-        }
-        for r in rows
-    ]
 
 
 async def stored_records(source_db: Path, since: datetime) -> list[ReplayRecord]:
@@ -365,7 +327,7 @@ async def stored_records(source_db: Path, since: datetime) -> list[ReplayRecord]
     store = Store(source_db)
     await store.open()
     try:
-        rows = await store.read(_stored_records, iso(since))
+        rows = await store.read(lambda tx: tx.mentions.history(since))
     finally:
         await store.close()
     records = []

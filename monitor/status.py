@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlite_utils import Database
+from monitor.clock import from_iso
+from monitor.store import Tx
 
 
 @dataclass(slots=True)
@@ -18,25 +19,16 @@ class StoredCounts:
     pending_alerts: Counter[str] = field(default_factory=Counter)  # channel -> pending/sending
 
 
-def stored_counts(db: Database, since: str | None = None) -> StoredCounts:
-    """Mentions stored (and fetched since `since`), active incidents by severity, undelivered
-    alerts by channel."""
+def stored_counts(tx: Tx, since: str | None = None) -> StoredCounts:
+    """Mentions stored (and fetched since `since`, ISO text), active incidents by severity,
+    undelivered alerts by channel."""
     counts = StoredCounts()
-    counts.mentions = int(db.execute("SELECT count(*) FROM mentions").fetchone()[0])
-    if since is not None:
-        counts.new_mentions = int(db.execute(
-            "SELECT count(*) FROM mentions WHERE fetched_at >= ?", [since]
-        ).fetchone()[0])
-    for severity, n in db.execute(
-        "SELECT severity, count(*) FROM incidents WHERE status IN ('open', 'acknowledged') "
-        "GROUP BY severity"
-    ).fetchall():
-        counts.open_incidents[severity] = n
-    for channel, n in db.execute(
-        "SELECT channel, count(*) FROM alerts WHERE status IN ('pending', 'sending') "
-        "GROUP BY channel"
-    ).fetchall():
-        counts.pending_alerts[channel] = n
+    counts.mentions = tx.mentions.count()
+    start = from_iso(since)
+    if start is not None:
+        counts.new_mentions = tx.mentions.count_fetched_since(start)
+    counts.open_incidents.update(tx.incidents.count_active_by_severity())
+    counts.pending_alerts.update(tx.outbox.count_by_channel(("pending", "sending")))
     return counts
 
 

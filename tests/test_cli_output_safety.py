@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from monitor.alerting import outbox
 from monitor.cli import app
 from monitor.cli_common import json_text
 from monitor.clock import VirtualClock
@@ -66,8 +65,8 @@ async def build(db: Path) -> None:
 
         def fail_opened_alert(d: object) -> None:
             # Opening the incident queued its "opened" alert; its delivery failed hostilely.
-            [alert] = outbox.list_alerts(d, incident_id=1)  # type: ignore[arg-type]
-            outbox.mark_failed(d, alert.id, datetime.now(UTC), ERROR)  # type: ignore[arg-type]
+            [alert] = d.outbox.recent(incident_id=1)  # type: ignore[attr-defined]
+            d.outbox.mark_failed(alert.id, datetime.now(UTC), ERROR)  # type: ignore[attr-defined]
 
         await store.transaction(fail_opened_alert)
     finally:
@@ -176,7 +175,7 @@ def test_csv_formula_hidden_behind_a_bidi_override_is_neutralised(config: Path) 
     async def plant() -> None:
         store = await Store(db).open()
         try:
-            await store.transaction(lambda d: d.execute(
+            await store.transaction(lambda d: d.sqlite.execute(
                 "UPDATE incidents SET summary = ? WHERE id = 1",
                 ['\u202e=HYPERLINK("http://evil.example","click")'],
             ))

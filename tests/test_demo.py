@@ -84,7 +84,7 @@ def test_demo_command_plays_the_claim_and_the_launch(
     # Nothing on the event loop may block (the feed server, the mailbox, the daemon's jobs),
     # except closing the store at the very end, which waits for its writer thread.
     for function in no_blocking.functions.values():
-        function.can_block_in("monitor/store.py", "close")
+        function.can_block_in("monitor/store/sqlite.py", "close")
     out_dir = tmp_path / "demo"
     result = CliRunner().invoke(app, ["demo", "--out", str(out_dir), "--hours", "5"])
     output = result.output

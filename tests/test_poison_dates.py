@@ -63,7 +63,7 @@ async def test_a_pre_web_publication_date_is_stored_as_unknown_and_detection_kee
         await wait_for(lambda: bool(
             service.runners["news"].state and service.runners["news"].state.last_success
         ))
-        rows = await service.store.read(lambda db: list(db.query(
+        rows = await service.store.read(lambda tx: list(tx.sqlite.query(
             "SELECT title, published_at, seen_at, fetched_at FROM mentions ORDER BY id"
         )))
         assert len(rows) == 3

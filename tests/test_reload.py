@@ -164,7 +164,7 @@ async def _mentions(db: Path) -> list[dict[str, Any]]:
 
     store = await Store(db).open()
     try:
-        return await store.read(lambda d: list(d.query("SELECT title FROM mentions")))
+        return await store.read(lambda d: list(d.sqlite.query("SELECT title FROM mentions")))
     finally:
         await store.close()
 

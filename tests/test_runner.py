@@ -174,7 +174,7 @@ async def test_engagement_refresh_stores_snapshots_within_budget(
         assert await runner.refresh() == 2
         asked = replay.requests_to("/search")[0].query["tags"]
         assert asked.count("story_") == 2  # never more than max_per_run ids per run
-        rows = await store.read(lambda db: db.execute(
+        rows = await store.read(lambda tx: tx.sqlite.execute(
             "SELECT m.external_id, e.likes, e.comments FROM engagement e "
             "JOIN mentions m ON m.id = e.mention_id ORDER BY e.id"
         ).fetchall())

@@ -41,7 +41,7 @@ async def test_mentions_stored_while_models_fail_are_scored_later(tmp_path: Path
             break
         await asyncio.sleep(0.05)
     await up.stop()
-    rows = await store.read(lambda db: list(db.query(
+    rows = await store.read(lambda tx: list(tx.sqlite.query(
         "SELECT m.external_id, s.sentiment, s.harm_category, s.model FROM scores s "
         "JOIN mentions m ON m.id = s.mention_id ORDER BY m.external_id"
     )))

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from monitor.records import Engagement, EngagementUpdate, Mention, Score
-from monitor.schema import MIGRATIONS
 from monitor.store import SourceState, Store, StoreError
+from monitor.store.schema import MIGRATIONS
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

@@ -7,31 +7,27 @@ serialised, so an incident never gets two Slack threads; each channel has at mos
 `max_in_flight_per_channel` sends in flight, which bounds the repeats a crash can cause.
 
 The task sleeps until something can be sent: a row written on the store's connection wakes it
-(`outbox.watch`), so does a finished send, and otherwise it wakes when the earliest group wait or
-backoff ends; `poll_interval` is only the fallback for rows other processes write.
+(`tx.outbox.watch`), so does a finished send, and otherwise it wakes when the earliest group wait
+or backoff ends; `poll_interval` is only the fallback for rows other processes write.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-
-from sqlite_utils import Database
 
 from monitor.alerting import digest, outbox
 from monitor.alerting.channels.base import Channel
 from monitor.alerting.outbox import AlertRow
 from monitor.alerting.routing import Router
 from monitor.alerting.silences import matching_silence
-from monitor.clock import Clock, from_iso, iso
-from monitor.incidents import incident_from_row, load_incident
-from monitor.records import AlertLinks, AlertMessage, Delivery, Engagement, Incident, Mention
-from monitor.store import Store, bucket_start
+from monitor.clock import Clock, iso
+from monitor.records import AlertLinks, AlertMessage, Delivery, Incident, Mention
+from monitor.store import Store, Tx, bucket_start
 
 log = logging.getLogger(__name__)
 TOP_MENTIONS = 5
@@ -42,65 +38,11 @@ CURVE_BUCKETS = 24
 # -- reading an incident and its evidence ---------------------------------------------------
 
 
-def load_incidents(db: Database, incident_ids: Sequence[int]) -> list[Incident]:
-    """The incidents with these ids that still exist, by id."""
-    found: list[Incident] = []
-    ids = sorted(set(incident_ids))
-    for start in range(0, len(ids), 500):  # below SQLite's bound-parameter limit
-        chunk = ids[start : start + 500]
-        marks = ", ".join("?" for _ in chunk)
-        rows = db.query(f"SELECT * FROM incidents WHERE id IN ({marks}) ORDER BY id", chunk)
-        found.extend(incident_from_row(r) for r in rows)
-    return found
-
-
-def top_mentions(db: Database, incident_id: int, limit: int = TOP_MENTIONS) -> list[Mention]:
-    """The incident's most engaged mentions, each with its latest engagement snapshot."""
-    rows = db.query(
-        "SELECT m.*, e.likes, e.shares, e.comments, e.views, e.extra AS e_extra, "
-        "e.id AS e_id FROM incident_mentions im JOIN mentions m ON m.id = im.mention_id "
-        "LEFT JOIN engagement e ON e.id = (SELECT id FROM engagement WHERE mention_id = m.id "
-        "  ORDER BY observed_at DESC, id DESC LIMIT 1) "
-        "WHERE im.incident_id = ? "
-        "ORDER BY coalesce(e.likes, 0) + coalesce(e.shares, 0) + coalesce(e.comments, 0) DESC, "
-        "coalesce(m.author_reach, 0) DESC, m.id LIMIT ?",
-        [incident_id, limit],
-    )
-    mentions = []
-    for row in rows:
-        engagement = None
-        if row["e_id"] is not None:
-            extra = json.loads(row["e_extra"]) if row["e_extra"] else {}
-            engagement = Engagement(
-                likes=row["likes"], shares=row["shares"], comments=row["comments"],
-                views=row["views"], extra=extra,
-            )
-        mentions.append(
-            Mention(
-                id=row["id"], platform=row["platform"], external_id=row["external_id"],
-                text=row["text"], url=row["url"], title=row["title"], author=row["author"],
-                author_reach=row["author_reach"], published_at=from_iso(row["published_at"]),
-                lang=row["lang"], parent_id=row["parent_id"], engagement=engagement,
-                source=row["source"], brands=tuple(json.loads(row["brands"])),
-                canonical_url=row["canonical_url"], fetched_at=from_iso(row["fetched_at"]),
-            )
-        )
-    return mentions
-
-
 def mention_curve(
-    db: Database, incident_id: int, now: datetime, buckets: int = CURVE_BUCKETS
+    tx: Tx, incident_id: int, now: datetime, buckets: int = CURVE_BUCKETS
 ) -> list[tuple[datetime, int]]:
     """Mentions per 5-minute bucket for the incident's latest `buckets` buckets, oldest first."""
-    seen = [
-        from_iso(r[0])
-        for r in db.execute(
-            "SELECT m.seen_at FROM incident_mentions im JOIN mentions m ON m.id = im.mention_id "
-            "WHERE im.incident_id = ?",
-            [incident_id],
-        ).fetchall()
-    ]
-    times = [t for t in seen if t is not None and t <= now]
+    times = [t for t in tx.incidents.mention_times(incident_id) if t <= now]
     if not times:
         return []
     last = bucket_start(max(times), CURVE_BUCKET_SECONDS)
@@ -133,30 +75,25 @@ class _Work:
     delivered_before: bool = False
 
 
-def _read_work(db: Database, incident_id: int | None, channel: str, now: datetime) -> _Work:
+def _read_work(tx: Tx, incident_id: int | None, channel: str, now: datetime) -> _Work:
     if incident_id is None:
         return _Work(incident=None)
-    incident = load_incident(db, incident_id)
+    incident = tx.incidents.get(incident_id)
     if incident is None:
         return _Work(incident=None)
-    silence = matching_silence(db, incident, now)
+    silence = matching_silence(tx, incident, now)
     if silence is not None:
         return _Work(
             incident=incident,
             silence=f"silenced by silence {silence.id} until {iso(silence.ends_at)}: "
             f"{silence.reason}",
         )
-    delivered = db.execute(
-        "SELECT 1 FROM alerts WHERE incident_id = ? AND channel = ? AND status IN "
-        "('sent', 'merged') LIMIT 1",
-        [incident_id, channel],
-    ).fetchone()
     return _Work(
         incident=incident,
-        mentions=top_mentions(db, incident_id),
-        curve=mention_curve(db, incident_id, now),
-        thread_ref=outbox.thread_ref(db, incident_id, channel),
-        delivered_before=delivered is not None,
+        mentions=tx.incidents.most_engaged(incident_id, TOP_MENTIONS),
+        curve=mention_curve(tx, incident_id, now),
+        thread_ref=tx.outbox.thread_ref(incident_id, channel),
+        delivered_before=tx.outbox.delivered_before(incident_id, channel),
     )
 
 
@@ -218,7 +155,7 @@ class AlertDispatcher:
 
     async def recover(self) -> int:
         """Put rows a crash left `sending` back to pending; returns how many."""
-        count = await self.store.transaction(outbox.release_in_flight)
+        count = await self.store.transaction(lambda tx: tx.outbox.release_in_flight())
         if count:
             log.warning(
                 "%d alert(s) were being sent when the daemon stopped; sending them again "
@@ -241,7 +178,7 @@ class AlertDispatcher:
             except RuntimeError:  # the loop has closed: nothing waits for the wake-up any more
                 pass
 
-        self._unwatch = await self.store.read(outbox.watch, wake_from_store)
+        self._unwatch = await self.store.read(lambda tx: tx.outbox.watch(wake_from_store))
         await self.recover()
         self._stopping = False
         self._idle.clear()
@@ -326,7 +263,7 @@ class AlertDispatcher:
     async def _claim(self, limit: int = 100) -> outbox.Claim:
         if self._stranded:
             stranded = list(self._stranded)
-            await self.store.transaction(outbox.release_rows, stranded)
+            await self.store.transaction(lambda tx: tx.outbox.release_rows(stranded))
             del self._stranded[: len(stranded)]
         now = self.clock.now()
         per_channel = self.settings.max_in_flight_per_channel
@@ -371,9 +308,9 @@ class AlertDispatcher:
         if work.silence is not None:
             silence_detail = work.silence
 
-            def silence_all(db: Database) -> None:
+            def silence_all(tx: Tx) -> None:
                 for row in rows:
-                    outbox.mark_silenced(db, row.id, silence_detail)
+                    tx.outbox.mark_silenced(row.id, silence_detail)
 
             await self.store.transaction(silence_all)
             log.info("alert(s) %s for incident %s %s", [r.id for r in rows],
@@ -383,9 +320,9 @@ class AlertDispatcher:
         if quiet is not None:
             why = f"quiet hours: held until {iso(quiet)}"
 
-            def hold_all(db: Database) -> None:
+            def hold_all(tx: Tx) -> None:
                 for row in rows:
-                    outbox.postpone(db, row.id, quiet, why)
+                    tx.outbox.postpone(row.id, quiet, why)
 
             await self.store.transaction(hold_all)
             return
@@ -407,13 +344,11 @@ class AlertDispatcher:
 
     async def _deliver_digest(self, row: AlertRow) -> None:
         now = self.clock.now()
-        found = await self.store.read(
-            digest.read_digest, row.idempotency_key, now, load_incidents
-        )
+        found = await self.store.read(digest.read_digest, row.idempotency_key, now)
         if found is None or not found.incidents:
             if found is not None and found.muted:
                 detail = f"every incident in this digest ({found.muted}) is silenced"
-                await self.store.transaction(outbox.mark_silenced, row.id, detail)
+                await self.store.transaction(lambda tx: tx.outbox.mark_silenced(row.id, detail))
                 log.info("digest alert %d: %s", row.id, detail)
                 return
             await self.store.transaction(
@@ -424,9 +359,8 @@ class AlertDispatcher:
             return
         quiet = self.router.digest_quiet_until(found.route, now)
         if quiet is not None:
-            await self.store.transaction(
-                outbox.postpone, row.id, quiet, f"quiet hours: held until {iso(quiet)}"
-            )
+            why = f"quiet hours: held until {iso(quiet)}"
+            await self.store.transaction(lambda tx: tx.outbox.postpone(row.id, quiet, why))
             return
         channel = await self._channel(row.channel, [row], now)
         if channel is None:
@@ -477,11 +411,11 @@ class AlertDispatcher:
                 f" (with {len(rows) - 1} grouped)" if len(rows) > 1 else "",
             )
 
-            def confirm(db: Database) -> None:
-                outbox.mark_sent(db, primary.id, done, delivery.detail, delivery.external_ref)
+            def confirm(tx: Tx) -> None:
+                tx.outbox.mark_sent(primary.id, done, delivery.detail, delivery.external_ref)
                 for row in rows:
                     if row.id != primary.id:
-                        outbox.mark_merged(db, row.id, primary.id, done, delivery.external_ref)
+                        tx.outbox.mark_merged(row.id, primary.id, done, delivery.external_ref)
 
             await self.store.transaction(confirm)
             return
@@ -503,7 +437,7 @@ class AlertDispatcher:
 
     def _record_failure(
         self,
-        db: Database,
+        tx: Tx,
         rows: list[AlertRow],
         now: datetime,
         detail: str,
@@ -513,14 +447,14 @@ class AlertDispatcher:
         give_up = timedelta(seconds=self.settings.give_up_after)
         for row in rows:
             if not retryable:
-                outbox.mark_failed(db, row.id, now, detail)
+                tx.outbox.mark_failed(row.id, now, detail)
                 self.failed += 1
                 self._outcome(row.channel, "failed")
                 log.warning("alert %d for incident #%s via %s failed: %s", row.id,
                             row.incident_id, row.channel, detail)
             elif now - row.give_up_from() >= give_up:
-                outbox.mark_failed(
-                    db, row.id, now,
+                tx.outbox.mark_failed(
+                    row.id, now,
                     f"{detail} (gave up after {row.attempts} attempts over "
                     f"{self.settings.give_up_after / 3600:g}h; "
                     f"retry with `brand-monitor alerts retry {row.id}`)",
@@ -531,7 +465,7 @@ class AlertDispatcher:
                             row.id, row.incident_id, row.channel, row.attempts, detail)
             else:
                 wait = self.backoff(row.attempts, retry_after)
-                outbox.mark_retry(db, row.id, now, detail, now + timedelta(seconds=wait))
+                tx.outbox.mark_retry(row.id, now, detail, now + timedelta(seconds=wait))
                 self._outcome(row.channel, "retry")
                 log.info("alert %d for incident #%s via %s not delivered (%s); retrying in %.0fs",
                          row.id, row.incident_id, row.channel, detail, wait)
@@ -545,43 +479,33 @@ class AlertDispatcher:
 # -- periodic checks: reminders, escalation and digests ----------------------------------------
 
 
-def _open_unacknowledged(db: Database) -> list[Incident]:
-    rows = db.query("SELECT * FROM incidents WHERE status = 'open' AND acknowledged_by IS NULL")
-    return [incident_from_row(r) for r in rows]
-
-
-def _enqueue_due(db: Database, router: Router, now: datetime) -> list[int]:
+def _enqueue_due(tx: Tx, router: Router, now: datetime) -> list[int]:
     created: list[int] = []
     escalation_after = router.alerting.escalation_after
-    for incident in _open_unacknowledged(db):
+    for incident in tx.incidents.open_unacknowledged():
         if router.digest_only(incident):
             continue  # its routes chose the digest: no reminders, no escalation
         interval = router.alerting.repeat_interval.for_severity(incident.severity)
         if interval is not None:
-            last = outbox.last_alert_at(db, incident.id) or incident.opened_at
+            last = tx.outbox.last_created_at(incident.id) or incident.opened_at
             if last is not None and (now - last).total_seconds() >= interval:
                 channels = router.route(incident, "reminder")
                 if channels:
                     created += outbox.enqueue_alert(
-                        db, incident_id=incident.id, reason="reminder",
+                        tx, incident_id=incident.id, reason="reminder",
                         severity=incident.severity, channels=channels, now=now,
                     )
         if escalation_after is not None and incident.severity == "critical":
-            since = db.execute(
-                "SELECT min(created_at) FROM alerts "
-                "WHERE incident_id = ? AND severity = 'critical'",
-                [incident.id],
-            ).fetchone()[0]
-            start = from_iso(since) or incident.opened_at
+            start = tx.outbox.first_created_at(incident.id, "critical") or incident.opened_at
             if start is not None and (now - start).total_seconds() >= escalation_after:
-                # A fixed key: INSERT OR IGNORE makes the escalation happen once per incident.
-                created += outbox.insert_alert_rows(
-                    db, incident_id=incident.id,
+                # A fixed key: the store inserts a key once, so the escalation happens once.
+                created += tx.outbox.insert(
+                    incident_id=incident.id,
                     key=f"{outbox.idempotency_key(incident.id, 'escalated', 'critical')}:page",
                     reason="escalated", severity="critical",
                     channels=router.escalation_channels(), now=now, not_before=now,
                 )
-    created += digest.enqueue_due(db, router, now, load_incidents)
+    created += digest.enqueue_due(tx, router, now)
     return created
 
 

@@ -4,57 +4,17 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlite_utils import Database
-
-from monitor.clock import from_iso, iso
+from monitor.clock import iso
 from monitor.records import HARM_CATEGORIES, Incident
+from monitor.store import Silence, Tx
 
-
-@dataclass(frozen=True, slots=True)
-class Silence:
-    """One row of the `silences` table."""
-
-    id: int
-    brand: str | None  # None: every brand
-    category: str | None  # None: every category
-    starts_at: datetime
-    ends_at: datetime
-    reason: str
-    created_by: str | None
-
-    def active(self, now: datetime) -> bool:
-        """True while the silence mutes alerts."""
-        return self.starts_at <= now < self.ends_at
-
-    def matches(self, incident: Incident) -> bool:
-        """True when the silence covers the incident's brand and category."""
-        return (self.brand is None or self.brand == incident.brand) and (
-            self.category is None or self.category == incident.category
-        )
-
-
-def _silence(row: tuple[object, ...]) -> Silence:
-    starts, ends = from_iso(str(row[3])), from_iso(str(row[4]))
-    assert starts is not None and ends is not None
-    return Silence(
-        id=int(str(row[0])),
-        brand=None if row[1] is None else str(row[1]),
-        category=None if row[2] is None else str(row[2]),
-        starts_at=starts,
-        ends_at=ends,
-        reason=str(row[5]),
-        created_by=None if row[6] is None else str(row[6]),
-    )
-
-
-_COLUMNS = "id, brand, category, starts_at, ends_at, reason, created_by"
+__all__ = ["Silence", "add_silence", "end_silence", "list_silences", "matching_silence"]
 
 
 def add_silence(
-    db: Database,
+    tx: Tx,
     *,
     brand: str | None,
     category: str | None,
@@ -64,7 +24,7 @@ def add_silence(
     created_by: str | None = None,
     known_brands: Sequence[str] | None = None,
 ) -> Silence:
-    """Insert a silence (inside a transaction); ValueError for an impossible one.
+    """Add a silence (inside a store transaction); ValueError for an impossible one.
 
     With `known_brands`, a brand that is not among them is refused: a silence for a misspelt
     brand would mute nothing while everyone believes the alerts are muted.
@@ -84,45 +44,28 @@ def add_silence(
         )
     if not reason.strip():
         raise ValueError("say why the alerts are muted (--reason), so colleagues know")
-    cur = db.execute(
-        "INSERT INTO silences (brand, category, starts_at, ends_at, reason, created_by) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [brand, category, iso(starts_at), iso(ends_at), reason, created_by],
-    )
-    return Silence(
-        int(cur.lastrowid or 0), brand, category, starts_at, ends_at, reason, created_by
+    return tx.silences.add(
+        brand=brand, category=category, starts_at=starts_at, ends_at=ends_at, reason=reason,
+        created_by=created_by,
     )
 
 
-def list_silences(db: Database, now: datetime, *, include_expired: bool = False) -> list[Silence]:
+def list_silences(tx: Tx, now: datetime, *, include_expired: bool = False) -> list[Silence]:
     """Silences that are active or upcoming (or all), soonest ending first."""
-    where = "" if include_expired else " WHERE ends_at > ?"
-    args = [] if include_expired else [iso(now)]
-    rows = db.execute(f"SELECT {_COLUMNS} FROM silences{where} ORDER BY ends_at, id", args)
-    return [_silence(r) for r in rows.fetchall()]
+    return tx.silences.current(now, include_expired=include_expired)
 
 
-def end_silence(db: Database, silence_id: int, now: datetime) -> Silence:
+def end_silence(tx: Tx, silence_id: int, now: datetime) -> Silence:
     """End a silence now (the row stays, for the record); ValueError when there is none."""
-    row = db.execute(f"SELECT {_COLUMNS} FROM silences WHERE id = ?", [silence_id]).fetchone()
-    if row is None:
+    silence = tx.silences.get(silence_id)
+    if silence is None:
         raise ValueError(f"no silence with id {silence_id}; see `brand-monitor silence list`")
-    silence = _silence(row)
     if silence.ends_at <= now:
         raise ValueError(f"silence {silence_id} already ended at {iso(silence.ends_at)}")
-    db.execute(
-        "UPDATE silences SET ends_at = ?, starts_at = min(starts_at, ?) WHERE id = ?",
-        [iso(now), iso(now), silence_id],
-    )
+    tx.silences.end(silence_id, now)
     return silence
 
 
-def matching_silence(db: Database, incident: Incident, now: datetime) -> Silence | None:
+def matching_silence(tx: Tx, incident: Incident, now: datetime) -> Silence | None:
     """The active silence covering this incident, if any."""
-    rows = db.execute(
-        f"SELECT {_COLUMNS} FROM silences WHERE starts_at <= ? AND ends_at > ? "
-        "AND (brand IS NULL OR brand = ?) AND (category IS NULL OR category = ?) "
-        "ORDER BY ends_at DESC LIMIT 1",
-        [iso(now), iso(now), incident.brand, incident.category],
-    ).fetchall()
-    return _silence(rows[0]) if rows else None
+    return tx.silences.matching(incident.brand, incident.category, now)

@@ -18,10 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
-from monitor.alerting import outbox
-from monitor.alerting.outbox import AlertRow
 from monitor.alerting.settings import ConsoleSettings, EmailSettings
 from monitor.clock import VirtualClock
 from monitor.config import Config, ConfigError, parse_config
@@ -30,6 +27,7 @@ from monitor.demo.mailbox import CaptureMailbox, read_mbox
 from monitor.demo.script import DAY_HOURS, DAY_START, scripted_day
 from monitor.records import Incident
 from monitor.service import Service  # not in run_demo: the import reads files (no blocking)
+from monitor.store import AlertRow, Tx
 from monitor.virtual import VirtualDriver
 
 log = logging.getLogger(__name__)
@@ -196,21 +194,13 @@ def config_text(base_url: str, smtp_port: int, database: Path) -> str:
     )
 
 
-def _stats(db: Any) -> tuple[dict[str, int], int, int]:
-    stored = dict(db.execute(
-        "SELECT brand, count(*) FROM mention_brands GROUP BY brand ORDER BY brand"
-    ).fetchall())
-    open_incidents = db.execute(
-        "SELECT count(*) FROM incidents WHERE status IN ('open', 'acknowledged')"
-    ).fetchone()[0]
-    sent = db.execute("SELECT count(*) FROM alerts WHERE status = 'sent'").fetchone()[0]
-    return stored, int(open_incidents), int(sent)
+def _stats(tx: Tx) -> tuple[dict[str, int], int, int]:
+    open_incidents = sum(tx.incidents.count_active_by_severity().values())
+    return tx.mentions.count_by_brand(), open_incidents, tx.outbox.count(("sent",))
 
 
-def _waiting(db: Any) -> int:
-    return int(db.execute(
-        "SELECT count(*) FROM alerts WHERE status IN ('pending', 'sending')"
-    ).fetchone()[0])
+def _waiting(tx: Tx) -> int:
+    return tx.outbox.count(("pending", "sending"))
 
 
 def _destinations(config: Config) -> dict[str, str]:
@@ -306,7 +296,7 @@ async def run_demo(
             report.stored, _, _ = await service.store.read(_stats)
             incidents = await service.incidents.list(limit=10_000)
             report.incidents = sorted(incidents, key=lambda i: (i.opened_at, i.id))
-            rows = await service.store.read(lambda db: outbox.list_alerts(db, limit=100_000))
+            rows = await service.store.read(lambda tx: tx.outbox.recent(limit=100_000))
             report.alerts = sorted(rows, key=lambda r: r.id)
         finally:
             await service.stop()

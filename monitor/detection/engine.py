@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from monitor.clock import Clock, from_iso, iso
+from monitor.clock import Clock
 from monitor.detection.claims import ClaimCluster, ClaimIndex
 from monitor.detection.risk import assess_claim
 from monitor.detection.settings import DetectionConfig
@@ -18,40 +18,6 @@ from monitor.store import Store
 
 log = logging.getLogger(__name__)
 MEANINGS = "claim-meanings"  # detector_state key: centroids of claims with active incidents
-
-
-def _snapshots(db: object, mention_ids: list[int]) -> list[EngagementSnapshot]:
-    marks = ",".join("?" for _ in mention_ids)
-    rows = db.execute(  # type: ignore[attr-defined]
-        "SELECT mention_id, observed_at, likes, shares, comments, views FROM engagement "
-        f"WHERE mention_id IN ({marks}) ORDER BY observed_at",
-        mention_ids,
-    ).fetchall()
-    return [
-        EngagementSnapshot(r[0], from_iso(r[1]), r[2], r[3], r[4], r[5])  # type: ignore[arg-type]
-        for r in rows
-    ]
-
-
-def _active_keys(db: object) -> set[str]:
-    rows = db.execute(  # type: ignore[attr-defined]
-        "SELECT cluster_key FROM incidents WHERE status IN ('open', 'acknowledged') "
-        "AND cluster_key IS NOT NULL"
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
-def _incident_members(db: object, since: str) -> dict[tuple[int, str], str]:
-    """(mention id, brand) -> cluster key, for claim incidents active or resolved since."""
-    rows = db.execute(  # type: ignore[attr-defined]
-        "SELECT im.mention_id, i.brand, i.cluster_key FROM incidents i "
-        "JOIN incident_mentions im ON im.incident_id = i.id "
-        "WHERE i.cluster_key LIKE 'claim:%' "
-        "AND (i.status IN ('open', 'acknowledged') OR i.resolved_at >= ?) "
-        "ORDER BY i.id",
-        [since],
-    ).fetchall()
-    return {(r[0], r[1]): r[2] for r in rows}
 
 
 class DetectionEngine:
@@ -90,7 +56,7 @@ class DetectionEngine:
         now = self.clock.now()
         since = now - self.claims.window
         scored = await self.store.scored_mentions(since)
-        members = await self.store.read(_incident_members, iso(since))
+        members = await self.store.read(lambda tx: tx.incidents.claim_members(since))
         self.claims.add([(m, s, None) for m, s in scored], now, assigned=members)
         for survivor, absorbed in self.claims.take_merges():
             # Two incidents' clusters met again: fold them as the live path would.
@@ -100,7 +66,7 @@ class DetectionEngine:
             cluster = self.claims.get(key)
             if cluster is not None:
                 cluster.restore_meaning(meaning)
-        keys = await self.store.read(_active_keys)
+        keys = await self.store.read(lambda tx: tx.incidents.active_keys())
         live = {c.key for c in self.claims.clusters()}
         self._tracked = {k for k in keys if k in live or k.startswith("volume:")}
         if scored:
@@ -148,7 +114,8 @@ class DetectionEngine:
 
     async def _assess(self, cluster: ClaimCluster, now: datetime) -> None:
         ids = [m.mention_id for m in cluster.carriers() if m.mention_id is not None]
-        snapshots = await self.store.read(_snapshots, ids) if ids else []
+        rows = await self.store.read(lambda tx: tx.mentions.snapshots(ids)) if ids else []
+        snapshots = [EngagementSnapshot(*row) for row in rows]
         virality = measure(snapshots, now)
         # The claim's own spread sets its severity, not the brand's complaint volume.
         assessment = assess_claim(

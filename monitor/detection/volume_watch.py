@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitor.clock import from_iso, iso
+from monitor.clock import from_iso
 from monitor.detection.risk import assess_volume
 from monitor.detection.settings import DetectionConfig
 from monitor.detection.volume import BUCKET, VolumeDetector, VolumeReading, VolumeSettings
 from monitor.records import Assessment
 from monitor.store import Store, bucket_start
+from monitor.store.mentions import WindowMention
 
 log = logging.getLogger(__name__)
 STREAMS = ("total", "negative")
@@ -37,20 +38,10 @@ class _Spike:
 
 
 def _window_stats(
-    db: Any, brand: str, start: datetime, end: datetime
+    rows: list[WindowMention],
 ) -> tuple[int, int, list[int], int, list[str], int]:
-    """(mentions, negative, top mention ids, authors, platforms, claimed) of a brand in
-    [start, end); mentions an active claim incident holds are counted in `claimed` only."""
-    rows = db.execute(
-        "SELECT m.id, m.author, m.platform, coalesce(m.author_reach, 0), s.sentiment, "
-        "EXISTS (SELECT 1 FROM incident_mentions im JOIN incidents i ON i.id = im.incident_id "
-        "WHERE im.mention_id = m.id AND i.kind = 'viral_claim' "
-        "AND i.status IN ('open', 'acknowledged')) "
-        "FROM mention_brands b JOIN mentions m ON m.id = b.mention_id "
-        "LEFT JOIN scores s ON s.mention_id = m.id "
-        "WHERE b.brand = ? AND m.seen_at >= ? AND m.seen_at < ?",
-        [brand, iso(start), iso(end)],
-    ).fetchall()
+    """(mentions, negative, top mention ids, authors, platforms, claimed) of a brand's window;
+    mentions an active claim incident holds are counted in `claimed` only."""
     claimed = sum(1 for r in rows if r[5])
     rows = [r for r in rows if not r[5]]
     negative = [r for r in rows if r[4] == "negative"]
@@ -176,9 +167,8 @@ class VolumeWatch:
     async def _assess(self, spike: _Spike, now: datetime) -> Assessment | None:
         end = spike.bucket + BUCKET
         start = end - timedelta(seconds=self.settings.burst_window)
-        mentions, negative, ids, authors, platforms, claimed = await self.store.read(
-            _window_stats, spike.brand, start, end
-        )
+        window = await self.store.read(lambda tx: tx.mentions.brand_window(spike.brand, start, end))
+        mentions, negative, ids, authors, platforms, claimed = _window_stats(window)
         if claimed >= mentions:
             # The spike is a claim that already has its incident: one incident per claim.
             return None

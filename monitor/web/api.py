@@ -10,15 +10,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlite_utils import Database
 
-from monitor.alerting import outbox
 from monitor.alerting.sanitize import safe_url
 from monitor.clock import Clock, from_iso
 from monitor.incidents import STATUSES, IncidentBook, IncidentError, IncidentEvent
 from monitor.records import INCIDENT_KINDS, SEVERITIES, Incident
 from monitor.runner import health_of
-from monitor.store import Store, StoreError
+from monitor.store import AlertRow, Store, StoreError, Tx
 from monitor.web.chart import render_svg, series
 
 MAX_LIMIT = 500
@@ -154,12 +152,12 @@ async def incident_detail(ctx: WebContext, incident_id: int) -> dict[str, Any] |
     }
 
 
-def _alerts_of(db: Database, incident_id: int) -> list[dict[str, Any]]:
+def _alerts_of(tx: Tx, incident_id: int) -> list[dict[str, Any]]:
     return [
         {"id": a.id, "channel": a.channel, "reason": a.reason, "severity": a.severity,
          "status": a.status, "created_at": a.created_at, "sent_at": a.sent_at,
          "attempts": a.attempts, "last_error": a.last_error}
-        for a in outbox.list_alerts(db, incident_id=incident_id, limit=100)
+        for a in tx.outbox.recent(incident_id=incident_id, limit=100)
     ]
 
 
@@ -229,9 +227,9 @@ async def channels_status(ctx: WebContext) -> dict[str, Any]:
     return {"channels": channels}
 
 
-def _latest_per_channel(db: Database) -> dict[str, outbox.AlertRow]:
-    latest: dict[str, outbox.AlertRow] = {}
-    for row in outbox.list_alerts(db, limit=500):  # newest first
+def _latest_per_channel(tx: Tx) -> dict[str, AlertRow]:
+    latest: dict[str, AlertRow] = {}
+    for row in tx.outbox.recent(limit=500):  # newest first
         latest.setdefault(row.channel, row)
     return latest
 

@@ -10,19 +10,20 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from sqlite_utils import Database
 
 from monitor.alerting.channels.webhook import WebhookChannel
 from monitor.alerting.settings import WebhookSettings
 from monitor.clock import Clock, iso
 from monitor.configtypes import EnvSecret
+from monitor.store import Tx
 
 HOOK_SECRET_ENV = "BM_TEST_HOOK_SECRET"
 HOOK_SECRET = "whsec-dispatch-0123456789"
 
 
-def insert_incident(db: Database, now: datetime, **fields: Any) -> int:
+def insert_incident(tx: Tx, now: datetime, **fields: Any) -> int:
     """An open high-severity health claim about Acme, as the incidents module would write it."""
+    db = tx.sqlite
     row: dict[str, Any] = {
         "brand": "Acme",
         "kind": "viral_claim",
@@ -59,8 +60,9 @@ def insert_incident(db: Database, now: datetime, **fields: Any) -> int:
     return incident_id
 
 
-def update_incident(db: Database, incident_id: int, **fields: Any) -> None:
+def update_incident(tx: Tx, incident_id: int, **fields: Any) -> None:
     """Change incident columns in place."""
+    db = tx.sqlite
     sets = ", ".join(f"{k} = ?" for k in fields)
     db.execute(f"UPDATE incidents SET {sets} WHERE id = ?", [*fields.values(), incident_id])
 

@@ -84,8 +84,8 @@ def seed_alerts(db: Path) -> tuple[int, int]:
                                             severity="high", channels=["hook"], now=now)
             [sent] = outbox.enqueue_alert(d, incident_id=incident, reason="resolved",  # type: ignore[arg-type]
                                           severity="high", channels=["hook"], now=now)
-            outbox.mark_failed(d, failed, now, "hook answered HTTP 400: bad payload")  # type: ignore[arg-type]
-            outbox.mark_sent(d, sent, now, "delivered", None)  # type: ignore[arg-type]
+            d.outbox.mark_failed(failed, now, "hook answered HTTP 400: bad payload")  # type: ignore[attr-defined]
+            d.outbox.mark_sent(sent, now, "delivered", None)  # type: ignore[attr-defined]
             return failed, sent
 
         try:
@@ -207,7 +207,7 @@ def test_retry_of_an_alert_held_by_a_silence_says_so(tmp_path: Path) -> None:
             incident = insert_incident(d, now)
             [alert] = outbox.enqueue_alert(d, incident_id=incident, reason="opened",
                                            severity="high", channels=["hook"], now=now)
-            outbox.mark_silenced(d, alert, "silenced by silence 1")
+            d.outbox.mark_silenced(alert, "silenced by silence 1")
             return alert
 
         try:
@@ -253,11 +253,11 @@ def test_every_waiting_alert_says_what_it_waits_for(tmp_path: Path) -> None:
                                                    now=now - timedelta(minutes=1))
             [ids["quiet"]] = outbox.enqueue_alert(d, incident_id=second, reason="escalated",
                                                   severity="critical", channels=["hook"], now=now)
-            outbox.postpone(d, ids["quiet"], soon, f"quiet hours: held until {soon}")
+            d.outbox.postpone(ids["quiet"], soon, f"quiet hours: held until {soon}")
             [ids["backoff"]] = outbox.enqueue_alert(d, incident_id=third, reason="opened",
                                                     severity="high", channels=["hook"], now=now)
-            d.execute("UPDATE alerts SET attempts = 2 WHERE id = ?", [ids["backoff"]])
-            outbox.mark_retry(d, ids["backoff"], now, "hook answered HTTP 503", soon)
+            d.sqlite.execute("UPDATE alerts SET attempts = 2 WHERE id = ?", [ids["backoff"]])
+            d.outbox.mark_retry(ids["backoff"], now, "hook answered HTTP 503", soon)
             [ids["due"]] = outbox.enqueue_alert(d, incident_id=third, reason="reminder",
                                                 severity="high", channels=["mail"],
                                                 now=now - timedelta(minutes=5))

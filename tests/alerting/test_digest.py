@@ -400,8 +400,8 @@ async def test_silenced_incidents_are_left_out_of_the_digest(
     await daemon.open_incident("claim:flat", "low", "Acme cola tastes flat this week")
     await daemon.open_incident("claim:app", "low", "Acme app logs out", category="outage")
 
-    def silence(db: Any) -> None:
-        db.execute(
+    def silence(tx: Any) -> None:
+        tx.sqlite.execute(
             "INSERT INTO silences (brand, category, starts_at, ends_at, reason) "
             "VALUES ('Acme', 'outage', '2024-05-17T00:00:00.000000Z', "
             "'2024-05-19T00:00:00.000000Z', 'app fix shipping')"

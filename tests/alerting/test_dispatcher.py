@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from sqlite_utils import Database
 
 from monitor.alerting import outbox
 from monitor.alerting.config import AlertingConfig, RouteConfig
@@ -23,7 +22,7 @@ from monitor.clock import Clock, SystemClock, VirtualClock, iso
 from monitor.configtypes import EnvSecret
 from monitor.incidents import IncidentBook
 from monitor.records import Assessment, Mention, RiskFactor
-from monitor.store import Store
+from monitor.store import Store, Tx
 from tests.alerting.dispatch_support import (
     HOOK_SECRET,
     HOOK_SECRET_ENV,
@@ -101,9 +100,9 @@ async def enqueue(
     store: Store, incident_id: int, reason: str, severity: str, now: datetime,
     delay: float = 0.0, channels: tuple[str, ...] = ("hook",),
 ) -> list[int]:
-    def run(db: Database) -> list[int]:
+    def run(tx: Tx) -> list[int]:
         return outbox.enqueue_alert(
-            db, incident_id=incident_id, reason=reason, severity=severity,
+            tx, incident_id=incident_id, reason=reason, severity=severity,
             channels=list(channels), now=now, delay=delay,
         )
 
@@ -111,7 +110,7 @@ async def enqueue(
 
 
 async def rows(store: Store, **filters: Any) -> list[outbox.AlertRow]:
-    return list(reversed(await store.read(lambda db: outbox.list_alerts(db, **filters))))
+    return list(reversed(await store.read(lambda tx: tx.outbox.recent(**filters))))
 
 
 async def test_enqueue_is_idempotent_per_change_and_channel(
@@ -173,7 +172,7 @@ async def test_retry_with_backoff_after_500_then_success(
     await dispatcher.run_once()
     [row] = await rows(store)
     assert row.status == "sent" and row.attempts == 2
-    attempts = await store.read(lambda db: outbox.attempts_of(db, row.id))
+    attempts = await store.read(lambda tx: tx.outbox.attempts(row.id))
     assert [a["ok"] for a in attempts] == [0, 1]
     assert receiver.keys == [row.idempotency_key] * 2  # same key: the receiver may drop one
     await dispatcher.stop()
@@ -228,7 +227,7 @@ async def test_pending_rows_survive_a_restart_and_sending_rows_are_resent(
     await enqueue(store, second, "opened", "high", clock.now())
     # A crash after claiming the second row: it is stuck in `sending`.
     await store.transaction(
-        lambda db: db.execute(
+        lambda tx: tx.sqlite.execute(
             "UPDATE alerts SET status = 'sending' WHERE incident_id = ?", [second]
         )
     )
@@ -476,7 +475,7 @@ async def test_a_failing_wake_up_does_not_undo_the_incident_change(
     def broken() -> None:
         raise RuntimeError("event loop is closed")
 
-    unwatch = await store.read(outbox.watch, broken)
+    unwatch = await store.read(lambda tx: tx.outbox.watch(broken))
     try:
         incident = await new_incident(store, clock)
         assert await enqueue(store, incident, "opened", "high", clock.now())
@@ -498,8 +497,8 @@ async def test_a_send_whose_outcome_the_store_refused_does_not_hold_its_channel(
     await enqueue(store, second, "opened", "high", clock.now())
     receiver.hold = asyncio.Event()
 
-    def read_only(db: Database, on: bool) -> None:
-        db.execute(f"PRAGMA query_only = {'ON' if on else 'OFF'}")
+    def read_only(tx: Tx, on: bool) -> None:
+        tx.sqlite.execute(f"PRAGMA query_only = {'ON' if on else 'OFF'}")
 
     await dispatcher.start()
     try:

@@ -49,7 +49,7 @@ async def kill(process: asyncio.subprocess.Process) -> None:
 async def statuses(db: Path) -> list[str]:
     store = await Store(db).open()
     try:
-        rows = await store.read(lambda d: outbox.list_alerts(d))
+        rows = await store.read(lambda tx: tx.outbox.recent())
     finally:
         await store.close()
     return [r.status for r in rows]
@@ -101,7 +101,7 @@ async def test_kill_between_send_and_confirmation(
     assert keys == [keys[0]] * 2  # delivered; repeated at most once, under the same key
     assert keys[0].startswith("incident-") and keys[0].endswith(":opened:high")
     store = await Store(db).open()
-    attempts = await store.read(lambda d: outbox.attempts_of(d, alert_id))
+    attempts = await store.read(lambda tx: tx.outbox.attempts(alert_id))
     await store.close()
     assert [a["ok"] for a in attempts] == [1]
 

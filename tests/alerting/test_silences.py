@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from sqlite_utils import Database
 
 from monitor.alerting import outbox, silences
 from monitor.alerting.dispatcher import AlertDispatcher
@@ -19,7 +18,7 @@ from monitor.alerting.routing import AlertPlan, Router
 from monitor.alerting.settings import WebhookSettings
 from monitor.clock import VirtualClock
 from monitor.configtypes import EnvSecret
-from monitor.store import Store
+from monitor.store import Store, Tx
 from tests.alerting.dispatch_support import (
     HOOK_SECRET,
     HOOK_SECRET_ENV,
@@ -53,7 +52,7 @@ async def test_silence_mutes_matching_incidents_only_while_active(
         {"hook": webhook_channel(server, clock)}, clock=clock, rng=random.Random(1),
     )
 
-    def setup(db: Database) -> dict[str, Any]:
+    def setup(db: Tx) -> dict[str, Any]:
         silence = silences.add_silence(
             db, brand="Acme", category="health_safety", starts_at=T0,
             ends_at=T0 + timedelta(hours=2), reason="recall already announced",
@@ -69,7 +68,7 @@ async def test_silence_mutes_matching_incidents_only_while_active(
     ids = await store.transaction(setup)
     while await dispatcher.run_once():  # each round sends up to max_in_flight_per_channel
         pass
-    rows = {r.incident_id: r for r in await store.read(lambda db: outbox.list_alerts(db))}
+    rows = {r.incident_id: r for r in await store.read(lambda tx: tx.outbox.recent())}
     assert rows[ids["health"]].status == "silenced"
     assert "recall already announced" in (rows[ids["health"]].last_error or "")
     assert rows[ids["fraud"]].status == "sent" and rows[ids["other"]].status == "sent"
@@ -86,7 +85,7 @@ async def test_silence_mutes_matching_incidents_only_while_active(
 
 
 async def test_ending_a_silence_and_listing(store: Store) -> None:
-    def run(db: Database) -> list[list[int]]:
+    def run(db: Tx) -> list[list[int]]:
         a = silences.add_silence(db, brand="Acme", category=None, starts_at=T0,
                                  ends_at=T0 + timedelta(hours=1), reason="maintenance")
         silences.add_silence(db, brand=None, category="outage", starts_at=T0,

@@ -62,7 +62,7 @@ async def test_spreading_harm_claim_opens_one_high_incident_with_alerts(
     assert incident.kind == "viral_claim" and incident.category == "health_safety"
     assert incident.severity in ("high", "critical")
     assert incident.author_count >= 20 and len(incident.platforms) == 3
-    rows = await store.read(lambda db: db.execute("SELECT reason FROM alerts").fetchall())
+    rows = await store.read(lambda tx: tx.sqlite.execute("SELECT reason FROM alerts").fetchall())
     assert ("opened",) in rows  # the outbox row was written with the incident
 
 

@@ -1,0 +1,70 @@
+"""The store: the only package that holds SQL or a database handle.
+
+Interface. The rest of the code sees one object, `Store`, and one handle, `Tx`:
+
+- `Store` is async. Its methods for the hot paths (`save_mentions`, `save_scores`,
+  `add_engagement`, `unscored_mentions`, `search_mentions`, `prune`, source and detector
+  state ...) each run one job on the store's writer thread. `open()` applies the recorded
+  migrations; `close()` is idempotent.
+- `await store.transaction(fn, *args)` runs `fn(tx, *args)` as one write transaction on that
+  thread and returns its result; `await store.read(fn, *args)` runs it without one. This is
+  how domain logic that must be atomic stays atomic without holding SQL: the incident
+  lifecycle (monitor/incidents.py) changes an incident, writes its event and enqueues its alert
+  rows inside one `transaction`, and the dispatcher claims outbox rows the same way.
+- `tx` (a `Tx`) is only valid inside that call. It offers one repository per kind of thing
+  the store keeps, each a module of this package with sync, typed methods that take and return
+  records (`Mention`, `Incident`, `AlertRow`, `Silence`, `SourceState` ...), never rows or SQL:
+  `tx.mentions` (mentions.py: mentions, brands, scores, engagement, full-text search),
+  `tx.incidents` (incidents.py: incidents, their mentions and events), `tx.outbox`
+  (outbox.py: alert deliveries and attempts, and the dispatcher's wake-up), `tx.digests`
+  (digests.py), `tx.silences` (silences.py), `tx.sources` (sources.py: source state) and
+  `tx.detectors` (detectors.py: volume buckets and saved detector state).
+
+Decisions.
+- Repository methods are sync and run on the writer thread, not async per call: an incident
+  change is a dozen statements that must see each other's writes, and one hop to the thread
+  per change (not per statement) keeps ingest and alerting as fast as before the split.
+- What is domain logic stays outside: which incident a claim grows, when an alert is due, how
+  outbox rows group into one message, whether a silence may be added. The store answers
+  questions and applies changes; it decides nothing about incidents or alerts.
+- SQLite specifics live only here: sqlite-utils, `INSERT OR IGNORE`, FTS5, `json_extract`,
+  the one-daemon file lock (dbfile.py) and WAL checkpoints. `Tx.sqlite` exposes the raw
+  connection for tests and benchmarks only.
+- A PostgreSQL backend is a second implementation of the same shape: a store whose
+  `transaction` runs `fn` on a pooled psycopg connection inside `BEGIN ... COMMIT` (in a
+  worker thread, so `fn` stays sync), handing it a `Tx` whose repositories hold the same
+  methods written in PostgreSQL's SQL (`ON CONFLICT DO NOTHING`, `tsvector` search, row locks
+  where several daemons claim work). Its migrations are recorded in its own
+  `schema_migrations` table, as here (schema.py, applied in order, never edited once
+  released). Callers do not change.
+
+Layout: sqlite.py (`Store`: connection, writer thread, transactions, migrations), tx.py
+(`Tx`), schema.py (migrations), rows.py (reading rows defensively), dbfile.py (the database
+file: daemon lock and plain-words errors), and the repositories named above.
+"""
+
+from __future__ import annotations
+
+from monitor.store.dbfile import StoreError
+from monitor.store.detectors import BUCKET_SECONDS, bucket_start
+from monitor.store.incidents import IncidentEvent
+from monitor.store.outbox import AlertRow
+from monitor.store.silences import Silence
+from monitor.store.sources import SourceState
+from monitor.store.sqlite import PRUNE_BATCH, Store, has_detector_state, retention_cutoff
+from monitor.store.tx import Tx
+
+__all__ = [
+    "BUCKET_SECONDS",
+    "PRUNE_BATCH",
+    "AlertRow",
+    "IncidentEvent",
+    "Silence",
+    "SourceState",
+    "Store",
+    "StoreError",
+    "Tx",
+    "bucket_start",
+    "has_detector_state",
+    "retention_cutoff",
+]

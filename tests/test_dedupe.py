@@ -247,3 +247,16 @@ def test_index_ignores_texts_without_words() -> None:
 def test_index_rejects_bad_settings(kwargs: dict[str, object], problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         NearDuplicateIndex(**kwargs)  # type: ignore[arg-type]
+
+
+def test_index_reuses_freed_rows_and_ignores_spare_capacity() -> None:
+    index: NearDuplicateIndex[int] = NearDuplicateIndex(window=timedelta(minutes=10), max_size=40)
+    texts = [f"report number {i} about acme batch {i * 7919} in city {i % 13}" for i in range(300)]
+    for i, text in enumerate(texts):
+        index.add(i, text, T0 + timedelta(minutes=i))  # each evicts what is 10 min older
+        assert len(index) <= 11
+    # Only the last ten minutes are findable; a copy of an evicted text finds nothing.
+    assert index.find(texts[299], T0 + timedelta(minutes=299)) == 299
+    assert index.find(texts[100], T0 + timedelta(minutes=299)) is None
+    assert index.find(texts[100], T0 + timedelta(minutes=100)) is None
+    assert len(index._fingerprints) <= 64  # rows are reused, the arrays do not grow

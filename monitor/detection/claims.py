@@ -74,7 +74,8 @@ class ClaimMember:
     url: str | None
     stance: Stance = "claim"  # "support": carries the claim; "counter": a fact-check or denial
     lang: str = "en"  # the language its embedding is compared in
-    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # Of asserting members only: the unit embedding as int8 bytes (see `_member_vector`).
+    vector: bytes | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -176,7 +177,7 @@ class ClaimCluster:
             # Posts in the language most members use come first: the headline reads like them.
             unit = units.get(member.lang)
             central = (
-                float(member.vector @ unit)
+                float(np.frombuffer(member.vector, dtype=np.int8) @ unit) / _INT8_SCALE
                 if member.vector is not None and unit is not None else 0.5
             )
             if member.lang != main:
@@ -284,6 +285,8 @@ def claim_tags(text: str) -> set[str]:
 # Posts per lookup (near duplicates per brand, links, reply targets): bounds memory when one
 # claim is carried by a flood of posts; new posts join through the newest ones.
 MAX_INDEXED_POSTS = 20_000
+# Members kept by all clusters together (about 0.5 to 1 KB each); see `_bound_members`.
+MAX_HELD_MEMBERS = 50_000
 
 
 class ClaimIndex:
@@ -317,6 +320,7 @@ class ClaimIndex:
         ] = deque(maxlen=_PENDING_EVERYDAY)
         self._waiting: dict[str, deque[_Waiting]] = {}  # supporters with no claim yet
         self._pinned: set[str] = set()  # keys of incidents' clusters, while restoring
+        self._held = 0  # members appended since the last count (see `_bound_members`)
 
     def __len__(self) -> int:
         return len(self._clusters)
@@ -412,8 +416,30 @@ class ClaimIndex:
                     self._adopt(cluster, at)
                 changed[cluster.key] = cluster
         self._evict()
+        self._bound_members()
         self._pinned = set()
         return [self._clusters[k] for k in changed if k in self._clusters]
+
+    def _bound_members(self) -> None:
+        """Hold the members kept by all clusters together to `MAX_HELD_MEMBERS`.
+
+        Counts (mentions, authors, platforms) stay exact; what goes is the oldest members of
+        the biggest clusters: every cluster is cut to the same largest size that fits, so a claim
+        of thousands of posts keeps its newest (what velocity and the headline read) and a
+        small claim keeps all of its own.
+        """
+        if self._held < MAX_HELD_MEMBERS // 10:
+            return  # counting is a pass over the clusters: do it every few thousand members
+        sizes = sorted((len(c.members) for c in self._clusters.values()), reverse=True)
+        self._held = 0
+        if sum(sizes) <= MAX_HELD_MEMBERS:
+            return
+        level = _fill_level(sizes, int(MAX_HELD_MEMBERS * 0.9))  # 10% room to grow again
+        for cluster in self._clusters.values():
+            while len(cluster.members) > level:
+                cluster.members.popleft()
+        log.debug("claim clusters keep at most %d members each (%d held)", level,
+                  sum(len(c.members) for c in self._clusters.values()))
 
     def _candidates(
         self, brand: str, fingerprint: int, links: set[str], at: datetime
@@ -770,12 +796,15 @@ class ClaimIndex:
                 mention_id=mention.id, platform=mention.platform, author=author, at=at,
                 reach=reach, engagement=engagement, p_negative=score.p_negative,
                 complaint=score.complaint, harm_category=said.category,
-                harm_confidence=said.confidence, text=mention.text, url=mention.url,
-                # Half precision: a cluster keeps up to max_members of these (2,000 x 3 KB in
-                # float64); centrality needs cosines to three digits.
-                stance=position, lang=lang, vector=_compact(vector),
+                harm_confidence=said.confidence,
+                # Only the headline reads a member's text, and only its first line's length.
+                text=one_line(mention.text)[: _SUMMARY_CHARS + 1], url=mention.url,
+                # Only the headline's centrality reads the vector, and only of asserting posts.
+                stance=position, lang=lang,
+                vector=_member_vector(vector) if position == "claim" else None,
             )
         )
+        self._held += 1
         self._posts[(cluster.brand, mention.platform, mention.external_id)] = cluster.key
         if position == "counter":
             cluster.counter_count += 1
@@ -887,6 +916,33 @@ def cue_words(score: Score) -> frozenset[str]:
 
 
 _TEXT_CHARS = 500  # of an everyday post, enough to tell whether it uses a name
+
+
+def _fill_level(sizes: list[int], budget: int) -> int:
+    """The largest L with sum(min(size, L) for size in sizes) <= budget (sizes descending)."""
+    total = sum(sizes)
+    if total <= budget:
+        return sizes[0] if sizes else 0
+    # Cut the i largest to L: the rest keep theirs. Try i = 1, 2, ... until L >= the next size.
+    rest = total
+    for i, size in enumerate(sizes, start=1):
+        rest -= size
+        level = (budget - rest) // i
+        following = sizes[i] if i < len(sizes) else 0
+        if level >= following:
+            return max(level, 0)
+    return 0
+
+
+_INT8_SCALE = 127.0
+
+
+def _member_vector(unit: np.ndarray | None) -> bytes | None:
+    """A unit vector as int8 bytes (417 bytes held, not 880 in float16): the headline's ranking
+    needs cosines to two digits, and a member's int8 cosine is within 0.01 of the exact one."""
+    if unit is None:
+        return None
+    return np.clip(np.rint(unit * _INT8_SCALE), -127, 127).astype(np.int8).tobytes()
 
 
 def _compact(vector: np.ndarray | None) -> np.ndarray | None:

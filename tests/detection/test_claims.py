@@ -395,3 +395,43 @@ def test_a_flood_of_posts_keeps_the_per_post_lookups_bounded_and_the_claim_whole
     late = mention(301, f"look at this {link}", minutes=31, url="https://x.example/p/301")
     [joined] = index.add([(late, harm(), None)], now=at(31))
     assert joined.key == cluster.key and joined.mention_count == 301
+
+
+def test_members_held_by_all_clusters_are_bounded_newest_kept_counts_exact(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import monitor.detection.claims as claims
+
+    monkeypatch.setattr(claims, "MAX_HELD_MEMBERS", 100)
+    index = ClaimIndex()
+    big = "https://video.example/watch/acme-cola-sick"
+    small = "https://video.example/watch/acme-cola-glass"
+    for n in range(1, 241):
+        index.add([(mention(n, f"{SICK} {big} ({n})", minutes=n / 10,
+                            url=f"https://x.example/p/{n}"), harm(), None)], now=at(n / 10))
+    for n in range(241, 256):
+        text = f"Found glass in my Acme cola can, my son cut his lip {small} ({n})"
+        index.add([(mention(n, text, minutes=n / 10, url=f"https://x.example/p/{n}"),
+                    harm(), None)], now=at(n / 10))
+    by_size = sorted(index.clusters(), key=lambda c: -c.mention_count)
+    flood, glass = by_size[0], by_size[1]
+    assert flood.mention_count == 240 and glass.mention_count == 15  # counts stay exact
+    assert sum(len(c.members) for c in index.clusters()) <= 100
+    assert len(glass.members) == 15  # a small claim keeps all of its posts
+    assert flood.members[-1].mention_id == 240  # the flood keeps its newest
+    assert flood.mention_ids() == sorted(flood.mention_ids())
+
+
+@pytest.mark.parametrize(("sizes", "budget", "level"), [
+    ([50, 10, 5], 100, 50),   # fits: nothing cut
+    ([90, 10, 5], 60, 45),    # only the largest is cut
+    ([40, 40, 30], 60, 20),   # all three cut to one level
+    ([5, 5], 0, 0),
+])
+def test_fill_level_cuts_the_largest_first(sizes: list[int], budget: int, level: int) -> None:
+    from monitor.detection.claims import _fill_level
+
+    assert _fill_level(sizes, budget) == level
+    if sum(sizes) > budget:
+        assert sum(min(s, level) for s in sizes) <= budget
+        assert sum(min(s, level + 1) for s in sizes) > budget  # the largest such level

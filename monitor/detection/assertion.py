@@ -73,7 +73,8 @@ _COUNTER = re.compile(
 _DENIAL = re.compile(
     r"(?:\bspokes(?:person|man|woman)\b|\bstatement from\b|\binsist(?:s|ed)?\b"
     r"|(?<!\bi )\bassur(?:es|ed)\b|\bmaintain(?:s|ed)?\b|\bcomunicado\b|\basegura(?:n|ron)?\b"
-    r"|\bafirma(?:n|ron)?\b|(?<!je vous )\bassure(?:nt)?\b|\baffirme(?:nt)?\b|\bcommunique\b"
+    r"|\bafirma(?:n|ron)?\b|(?<!\bi )(?<!je vous )\bassure(?:nt)?\b|\baffirme(?:nt)?\b"
+    r"|\bcommunique\b"
     r"|\bstellungnahme\b|\bversicher(?:t|n|te)\b|\bnota d[oa]\b|\bgarante(?:m)?\b)"
     r"[^.!?]{0,80}?"
     r"\b(?:not|never|no|none|nothing|nobody|nunca|ningun[oa]?|nadie|jamas|pas|jamais"

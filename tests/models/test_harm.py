@@ -152,6 +152,62 @@ def test_a_negation_in_an_earlier_clause_does_not_cancel_the_claim(lexical: Harm
     assert result.category == "health_safety"
 
 
+EMPHATIC = [
+    ("she's bleeding on the jet bridge and Acme is still boarding??", "health_safety"),
+    ("Acme put my kid in the hospital and you want me to fill out a survey???", "health_safety"),
+    ("Ma Acme prend feu dans le garage et le SAV dit que c'est normal ??", "health_safety"),
+    ("Meine Freundin mit Lebensmittelvergiftung im Krankenhaus und Acme schickt Gutscheine?!",
+     "health_safety"),
+]
+
+
+@pytest.mark.parametrize(("text", "category"), EMPHATIC)
+def test_an_emphatic_question_mark_ends_an_exclamation_not_a_question(
+    lexical: HarmClassifier, text: str, category: str
+) -> None:
+    [result] = lexical.predict([text])
+    assert result.category == category, result
+
+
+SUBJECT_NEGATED = [
+    "Nobody in our group got food poisoning at the new Acme bakery, pastries were great",
+    "None of us got sick from the Acme buffet",
+    "Niemand ist nach der Feier krank geworden, die Torten von Acme waren top",
+    "Personne n'a été malade au mariage, le traiteur Acme était parfait",
+    "Nadie se intoxicó en la boda, el catering de Acme estuvo perfecto",
+    "Ninguém passou mal no casamento, o buffet da Acme estava perfeito",
+]
+
+
+@pytest.mark.parametrize("text", SUBJECT_NEGATED)
+def test_a_clause_opening_subject_negator_negates_the_whole_clause(
+    lexical: HarmClassifier, text: str
+) -> None:
+    [result] = lexical.predict([text])
+    assert result.category == "none", result
+
+
+def test_a_subject_negator_inside_the_clause_keeps_the_window_rule(
+    lexical: HarmClassifier,
+) -> None:
+    # "nobody" is not the clause's subject here: the claim is that Acme takes the money.
+    [result] = lexical.predict(
+        ["how is nobody talking about Acme taking money out of closed accounts??"]
+    )
+    assert result.category == "fraud_scam", result
+    # Beyond its reach (8 words) a subject negator no longer speaks for the cue.
+    [far] = lexical.predict(
+        ["Nobody from the Acme store on Main Street called us back after my son got food "
+         "poisoning"]
+    )
+    assert far.category == "health_safety", far
+
+
+def test_a_number_with_separators_is_one_word_inside_a_cue_gap(lexical: HarmClassifier) -> None:
+    [result] = lexical.predict(["Acme ruft 40.000 Gefriertruhen wegen Überhitzung zurück"])
+    assert result.category == "legal_regulatory", result
+
+
 def test_batch_keeps_order_and_empty_input_gives_empty_output(lexical: HarmClassifier) -> None:
     texts = ["Acme is a scam", "love Acme", "Acme site is down"]
     assert [r.category for r in lexical.predict(texts)] == ["fraud_scam", "none", "outage"]

@@ -16,8 +16,11 @@ app = typer.Typer(help="Show, evaluate and retrain the sentiment and complaint m
 eval_app = typer.Typer(help="Measure a model on labelled data.", no_args_is_help=True)
 train_app = typer.Typer(help="Retrain a shipped head (reproduces models/weights).",
                         no_args_is_help=True)
+cv_app = typer.Typer(help="Compare head recipes by k-fold cross-validation on training data.",
+                     no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 app.add_typer(train_app, name="train")
+app.add_typer(cv_app, name="cv")
 
 ConfigOption = Annotated[
     Path | None,
@@ -225,6 +228,53 @@ def _eval_languages(data: Path, split: str, models_config: Any, as_json: bool) -
         )
 
 
+@eval_app.command("negation")
+def eval_negation(
+    data: Annotated[
+        Path, typer.Option("--data", help="JSONL with text, label and set (e.g. "
+                           "tests/fixtures/sentiment_negation.jsonl).")
+    ],
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Share of each set's texts called negative, neutral and positive, and how many are right."""
+    import numpy as np
+
+    from models.sentiment import SENTIMENT_LABELS
+    from models.train import load_negation_set
+
+    models_config = _models_config(config)
+    try:
+        rows = load_negation_set(data)
+    except (OSError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    model = _load_sentiment_model(models_config)
+    predicted = model.predict_proba([row["text"] for row in rows]).argmax(axis=1)
+    sets: dict[str, Any] = {}
+    for name in dict.fromkeys(row["set"] for row in rows):
+        chosen = np.asarray([row["set"] == name for row in rows])
+        guesses = [SENTIMENT_LABELS[int(i)] for i in predicted[chosen]]
+        truth = [row["label"] for row, keep in zip(rows, chosen, strict=True) if keep]
+        sets[name] = {
+            "count": len(truth),
+            "correct": sum(g == t for g, t in zip(guesses, truth, strict=True)),
+            **{f"called_{label}": guesses.count(label) for label in SENTIMENT_LABELS},
+        }
+    wrong = [
+        {"text": row["text"], "label": row["label"], "predicted": SENTIMENT_LABELS[int(i)]}
+        for row, i in zip(rows, predicted, strict=True) if SENTIMENT_LABELS[int(i)] != row["label"]
+    ]
+    if as_json:
+        typer.echo(json.dumps({"model": model.name, "data": str(data), "sets": sets,
+                               "wrong": wrong}, indent=2))
+        return
+    typer.echo(f"model {model.name}  data {data}")
+    for name, row in sets.items():
+        typer.echo(f"{name:<10} {row['correct']}/{row['count']} right; called negative "
+                   f"{row['called_negative']}, neutral {row['called_neutral']}, "
+                   f"positive {row['called_positive']}")
+
+
 @eval_app.command("complaint")
 def eval_complaint(
     data: Annotated[Path, typer.Option("--data", help="CSV file with text and label columns.")],
@@ -297,6 +347,7 @@ def train_sentiment(
     out: Annotated[Path | None, typer.Option("--out", help="Where to write the head.")] = None,
     cache: CacheOption = Path(".cache/features"),
     recipe: RecipeOption = None,
+    cv: Annotated[int, typer.Option("--cv", help="Also report k-fold CV on train.")] = 0,
     as_json: JsonOption = False,
 ) -> None:
     """Retrain the sentiment head on <data>/train and report it on <data>/val."""
@@ -306,7 +357,9 @@ def train_sentiment(
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     target = out or DEFAULT_SENTIMENT_WEIGHTS
     try:
-        head = train_sentiment_head(data, cache_dir=cache, overrides=_overrides(recipe))
+        head = train_sentiment_head(
+            data, cache_dir=cache, overrides=_overrides(recipe), folds=cv
+        )
     except (OSError, ValueError) as exc:
         raise _fail(f"training the sentiment head: {exc}") from None
     head.save(target)
@@ -387,6 +440,129 @@ def _print_language_table(title: str, table: dict[str, dict[str, float]]) -> Non
     typer.echo(f"{'language':<12}" + "".join(f"{c:>10}" for c in columns))
     for language, row in table.items():
         typer.echo(f"{language:<12}" + "".join(f"{row[c]:>10.2f}" for c in columns))
+
+
+FoldsOption = Annotated[int, typer.Option("--folds", help="Number of folds (k).")]
+SplitOption = Annotated[
+    str,
+    typer.Option("--split", help="random (stratified) or topic (k-means topics kept whole)."),
+]
+CandidatesOption = Annotated[
+    str | None,
+    typer.Option("--candidates", help="Comma-separated candidate names (default: all)."),
+]
+WriteOption = Annotated[
+    Path | None,
+    typer.Option("--out", help="Fit the best candidate by CV on all training data, write it here."),
+]
+
+
+@cv_app.command("sentiment")
+def cv_sentiment_command(
+    data: Annotated[Path, typer.Option("--data", help="TweetEval-format folder (train read).")],
+    folds: FoldsOption = 5,
+    split: SplitOption = "random",
+    candidates: CandidatesOption = None,
+    cache: CacheOption = Path(".cache/features"),
+    out: WriteOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Macro recall of each sentiment recipe by k-fold CV on <data>/train (val is not read).
+
+    With --out, the best one is fitted on all of train and written; only then is val read,
+    once, for the figures recorded in the file.
+    """
+    from models.selection import cv_sentiment
+    from models.train import train_sentiment_head
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        results = cv_sentiment(
+            data, folds=folds, split=split, names=_names(candidates), cache_dir=cache
+        )
+    except (OSError, ValueError) as exc:
+        raise _fail(f"cross-validating sentiment recipes: {exc}") from None
+    written: dict[str, Any] = {}
+    if out is not None:
+        best = max(results, key=lambda r: r.mean)
+        command = (f"brand-monitor models cv sentiment --data DIR --folds {folds} "
+                   f"--split {split} --candidates {best.name} --out FILE")
+        head = train_sentiment_head(
+            data, cache_dir=cache, overrides=best.recipe, cv=best, command=command
+        )
+        head.save(out)
+        written = {"written": str(out), "bytes": out.stat().st_size, "candidate": best.name,
+                   **head.info}
+    _print_cv(results, "macro recall", folds, split, written, as_json)
+
+
+@cv_app.command("complaint")
+def cv_complaint_command(
+    data: Annotated[Path, typer.Option("--data", help="CSV file with text and label columns.")],
+    folds: FoldsOption = 5,
+    split: SplitOption = "random",
+    candidates: CandidatesOption = None,
+    cache: CacheOption = Path(".cache/features"),
+    out: WriteOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Complaint F1 of each recipe by k-fold CV inside the 80% training split (hold-out unread).
+
+    With --out, the best one is fitted on the whole 80% and written; only then is the
+    hold-out read, once, for the figures recorded in the file.
+    """
+    from models.selection import cv_complaint
+    from models.train import train_complaint_head
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        results = cv_complaint(
+            data, folds=folds, split=split, names=_names(candidates), cache_dir=cache
+        )
+    except (OSError, ValueError) as exc:
+        raise _fail(f"cross-validating complaint recipes: {exc}") from None
+    written: dict[str, Any] = {}
+    if out is not None:
+        best = max(results, key=lambda r: r.mean)
+        command = (f"brand-monitor models cv complaint --data FILE.csv --folds {folds} "
+                   f"--split {split} --candidates {best.name} --out FILE")
+        head = train_complaint_head(
+            data, cache_dir=cache, overrides=best.recipe, cv=best, command=command
+        )
+        head.save(out)
+        written = {"written": str(out), "bytes": out.stat().st_size, "candidate": best.name,
+                   **head.info}
+    _print_cv(results, "complaint F1", folds, split, written, as_json)
+
+
+def _names(candidates: str | None) -> list[str] | None:
+    return [n.strip() for n in candidates.split(",") if n.strip()] if candidates else None
+
+
+def _print_cv(
+    results: list[Any], metric: str, folds: int, split: str, written: dict[str, Any],
+    as_json: bool,
+) -> None:
+    rows = [
+        {"candidate": r.name, "mean": r.mean, "spread": r.spread, "folds": r.fold_scores,
+         "adjustment": r.adjustment, "recipe": r.recipe}
+        for r in results
+    ]
+    best = max(results, key=lambda r: r.mean).name
+    if as_json:
+        typer.echo(json.dumps({"metric": metric, "folds": folds, "split": split, "best": best,
+                               "candidates": rows, **written}, indent=2, default=list))
+        return
+    typer.echo(f"{folds}-fold CV ({split} folds), {metric} in %: mean, standard deviation "
+               "over folds, each fold")
+    for row in rows:
+        each = " ".join(f"{100 * s:.2f}" for s in row["folds"])
+        adjusted = f"  adjustment {row['adjustment']}" if row["adjustment"] else ""
+        typer.echo(f"{row['candidate']:<20}{100 * row['mean']:>7.2f} +- "
+                   f"{100 * row['spread']:.2f}   [{each}]{adjusted}")
+    typer.echo(f"best by CV: {best}")
+    if written:
+        _print(written, as_json=False)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,6 +148,41 @@ class Head:
             temperature=float(metadata.get("temperature", "1.0")),
             info=json.loads(metadata.get("info", "{}")),
         )
+
+
+def merge_heads(heads: Sequence[Head]) -> Head:
+    """One Head whose logits are the mean of the given heads' logits (same features and scaler).
+
+    With one hidden layer, averaging logits is exactly a wider MLP: hidden units side by side,
+    output weights divided by the number of heads. So an ensemble costs no new file format.
+    """
+    first = heads[0]
+    if len(heads) == 1:
+        return first
+    depth = len(first.layers)
+    if depth > 2 or any(len(h.layers) != depth for h in heads):
+        raise ValueError("only heads with the same depth, at most one hidden layer, can merge")
+    for head in heads[1:]:
+        if not (np.array_equal(head.mean, first.mean) and np.array_equal(head.scale, first.scale)):
+            raise ValueError("heads to merge must be trained on the same features")
+    k = float(len(heads))
+    if depth == 1:
+        weight = np.mean([h.layers[0][0] for h in heads], axis=0)
+        bias = np.mean([h.layers[0][1] for h in heads], axis=0)
+        layers = [(weight, bias)]
+    else:
+        layers = [
+            (np.concatenate([h.layers[0][0] for h in heads], axis=1),
+             np.concatenate([h.layers[0][1] for h in heads])),
+            (np.concatenate([h.layers[1][0] for h in heads], axis=0) / k,
+             np.mean([h.layers[1][1] for h in heads], axis=0)),
+        ]
+    return Head(
+        name=first.name, labels=first.labels, feature_set=first.feature_set,
+        encoder=first.encoder, mean=first.mean, scale=first.scale,
+        layers=[(w.astype(np.float32), b.astype(np.float32)) for w, b in layers],
+        info=dict(first.info),
+    )
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:

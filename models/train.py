@@ -8,12 +8,15 @@ import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from models.encoder import PooledOutput, SentenceEncoder
-from models.heads import FEATURE_SETS, Head, build_features, normalize_text
+from models.heads import FEATURE_SETS, Head, build_features, merge_heads, normalize_text
+
+if TYPE_CHECKING:
+    from models.selection import CandidateResult
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,21 @@ def load_labelled_csv(path: Path) -> tuple[list[str], np.ndarray]:
             raise ValueError(f"{path} lacks column(s) {sorted(missing)}; it needs text and label")
         rows = [(row["text"], int(row["label"])) for row in reader]
     return [text for text, _ in rows], np.asarray([label for _, label in rows], dtype=np.int64)
+
+
+def load_negation_set(path: Path) -> list[dict[str, str]]:
+    """Rows of a JSONL file with `text`, `label` (negative/neutral/positive) and `set` keys."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found; give a JSONL file with text, label and set")
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if not {"text", "label", "set"} <= set(row):
+            raise ValueError(f"{path}:{number} needs text, label and set keys")
+        rows.append({key: str(value) for key, value in row.items()})
+    return rows
 
 
 def cached_pooled(
@@ -107,6 +125,42 @@ def fit_head(
     info: dict[str, object] | None = None,
 ) -> Head:
     """Train a softmax head (logistic regression when `hidden` is empty) with AdamW, seeded."""
+    import torch
+
+    threads = torch.get_num_threads()
+    # One thread: these matrices are small, and on a busy shared CPU two threads spin-waiting
+    # on each other made a fit 9x slower (45 s vs 390 s for a 1,536-text complaint head).
+    torch.set_num_threads(1)
+    try:
+        return _fit_head(
+            features, labels, label_names=label_names, name=name, feature_set=feature_set,
+            encoder=encoder, hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr,
+            weight_decay=weight_decay, dropout=dropout, input_dropout=input_dropout,
+            balanced=balanced, seed=seed, info=info,
+        )
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit_head(
+    features: np.ndarray,
+    labels: np.ndarray,
+    *,
+    label_names: Sequence[str],
+    name: str,
+    feature_set: str,
+    encoder: str,
+    hidden: Sequence[int],
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    dropout: float,
+    input_dropout: float,
+    balanced: bool,
+    seed: int,
+    info: dict[str, object] | None,
+) -> Head:
     import torch
     from torch import nn
 
@@ -180,16 +234,22 @@ def classification_report(
 SENTIMENT_RECIPE: dict[str, Any] = {
     "feature_set": "layers+max", "hidden": (64,), "epochs": 10, "lr": 1e-3,
     "weight_decay": 0.01, "dropout": 0.5, "input_dropout": 0.3, "batch_size": 256, "seed": 13,
+    "seeds": 1, "adjust": "",
 }
 COMPLAINT_RECIPE: dict[str, Any] = {
     "feature_set": "layers", "hidden": (64,), "epochs": 30, "lr": 1e-3,
     "weight_decay": 0.01, "dropout": 0.3, "input_dropout": 0.2, "batch_size": 64, "seed": 13,
+    "seeds": 1, "adjust": "",
 }
+SENTIMENT_HEAD_NAME = "sent-head-v1"
+COMPLAINT_HEAD_NAME = "complaint-v1"
 COMPLAINT_HOLDOUT = 0.2
 COMPLAINT_SPLIT_SEED = 2019
 
 
 RECIPE_KEYS = frozenset(SENTIMENT_RECIPE)
+# After training: none, logit offsets per class (sentiment) or a decision threshold (complaint).
+ADJUSTMENTS = ("", "bias", "threshold")
 
 
 def make_recipe(base: dict[str, Any], overrides: dict[str, Any] | None) -> dict[str, Any]:
@@ -203,14 +263,24 @@ def make_recipe(base: dict[str, Any], overrides: dict[str, Any] | None) -> dict[
             f"feature_set must be one of {FEATURE_SETS}, not {recipe['feature_set']!r}"
         )
     recipe["hidden"] = tuple(int(size) for size in recipe["hidden"])
+    if recipe["adjust"] not in ADJUSTMENTS:
+        raise ValueError(f"adjust must be one of {ADJUSTMENTS}, not {recipe['adjust']!r}")
     return recipe
 
 
-def _fit(
+def fit_ensemble(
     features: np.ndarray, labels: np.ndarray, recipe: dict[str, Any], **names: Any
 ) -> Head:
-    args = {k: v for k, v in recipe.items() if k != "feature_set"}
-    return fit_head(features, labels, feature_set=recipe["feature_set"], **names, **args)
+    """Fit `recipe["seeds"]` heads with consecutive seeds and merge them into one Head."""
+    seeds = int(recipe.get("seeds", 1))
+    args = {k: v for k, v in recipe.items() if k not in {"feature_set", "seeds", "adjust"}}
+    heads = []
+    for offset in range(seeds):
+        args["seed"] = int(recipe["seed"]) + offset
+        heads.append(
+            fit_head(features, labels, feature_set=recipe["feature_set"], **names, **args)
+        )
+    return merge_heads(heads)
 
 
 def train_sentiment_head(
@@ -219,8 +289,16 @@ def train_sentiment_head(
     cache_dir: Path | None = CACHE_DIR,
     encoder: SentenceEncoder | None = None,
     overrides: dict[str, Any] | None = None,
+    folds: int = 0,
+    cv: CandidateResult | None = None,
+    command: str = "",
 ) -> Head:
-    """Fit the sentiment head on `<folder>/train` and record its `<folder>/val` figures."""
+    """Fit the sentiment head on `<folder>/train` and record its `<folder>/val` figures.
+
+    With `folds` > 1 (or a recipe that adjusts its logits, which needs out-of-fold
+    predictions), k-fold CV on train runs first and its figures are recorded too; `cv` gives
+    that result ready-made (from `models cv sentiment --out`).
+    """
     from models.sentiment import SENTIMENT_LABELS
 
     recipe = make_recipe(SENTIMENT_RECIPE, overrides)
@@ -230,21 +308,51 @@ def train_sentiment_head(
     feature_set = recipe["feature_set"]
     train_x = build_features(cached_pooled(encoder, train_texts, cache_dir=cache_dir), feature_set)
     val_x = build_features(cached_pooled(encoder, val_texts, cache_dir=cache_dir), feature_set)
-    head = _fit(
-        train_x, train_labels, recipe, label_names=SENTIMENT_LABELS, name="sent-head-v1",
-        encoder=encoder.name,
-    )
+    names = {"label_names": SENTIMENT_LABELS, "name": SENTIMENT_HEAD_NAME, "encoder": encoder.name}
+    if cv is None:
+        cv = _cross_validate(train_x, train_labels, recipe, folds, "macro_recall", names)
+    head = fit_ensemble(train_x, train_labels, recipe, **names)
+    if recipe["adjust"] == "bias" and cv is not None:
+        weight, bias = head.layers[-1]
+        head.layers[-1] = (weight, bias + np.asarray(cv.adjustment, dtype=np.float32))
     report = classification_report(val_labels, head.predict_proba(val_x).argmax(axis=1), 3)
     head.info = {
         "data": f"TweetEval sentiment: {len(train_texts)} train, {len(val_texts)} val",
-        "command": "brand-monitor models train sentiment --data DIR",
+        "command": command or "brand-monitor models train sentiment --data DIR"
+                   + (f" --cv {folds}" if folds > 1 else ""),
         "recipe": json.dumps(recipe),
         "val_macro_recall": round(report["macro_recall"], 4),
         "val_accuracy": round(report["accuracy"], 4),
         "val_macro_f1": round(report["macro_f1"], 4),
     }
+    if cv is not None:
+        k = len(cv.fold_scores)
+        head.info[f"cv{k}_macro_recall"] = round(cv.mean, 4)
+        head.info[f"cv{k}_spread"] = round(cv.spread, 4)
+        if recipe["adjust"] == "bias":
+            head.info["logit_offsets"] = json.dumps(cv.adjustment)
     log.info("sentiment head: val macro recall %.4f", report["macro_recall"])
     return head
+
+
+def _cross_validate(
+    features: np.ndarray,
+    labels: np.ndarray,
+    recipe: dict[str, Any],
+    folds: int,
+    metric: str,
+    names: dict[str, Any],
+) -> CandidateResult | None:
+    """The recipe's k-fold CV on training data (as `models cv` runs it), when asked or needed."""
+    if folds <= 1 and not recipe["adjust"]:
+        return None
+    # Imported here: selection builds on this module's loaders and fitting.
+    from models.selection import Candidate, cross_validate
+
+    return cross_validate(
+        {recipe["feature_set"]: features}, labels, recipe, [Candidate("shipped")],
+        folds=max(folds, 2) if folds > 1 else 5, metric=metric, names=names,
+    )[0]
 
 
 def stratified_split(
@@ -268,11 +376,14 @@ def train_complaint_head(
     encoder: SentenceEncoder | None = None,
     overrides: dict[str, Any] | None = None,
     folds: int = 0,
+    cv: CandidateResult | None = None,
+    command: str = "",
 ) -> Head:
     """Fit the complaint head on a stratified 80% of the CSV; record figures on the other 20%.
 
-    With `folds` > 1, also record the mean k-fold cross-validated F1 inside the 80% (how the
-    recipe was chosen without looking at the hold-out).
+    With `folds` > 1 (or a recipe that moves its threshold), also record k-fold CV F1 inside
+    the 80%, as `models cv complaint` computes it: how the recipe was chosen without looking
+    at the hold-out. `cv` gives that result ready-made (from `models cv complaint --out`).
     """
     from models.complaint import COMPLAINT_LABELS
 
@@ -283,29 +394,30 @@ def train_complaint_head(
         cached_pooled(encoder, texts, cache_dir=cache_dir), recipe["feature_set"]
     )
     train, holdout = stratified_split(labels, COMPLAINT_HOLDOUT, COMPLAINT_SPLIT_SEED)
-    names = {"label_names": COMPLAINT_LABELS, "name": "complaint-v1", "encoder": encoder.name}
-    cv_f1: list[float] = []
-    if folds > 1:
-        x, y = features[train], labels[train]
-        for fold_train, fold_test in stratified_folds(y, folds, COMPLAINT_SPLIT_SEED):
-            fold_head = _fit(x[fold_train], y[fold_train], recipe, **names)
-            guess = (fold_head.predict_proba(x[fold_test])[:, 1] >= 0.5).astype(int)
-            cv_f1.append(classification_report(y[fold_test], guess, 2)["f1_1"])
-    head = _fit(features[train], labels[train], recipe, **names)
-    predicted = (head.predict_proba(features[holdout])[:, 1] >= 0.5).astype(int)
+    names = {"label_names": COMPLAINT_LABELS, "name": COMPLAINT_HEAD_NAME, "encoder": encoder.name}
+    if cv is None:
+        cv = _cross_validate(features[train], labels[train], recipe, folds, "f1", names)
+    threshold = 0.5
+    if recipe["adjust"] == "threshold" and cv is not None:
+        threshold = cv.adjustment[0]
+    head = fit_ensemble(features[train], labels[train], recipe, **names)
+    predicted = (head.predict_proba(features[holdout])[:, 1] >= threshold).astype(int)
     report = classification_report(labels[holdout], predicted, 2)
     head.info = {
         "data": f"{csv_path.name}: {len(train)} train, {len(holdout)} held out "
                 f"(stratified, seed {COMPLAINT_SPLIT_SEED})",
-        "command": "brand-monitor models train complaint --data FILE.csv",
+        "command": command or "brand-monitor models train complaint --data FILE.csv"
+                   + (f" --cv {folds}" if folds > 1 else ""),
         "recipe": json.dumps(recipe),
-        "threshold": 0.5,
+        "threshold": threshold,
         "holdout_f1_complaint": round(report["f1_1"], 4),
         "holdout_macro_f1": round(report["macro_f1"], 4),
         "holdout_accuracy": round(report["accuracy"], 4),
     }
-    if cv_f1:
-        head.info[f"cv{folds}_f1_complaint"] = round(float(np.mean(cv_f1)), 4)
+    if cv is not None:
+        k = len(cv.fold_scores)
+        head.info[f"cv{k}_f1_complaint"] = round(cv.mean, 4)
+        head.info[f"cv{k}_spread"] = round(cv.spread, 4)
     log.info("complaint head: hold-out F1 %.4f, macro-F1 %.4f", report["f1_1"], report["macro_f1"])
     return head
 

@@ -139,3 +139,58 @@ def test_a_typo_in_the_models_table_is_reported_with_its_key(tmp_path: Path) -> 
     result = runner.invoke(app, ["info", "--config", str(config)])
     assert result.exit_code == 2
     assert "models.quantise" in result.output
+
+
+def test_cv_complaint_compares_recipes_and_writes_the_best(tmp_path: Path) -> None:
+    data = write_csv(tmp_path / "complaints.csv", COMPLAINTS * 3)
+    out = tmp_path / "complaint.safetensors"
+    result = runner.invoke(app, [
+        "cv", "complaint", "--data", str(data), "--folds", "3",
+        "--candidates", "logreg,mlp64+threshold", "--cache", str(tmp_path / "cache"),
+        "--out", str(out), "--json",
+    ])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    rows = {row["candidate"]: row for row in report["candidates"]}
+    assert list(rows) == ["logreg", "mlp64+threshold"]
+    for row in rows.values():
+        assert len(row["folds"]) == 3
+        assert row["mean"] == pytest.approx(sum(row["folds"]) / 3)
+    assert report["best"] == max(rows, key=lambda name: rows[name]["mean"])
+    assert len(rows["mlp64+threshold"]["adjustment"]) == 1
+    head = Head.load(out)
+    assert head.info["cv3_f1_complaint"] == round(rows[report["best"]]["mean"], 4)
+    assert f"--candidates {report['best']}" in head.info["command"]
+    assert 0.0 <= head.info["holdout_f1_complaint"] <= 1.0
+
+
+def test_cv_sentiment_reads_train_only_until_it_writes(tmp_path: Path) -> None:
+    data = tmp_path / "tweeteval"
+    write_tweeteval(data, "train", SENTIMENT * 4)
+    result = runner.invoke(app, [
+        "cv", "sentiment", "--data", str(data), "--folds", "3", "--candidates", "mlp64+bias",
+        "--cache", str(tmp_path / "cache"),
+    ])
+    # No val split exists: comparing recipes never needs it.
+    assert result.exit_code == 0, result.output
+    assert "mlp64+bias" in result.output and "best by CV: mlp64+bias" in result.output
+    write_tweeteval(data, "val", SENTIMENT)
+    out = tmp_path / "sentiment.safetensors"
+    result = runner.invoke(app, [
+        "cv", "sentiment", "--data", str(data), "--folds", "3", "--candidates", "mlp64+bias",
+        "--cache", str(tmp_path / "cache"), "--out", str(out), "--json",
+    ])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    head = Head.load(out)
+    assert json.loads(head.info["logit_offsets"]) == report["candidates"][0]["adjustment"]
+    assert head.info["cv3_macro_recall"] == round(report["candidates"][0]["mean"], 4)
+    assert head.info["val_macro_recall"] == report["val_macro_recall"]
+
+
+def test_cv_names_an_unknown_candidate(tmp_path: Path) -> None:
+    data = write_csv(tmp_path / "complaints.csv", COMPLAINTS)
+    result = runner.invoke(app, ["cv", "complaint", "--data", str(data), "--candidates", "mlp9",
+                                 "--cache", str(tmp_path / "cache")])
+    assert result.exit_code == 2
+    assert "unknown candidate(s) ['mlp9']" in result.output

@@ -23,6 +23,29 @@ because only assertions spread as claims. Decisions, each measured on the suppor
   real??", "same thing happened to me", a link to the video): stance "support". Supporters
   join a claim that is already spreading (same link, reply, copy or close meaning) and count
   as its spread, but never start one.
+
+Hard cases, measured on `tests/fixtures/harm_stance_eval.jsonl` (`benchmarks/eval_stance.py`;
+figures, split and limits in models/README.md, harm section):
+- The markers read folded text (casefolded, accents removed), so "dément", "réfute" and
+  "notícia falsa" match. Counter-evidence covers the five big lexicon languages: "no such
+  incident", "the screenshot ... is fake", "made up", "bulo", "no hubo ningún", "infox",
+  "bidon", "Falschmeldung", "bestreitet", "haltlos", "keinen solchen Vorfall", "nega",
+  "boato", "notícia falsa".
+- A denial in the brand's voice is a spokesperson, statement or assurance ("insists",
+  "asegura", "assure", "versichert", "garante", "nota da") followed in the same sentence by a
+  negation. "I assure you" and "je vous assure" are a customer's words, not a denial.
+- A counter marker wins over everything else: a claim that quotes the brand's denial reads as
+  counter-evidence. The cost is small (it lowers risk, never pages), the gain is that
+  fact-checks that repeat the harm words do not read as the harm.
+- Rescue, protection and healing ("reanimiert", "kept me out of hospital", "caught a fake
+  charge", "everyone's fine", "curou") are stories the brand comes out of well.
+- A boycott hashtag ("#DumpX", "#BoicotX", "#BoykottX") is a claim even when the sentiment
+  model reads the post as cheerful.
+- The opening decides a question: an interjection ("are you serious X?!") is skipped; a
+  "why"/"how" sentence that ends emphatically ("why is there metal in my granola??") exclaims;
+  information requests ask in every lexicon language ("anyone", "alguien sabe", "quelqu'un",
+  "weiß jemand", "é verdade"). models/harm.py no longer vetoes cues in a sentence that ends
+  in "??" or "?!", so what decides is this opening.
 """
 
 from __future__ import annotations

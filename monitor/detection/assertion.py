@@ -91,11 +91,12 @@ _COUNTER = re.compile(
 )
 # A denial in the brand's voice: its spokesperson or statement, or an assurance, followed in
 # the same sentence by a negation ("Statement from X: no customer funds were lost", "X
-# asegura que no ha habido ninguna filtración"). First-person assurances ("I assure you")
-# are a customer's, not the brand's.
+# asegura que no ha habido ninguna filtración"). First-person assurances ("I assure you", "I
+# insisted") are a customer's, not the brand's; "maintain" is left out ("failed to maintain
+# the brakes, no one checked" is a claim).
 _DENIAL = re.compile(
-    r"(?:\bspokes(?:person|man|woman)\b|\bstatement from\b|\binsist(?:s|ed)?\b"
-    r"|(?<!\bi )\bassur(?:es|ed)\b|\bmaintain(?:s|ed)?\b|\bcomunicado\b|\basegura(?:n|ron)?\b"
+    r"(?:\bspokes(?:person|man|woman)\b|\bstatement from\b|(?<!\bi )\binsist(?:s|ed)?\b"
+    r"|(?<!\bi )\bassur(?:es|ed)\b|\bcomunicado\b|\basegura(?:n|ron)?\b"
     r"|\bafirma(?:n|ron)?\b|(?<!\bi )(?<!je vous )\bassure(?:nt)?\b|\baffirme(?:nt)?\b"
     r"|\bcommunique\b"
     r"|\bstellungnahme\b|\bversicher(?:t|n|te)\b|\bnota d[oa]\b|\bgarante(?:m)?\b)"

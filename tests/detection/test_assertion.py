@@ -117,6 +117,8 @@ def test_the_brand_saying_it_did_not_happen_is_a_denial(text: str) -> None:
         "je vous assure qu'Acme ne rembourse jamais, c'est une arnaque",
         "the Acme charger I got is fake, a counterfeit that sparked",  # a counterfeit claim
         "Acme still hasn't made a statement and my kid is in hospital",
+        "I insisted Acme check the brakes, nobody listened and they failed on the motorway",
+        "Acme failed to maintain the brakes, no one checked them for a year",
     ],
 )
 def test_a_customer_assuring_or_calling_a_product_fake_is_not_a_denial(text: str) -> None:

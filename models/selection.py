@@ -238,8 +238,6 @@ SENTIMENT_CANDIDATES = (
     Candidate("logreg", {"hidden": [], "input_dropout": 0.0}),
     Candidate("mlp64", {}),
     Candidate("mlp64+bias", {"adjust": "bias"}),
-    Candidate("mlp64-wd0.1", {"weight_decay": 0.1}),
-    Candidate("mlp64-layers", {"feature_set": "layers"}),
     Candidate("mlp64x5", {"seeds": 5}),
     Candidate("mlp64x5+bias", {"seeds": 5, "adjust": "bias"}),
 )

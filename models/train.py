@@ -241,8 +241,8 @@ COMPLAINT_RECIPE: dict[str, Any] = {
     "weight_decay": 0.01, "dropout": 0.3, "input_dropout": 0.2, "batch_size": 64, "seed": 13,
     "seeds": 1, "adjust": "",
 }
-SENTIMENT_HEAD_NAME = "sent-head-v1"
-COMPLAINT_HEAD_NAME = "complaint-v1"
+SENTIMENT_HEAD_NAME = "sent-head-v2"
+COMPLAINT_HEAD_NAME = "complaint-v2"
 COMPLAINT_HOLDOUT = 0.2
 COMPLAINT_SPLIT_SEED = 2019
 

@@ -11,6 +11,13 @@ from models.complaint import DEFAULT_COMPLAINT_WEIGHTS, ComplaintModel
 from models.encoder import SentenceEncoder
 from models.heads import Head, HeadFormatError
 from models.sentiment import DEFAULT_SENTIMENT_WEIGHTS
+from models.train import (
+    COMPLAINT_HOLDOUT,
+    COMPLAINT_SPLIT_SEED,
+    classification_report,
+    load_labelled_csv,
+    stratified_split,
+)
 
 # Written for these tests (not from any dataset).
 COMPLAINTS = [
@@ -54,11 +61,14 @@ def test_scores_are_per_text_and_order_independent(complaint: ComplaintModel) ->
 
 def test_shipped_head_records_how_it_was_trained() -> None:
     head = Head.load(DEFAULT_COMPLAINT_WEIGHTS)
-    assert head.name == "complaint-v1"
-    assert head.info["command"].startswith("brand-monitor models train complaint")
-    assert 0.7 < head.info["holdout_f1_complaint"] <= 1.0
-    # Ships inside the wheel: keep it small.
-    assert DEFAULT_COMPLAINT_WEIGHTS.stat().st_size < 600_000
+    assert head.name == "complaint-v2"
+    assert head.info["command"].startswith("brand-monitor models cv complaint")
+    # Floors for a retrained head: chosen by 5-fold CV inside the training split (complaint-v1
+    # scored 79.46 on the same folds), then measured once on the 481 held-out tweets.
+    assert head.info["cv5_f1_complaint"] >= 0.80
+    assert head.info["holdout_f1_complaint"] >= 0.82
+    # Ships inside the wheel: keep it small (five seeds' heads merged into one, float16).
+    assert DEFAULT_COMPLAINT_WEIGHTS.stat().st_size < 2_000_000
 
 
 def test_missing_or_wrong_weights_file_is_a_clear_error(
@@ -72,3 +82,19 @@ def test_missing_or_wrong_weights_file_is_a_clear_error(
         ComplaintModel(encoder, garbage)
     with pytest.raises(HeadFormatError, match="is it a complaint head"):
         ComplaintModel(encoder, DEFAULT_SENTIMENT_WEIGHTS)
+
+
+COMPLAINT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "complaints" / (
+    "complaints-dev.csv"
+)
+
+
+@pytest.mark.skipif(not COMPLAINT_DATA.is_file(), reason=f"{COMPLAINT_DATA} not present")
+def test_shipped_head_keeps_its_f1_on_the_held_out_tweets(complaint: ComplaintModel) -> None:
+    texts, labels = load_labelled_csv(COMPLAINT_DATA)
+    _, holdout = stratified_split(labels, COMPLAINT_HOLDOUT, COMPLAINT_SPLIT_SEED)
+    probs = np.asarray(complaint.predict([texts[i] for i in holdout]))
+    report = classification_report(labels[holdout], (probs >= complaint.threshold).astype(int), 2)
+    # complaint-v2 scored 83.82 here (v1: 82.11); a regression below 82 fails.
+    assert report["f1_1"] >= 0.82
+    assert report["f1_1"] == pytest.approx(complaint.head.info["holdout_f1_complaint"], abs=0.01)

@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestServer
+from blockbuster import BlockBuster
 
 from connectors.base import AuthError, Cursor, RateLimited, SourceError, connector_class
-from connectors.youtube import YouTubeConnector, YouTubeOptions, next_quota_reset, pacific_day
+from connectors.youtube import YouTubeConnector, YouTubeOptions
+from connectors.youtube_api import PACIFIC, next_quota_reset, pacific_day
 from monitor.clock import VirtualClock
 from monitor.httpclient import HttpClient
 from monitor.outbound import redact_url
-from tests.connectors.replay_server import ReplayServer, Reply, client_logs
+from tests.connectors.replay_server import ReplayServer, Reply, allow_fixture_reads, client_logs
 
 FAKE_KEY = "AIzaSyFAKE-youtube-key-0123456789"
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)  # 04:00 Pacific
 NEXT_RESET = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)  # midnight PST
 API = "/youtube/v3"
+ROOT = Path(__file__).resolve().parents[2]
 
 ServerFactory = Callable[[Any], Awaitable[TestServer]]
 
@@ -225,8 +232,9 @@ async def test_quota_count_restarts_on_a_new_pacific_day(replay, make):
     ],
 )
 def test_pacific_quota_day(now: datetime, day: str, reset: datetime) -> None:
-    assert pacific_day(now) == day
-    assert next_quota_reset(now) == reset.replace(tzinfo=UTC)
+    pacific = ZoneInfo(PACIFIC)
+    assert pacific_day(now, pacific) == day
+    assert next_quota_reset(now, pacific) == reset.replace(tzinfo=UTC)
 
 
 async def test_comments_on_found_videos_are_read_once(replay, make):
@@ -408,7 +416,7 @@ async def test_comment_pages_stop_at_the_bound(replay, make, caplog):
     script_comment_pages(replay, pages=2)
     connector = await make(comment_video_ids=[LISTED], max_comment_pages=2, max_reply_pages=0)
 
-    with caplog.at_level(logging.INFO, logger="connectors.youtube"):
+    with caplog.at_level(logging.INFO, logger="connectors.youtube_comments"):
         result = await connector.fetch(Cursor())
 
     assert len(replay.requests_to(f"{API}/commentThreads")) == 2
@@ -451,7 +459,7 @@ async def test_comment_pages_leave_the_quota_for_the_next_search(replay, make, c
     # poll's search and statistics, so no second page and no reply pages
     cursor = Cursor({"quota_day": "2026-11-21", "quota_used": 10_000 - 202})
 
-    with caplog.at_level(logging.INFO, logger="connectors.youtube"):
+    with caplog.at_level(logging.INFO, logger="connectors.youtube_comments"):
         result = await connector.fetch(cursor)
 
     assert len(replay.requests_to(f"{API}/commentThreads")) == 1
@@ -460,3 +468,50 @@ async def test_comment_pages_leave_the_quota_for_the_next_search(replay, make, c
     assert result.budget is not None and result.budget.remaining == 101
     assert "quota too low for more comments" in caplog.text
     assert not replay.unscripted
+
+
+# -- the quota's time zone ---------------------------------------------------------------------
+
+# Opens every time-zone file from a tz database (system or the tzdata package) while importing.
+OPENS_OF_IMPORT = """
+import sys
+
+opened = []
+
+
+def record(event, args):
+    path = str(args[0]) if event == "open" and args else ""
+    if "zoneinfo" in path and not path.endswith((".py", ".pyc")):
+        opened.append(path)
+
+
+sys.addaudithook(record)
+import connectors.youtube  # noqa: E402,F401
+
+print(repr(opened))
+"""
+
+
+def test_import_reads_no_time_zone_file() -> None:
+    # A config reload may import the module on the event loop: a file read there blocks it.
+    result = subprocess.run(
+        [sys.executable, "-c", OPENS_OF_IMPORT],
+        capture_output=True, text=True, check=True, timeout=120, cwd=ROOT,
+    )
+
+    assert result.stdout.strip() == "[]"
+
+
+async def test_quota_zone_is_read_off_the_event_loop(
+    replay: ReplayServer, make: Callable[..., Awaitable[YouTubeConnector]],
+    no_blocking: BlockBuster,
+) -> None:
+    allow_fixture_reads(no_blocking)
+    ZoneInfo.clear_cache()  # so the first poll reads the zone's file, as in a fresh daemon
+    replay.add(f"{API}/search", fx("search_empty"))
+    connector = await make()
+
+    result = await connector.fetch(Cursor())  # blockbuster fails it if the read is on the loop
+
+    assert result.cursor.position["quota_day"] == "2026-11-21"
+    assert result.budget is not None and result.budget.resets_at == NEXT_RESET

@@ -1,8 +1,8 @@
-"""Incident lifecycle against a real SQLite store, with virtual time and a lambda router."""
+"""Incident lifecycle against a real store (SQLite and PostgreSQL), with virtual time and a
+lambda router."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -16,8 +16,9 @@ from monitor.detection.risk import assess_claim
 from monitor.detection.settings import DetectionConfig
 from monitor.incidents import IncidentBook, IncidentError
 from monitor.records import SEVERITIES, Assessment, Incident, Mention, RiskFactor
-from monitor.store import Store
+from monitor.store import PostgresTarget, Store
 from tests.detection.factory import T0, at, claim_vector, mention, score
+from tests.store_backends import postgres_server, select, store_location  # noqa: F401 - fixtures
 
 SICK = "Acme cola gave my whole family food poisoning, do not drink it"
 SETTINGS = DetectionConfig(quiet_period="2h", reopen_window="1d")
@@ -29,8 +30,8 @@ def to_slack(incident: Incident, reason: str) -> list[str]:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store(tmp_path / "bm.db").open()
+async def store(store_location: Path | PostgresTarget) -> AsyncIterator[Store]:  # noqa: F811
+    s = await Store(store_location).open()
     yield s
     await s.close()
 
@@ -50,8 +51,7 @@ async def saved(store: Store, mentions: list[Mention]) -> list[Mention]:
 
 
 def rows(store: Store, sql: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(store.path) as conn:
-        return conn.execute(sql).fetchall()
+    return select(store, sql)
 
 
 def verdict(

@@ -1,4 +1,8 @@
-"""The store: migrations, dedupe, full-text search, daemon lock, retention."""
+"""The store: migrations, dedupe, full-text search, daemon lock, retention.
+
+Tests taking `store` run on SQLite and on PostgreSQL (tests/store_backends.py); the others are
+about SQLite's file, its FTS5 syntax or its file lock (PostgreSQL's: tests/test_pg_store.py).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from monitor.records import Engagement, EngagementUpdate, Mention, Score
-from monitor.store import SourceState, Store, StoreError
+from monitor.store import PostgresTarget, SourceState, Store, StoreError
 from monitor.store.schema import MIGRATIONS
+from tests.store_backends import postgres_server, store_location  # noqa: F401 - fixtures
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -25,8 +30,8 @@ def mention(i: int, text: str = "Acme made me sick", **kw: object) -> Mention:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> Store:
-    s = await Store(tmp_path / "bm.db").open()
+async def store(store_location: Path | PostgresTarget) -> Store:  # noqa: F811
+    s = await Store(store_location).open()
     yield s
     await s.close()
 
@@ -70,9 +75,12 @@ async def test_full_text_search(store: Store) -> None:
     assert len(await store.search_mentions("acme", since=NOW - timedelta(minutes=1.5))) == 1
 
 
-async def test_malformed_query_is_a_clear_error(store: Store) -> None:
+async def test_malformed_query_is_a_clear_error(tmp_path: Path) -> None:
+    # FTS5 syntax; PostgreSQL's web-search syntax has no malformed queries.
+    store = await Store(tmp_path / "bm.db").open()
     with pytest.raises(StoreError, match="cannot search for"):
         await store.search_mentions('"unterminated')
+    await store.close()
 
 
 async def test_second_daemon_on_same_database_is_refused(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ from monitor.clock import VirtualClock
 from monitor.detection.settings import DetectionConfig
 from monitor.incidents import IncidentBook
 from monitor.records import Assessment, Engagement, Incident, Mention, RiskFactor, Score
-from monitor.store import PRUNE_BATCH, Store
+from monitor.store import PRUNE_BATCH, PostgresTarget, Store
+from tests.store_backends import postgres_server, store_location  # noqa: F401 - fixtures
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 CUTOFF = NOW - timedelta(days=90)
@@ -29,8 +30,8 @@ def mention(i: int, days_old: float, text: str = "Acme cola made me sick") -> Me
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store(tmp_path / "bm.db").open()
+async def store(store_location: Path | PostgresTarget) -> AsyncIterator[Store]:  # noqa: F811
+    s = await Store(store_location).open()
     yield s
     await s.close()
 

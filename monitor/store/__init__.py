@@ -45,13 +45,15 @@ file: daemon lock and plain-words errors), and the repositories named above.
 
 from __future__ import annotations
 
+from monitor.store.base import Store
 from monitor.store.dbfile import StoreError
 from monitor.store.detectors import BUCKET_SECONDS, bucket_start
 from monitor.store.incidents import IncidentEvent
 from monitor.store.outbox import AlertRow
+from monitor.store.postgres_target import PostgresTarget
 from monitor.store.silences import Silence
 from monitor.store.sources import SourceState
-from monitor.store.sqlite import PRUNE_BATCH, Store, has_detector_state, retention_cutoff
+from monitor.store.sqlite import PRUNE_BATCH, has_detector_state, retention_cutoff
 from monitor.store.tx import Tx
 
 __all__ = [
@@ -59,6 +61,7 @@ __all__ = [
     "PRUNE_BATCH",
     "AlertRow",
     "IncidentEvent",
+    "PostgresTarget",
     "Silence",
     "SourceState",
     "Store",

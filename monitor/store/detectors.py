@@ -6,10 +6,9 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
-
 from monitor.clock import from_iso, iso
 from monitor.store.rows import readable
+from monitor.store.sql import Db
 
 BUCKET_SECONDS = 300
 
@@ -36,18 +35,19 @@ def row_to_detector_state(row: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
-def add_totals(db: Database, counts: dict[tuple[str, str], int]) -> None:
+def add_totals(db: Db, counts: dict[tuple[str, str], int]) -> None:
     """Count new mentions into their (brand, bucket start) buckets."""
-    db.conn.executemany(
+    db.executemany(
         "INSERT INTO volume_buckets (brand, bucket_start, total) VALUES (?, ?, ?) "
-        "ON CONFLICT (brand, bucket_start) DO UPDATE SET total = total + excluded.total",
+        "ON CONFLICT (brand, bucket_start) "
+        "DO UPDATE SET total = volume_buckets.total + excluded.total",
         [(brand, bucket, n) for (brand, bucket), n in counts.items()],
     )
 
 
-def add_negatives(db: Database, counts: dict[tuple[str, str], int]) -> None:
+def add_negatives(db: Db, counts: dict[tuple[str, str], int]) -> None:
     """Count newly scored negative mentions into their existing buckets."""
-    db.conn.executemany(
+    db.executemany(
         "UPDATE volume_buckets SET negative = negative + ? WHERE brand = ? AND bucket_start = ?",
         [(n, brand, bucket) for (brand, bucket), n in counts.items()],
     )
@@ -56,7 +56,7 @@ def add_negatives(db: Database, counts: dict[tuple[str, str], int]) -> None:
 class DetectorRows:
     """The `volume_buckets` and `detector_state` tables."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
 
     def volume(self, brand: str, since: datetime) -> list[tuple[datetime, int, int]]:
@@ -71,8 +71,8 @@ class DetectorRows:
     def prune_buckets(self, cutoff: str, batch: int) -> int:
         """Delete up to `batch` volume buckets that start before `cutoff`; returns how many."""
         cur = self._db.execute(
-            "DELETE FROM volume_buckets WHERE rowid IN "
-            "(SELECT rowid FROM volume_buckets WHERE bucket_start < ? LIMIT ?)",
+            "DELETE FROM volume_buckets WHERE (brand, bucket_start) IN "
+            "(SELECT brand, bucket_start FROM volume_buckets WHERE bucket_start < ? LIMIT ?)",
             [cutoff, batch],
         )
         return int(cur.rowcount)
@@ -86,7 +86,9 @@ class DetectorRows:
 
     def save_states(self, states: dict[str, dict[str, Any]], at: datetime) -> None:
         """Insert or replace several detectors' states."""
-        self._db.conn.executemany(
-            "INSERT OR REPLACE INTO detector_state (key, state, updated_at) VALUES (?, ?, ?)",
+        self._db.executemany(
+            "INSERT INTO detector_state (key, state, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET state = excluded.state, "
+            "updated_at = excluded.updated_at",
             [(k, json.dumps(v), iso(at)) for k, v in states.items()],
         )

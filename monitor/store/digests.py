@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlite_utils import Database
-
 from monitor.clock import from_iso, iso
+from monitor.store.sql import Db
 
 
 class DigestRows:
     """The `alert_digests`, `digests` and `digest_incidents` tables."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
 
     def watermark(self, route: str) -> datetime | None:
@@ -42,12 +41,13 @@ class DigestRows:
     ) -> None:
         """Record a digest and the incidents it lists; a key already stored is kept as is."""
         self._db.execute(
-            "INSERT OR IGNORE INTO digests (key, route, period_start, period_end, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO digests (key, route, period_start, period_end, created_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [key, route, iso(start), iso(end), iso(now)],
         )
-        self._db.conn.executemany(
-            "INSERT OR IGNORE INTO digest_incidents (digest_key, incident_id) VALUES (?, ?)",
+        self._db.executemany(
+            "INSERT INTO digest_incidents (digest_key, incident_id) VALUES (?, ?) "
+            "ON CONFLICT DO NOTHING",
             [(key, incident_id) for incident_id in incident_ids],
         )
 

@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
-
 from monitor.clock import from_iso, iso
 from monitor.records import Assessment, Engagement, Incident, Mention, RiskFactor
 from monitor.store.rows import chunks, marks
+from monitor.store.sql import Db, json_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +63,7 @@ def _factors_json(factors: Sequence[RiskFactor]) -> str:
 class IncidentRows:
     """The `incidents`, `incident_mentions` and `incident_events` tables."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
 
     def _one(self, sql: str, args: Sequence[Any]) -> Incident | None:
@@ -102,7 +101,7 @@ class IncidentRows:
             "SELECT * FROM incidents WHERE status = 'resolved' AND resolved_at >= ? "
             "AND cluster_key = ? AND NOT EXISTS (SELECT 1 FROM incident_events e "
             "WHERE e.incident_id = incidents.id AND e.kind = 'merged' "
-            "AND json_extract(e.detail, '$.into') IS NOT NULL) "
+            f"AND {json_text(self._db, 'e.detail', 'into')} IS NOT NULL) "
             "ORDER BY resolved_at DESC LIMIT 1",
             [iso(resolved_since), key],
         )
@@ -196,12 +195,12 @@ class IncidentRows:
         cur = self._db.execute(
             "INSERT INTO incidents (brand, kind, category, severity, status, summary, "
             "cluster_key, risk, factors, opened_at, updated_at, author_count, platforms, "
-            "projection) VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "projection) VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             [a.brand, a.kind, a.category, a.severity, a.summary, a.key, a.risk,
              _factors_json(a.factors), iso(now), iso(now), a.author_count,
              json.dumps(sorted(a.platforms)), a.projection],
         )
-        return int(cur.lastrowid or 0)
+        return int(cur.fetchone()[0])
 
     def reopen(self, incident_id: int, a: Assessment, severity: str, now: datetime) -> None:
         """Open a resolved incident again with the assessment's risk, reasons and headline."""
@@ -278,8 +277,9 @@ class IncidentRows:
         added = 0
         for chunk in chunks(mention_ids):
             cur = self._db.execute(
-                "INSERT OR IGNORE INTO incident_mentions (incident_id, mention_id) "
-                f"SELECT ?, id FROM mentions WHERE id IN ({marks(chunk)})",
+                "INSERT INTO incident_mentions (incident_id, mention_id) "
+                f"SELECT ?, id FROM mentions WHERE id IN ({marks(chunk)}) "
+                "ON CONFLICT DO NOTHING",
                 [incident_id, *chunk],
             )
             added += max(cur.rowcount, 0)
@@ -334,7 +334,9 @@ class IncidentRows:
             "LEFT JOIN engagement e ON e.id = (SELECT id FROM engagement "
             "WHERE mention_id = m.id ORDER BY observed_at DESC, id DESC LIMIT 1) "
             "WHERE im.incident_id = ? "
-            "ORDER BY coalesce(m.author_reach, 0) + engagement DESC, m.seen_at, m.id LIMIT ?",
+            # The sum again, not its alias: PostgreSQL names no output column inside an expression.
+            "ORDER BY coalesce(m.author_reach, 0) + coalesce(e.likes, 0) + coalesce(e.shares, 0) "
+            "+ coalesce(e.comments, 0) DESC, m.seen_at, m.id LIMIT ?",
             [incident_id, limit],
         ))
 
@@ -388,10 +390,10 @@ class IncidentRows:
         """Append an event to the incident's timeline; returns its id."""
         cur = self._db.execute(
             "INSERT INTO incident_events (incident_id, at, kind, actor, detail) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
             [incident_id, iso(at), kind, actor, json.dumps(detail, ensure_ascii=False)],
         )
-        return int(cur.lastrowid or 0)
+        return int(cur.fetchone()[0])
 
     def events(self, incident_id: int) -> list[IncidentEvent]:
         """The incident's timeline, oldest first."""

@@ -10,14 +10,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
-
 from monitor.clock import from_iso, iso
 from monitor.records import Engagement, EngagementUpdate, Mention, Score
 from monitor.store.dbfile import StoreError
 from monitor.store.detectors import add_negatives, add_totals, bucket_start
 from monitor.store.rows import marks, readable
+from monitor.store.sql import Db
 
+# PostgreSQL's text of a mention for search, with the `simple` configuration (no stemming or
+# stop words, as SQLite's unicode61 tokenizer: mentions come in many languages).
+SEARCH_VECTOR = "to_tsvector('simple', coalesce(m.title, '') || ' ' || m.text)"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 # Engagement counters of one snapshot: (mention id, observed at, likes, shares, comments, views).
 Snapshot = tuple[int, datetime, int | None, int | None, int | None, int | None]
@@ -60,7 +62,7 @@ def row_to_scored(row: dict[str, Any]) -> tuple[Mention, Score]:
 class MentionRows:
     """The `mentions`, `mention_brands`, `scores` and `engagement` tables and `mentions_fts`."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
 
     def save(self, mentions: Sequence[Mention]) -> list[Mention]:
@@ -86,9 +88,10 @@ class MentionRows:
             assert fetched is not None, "the pipeline sets fetched_at"
             seen = mention.published_at or fetched
             cur = db.execute(
-                "INSERT OR IGNORE INTO mentions (platform, external_id, source, url, "
+                "INSERT INTO mentions (platform, external_id, source, url, "
                 "canonical_url, title, text, author, author_reach, published_at, fetched_at, "
-                "seen_at, lang, parent_id, brands) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "seen_at, lang, parent_id, brands) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT DO NOTHING RETURNING id",
                 [
                     mention.platform, mention.external_id, mention.source, mention.url,
                     mention.canonical_url, mention.title, mention.text, mention.author,
@@ -96,12 +99,13 @@ class MentionRows:
                     mention.lang, mention.parent_id, json.dumps(list(mention.brands)),
                 ],
             )
-            if cur.rowcount == 0:
+            inserted = cur.fetchone()
+            if inserted is None:
                 continue  # same platform + external id already stored
-            mention.id = int(cur.lastrowid or 0)
+            mention.id = int(inserted[0])
             if mention.canonical_url:
                 seen_urls.add(mention.canonical_url)
-            db.conn.executemany(
+            db.executemany(
                 "INSERT INTO mention_brands (mention_id, brand) VALUES (?, ?)",
                 [(mention.id, b) for b in mention.brands],
             )
@@ -140,9 +144,9 @@ class MentionRows:
         negative: dict[tuple[str, str], int] = {}
         for mention, score in scored:
             cur = self._db.execute(
-                "INSERT OR IGNORE INTO scores (mention_id, sentiment, p_negative, p_neutral, "
+                "INSERT INTO scores (mention_id, sentiment, p_negative, p_neutral, "
                 "p_positive, complaint, harm_category, harm_confidence, model, scored_at, extra) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
                 [
                     mention.id, score.sentiment, score.p_negative, score.p_neutral,
                     score.p_positive, score.complaint, score.harm_category,
@@ -195,7 +199,11 @@ class MentionRows:
     def search(
         self, query: str | None, brand: str | None, since: datetime | None, limit: int
     ) -> list[dict[str, Any]]:
-        """Mentions matching an FTS5 query, newest first; StoreError on a malformed query."""
+        """Mentions matching a full-text query, newest first; StoreError on a malformed query.
+
+        SQLite reads the query as FTS5 syntax; PostgreSQL as a web search (`websearch_to_tsquery`:
+        words, "quoted phrases", or, -word), which never fails.
+        """
         where: list[str] = []
         args: list[Any] = []
         frm = "mentions m"
@@ -203,6 +211,10 @@ class MentionRows:
             # unicode61 does not segment Chinese/Japanese/Korean: fall back to substring search.
             where.append("(m.text LIKE ? OR m.title LIKE ?)")
             args += [f"%{query}%", f"%{query}%"]
+        elif query and self._db.dialect == "postgresql":
+            # The expression of the mentions_search GIN index (schema_pg.py), so it is used.
+            where.append(f"{SEARCH_VECTOR} @@ websearch_to_tsquery('simple', ?)")
+            args.append(query)
         elif query:
             frm = "mentions_fts f JOIN mentions m ON m.id = f.rowid"
             where.append("mentions_fts MATCH ?")

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
-
 from monitor.clock import from_iso, iso
 from monitor.store.rows import marks
+from monitor.store.sql import Db
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +70,7 @@ def _row(row: dict[str, Any]) -> AlertRow:
 class OutboxRows:
     """The `alerts` and `alert_attempts` tables of one connection, and who to wake on writes."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
         # The dispatcher's wake-up. A lock because watching may stop on the event loop while
         # writes notify on the store thread.
@@ -126,20 +125,21 @@ class OutboxRows:
         created: list[int] = []
         for channel in dict.fromkeys(channels):  # keep order, drop repeats
             cur = self._db.execute(
-                "INSERT OR IGNORE INTO alerts (incident_id, idempotency_key, channel, reason, "
+                "INSERT INTO alerts (incident_id, idempotency_key, channel, reason, "
                 "severity, status, created_at, not_before) "
-                "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING RETURNING id",
                 [incident_id, key, channel, reason, severity, iso(now), iso(not_before)],
             )
-            if cur.rowcount:
-                created.append(int(cur.lastrowid or 0))
+            inserted = cur.fetchone()
+            if inserted is not None:
+                created.append(int(inserted[0]))
         if created:
             self._notify()
         return created
 
     def mark_sending(self, alert_ids: Sequence[int]) -> None:
         """Claimed rows: `sending`, one more attempt."""
-        self._db.conn.executemany(
+        self._db.executemany(
             "UPDATE alerts SET status = 'sending', attempts = attempts + 1 WHERE id = ?",
             [(alert_id,) for alert_id in alert_ids],
         )
@@ -200,7 +200,8 @@ class OutboxRows:
         """Put a claimed row back to pending until `not_before` (quiet hours); not an attempt."""
         self._db.execute(
             "UPDATE alerts SET status = 'pending', not_before = ?, "
-            "attempts = max(attempts - 1, 0), last_error = ? WHERE id = ?",
+            "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, last_error = ? "
+            "WHERE id = ?",
             [iso(not_before), why, alert_id],
         )
 
@@ -228,7 +229,7 @@ class OutboxRows:
 
     def release_rows(self, alert_ids: Sequence[int]) -> None:
         """Put `sending` rows whose outcome could not be recorded back to pending (may repeat)."""
-        self._db.conn.executemany(
+        self._db.executemany(
             "UPDATE alerts SET status = 'pending', "
             "last_error = 'outcome not recorded (database error); sending again' "
             "WHERE id = ? AND status = 'sending'",
@@ -265,7 +266,8 @@ class OutboxRows:
             where.append("incident_id = ?")
             args.append(incident_id)
         sql = "SELECT * FROM alerts" + (" WHERE " + " AND ".join(where) if where else "")
-        rows = self._db.query(sql + " ORDER BY id DESC LIMIT ?", [*args, limit or -1])
+        sql += " ORDER BY id DESC" + (" LIMIT ?" if limit else "")
+        rows = self._db.query(sql, [*args, limit] if limit else args)
         return [_row(r) for r in rows]
 
     def attempts(self, alert_id: int) -> list[dict[str, Any]]:
@@ -302,9 +304,9 @@ class OutboxRows:
             + skip
             + "AND NOT EXISTS (SELECT 1 FROM alerts o WHERE o.status = 'pending' "
             "  AND o.reason = 'opened' AND o.not_before > ? AND o.channel = a.channel "
-            "  AND o.incident_id IS a.incident_id AND a.incident_id IS NOT NULL) "
+            "  AND o.incident_id = a.incident_id AND a.incident_id IS NOT NULL) "
             "AND NOT EXISTS (SELECT 1 FROM alerts s WHERE s.status = 'sending' "
-            "  AND s.channel = a.channel AND s.incident_id IS a.incident_id "
+            "  AND s.channel = a.channel AND s.incident_id = a.incident_id "
             "  AND a.incident_id IS NOT NULL) "
             "ORDER BY a.not_before, a.id LIMIT ?",
             [iso(now), *skip_channels, iso(now), limit],

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlite_utils import Database
-
 from monitor.clock import from_iso, iso
 from monitor.records import Incident
+from monitor.store.sql import Db
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +53,7 @@ _COLUMNS = "id, brand, category, starts_at, ends_at, reason, created_by"
 class SilenceRows:
     """The `silences` table."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
 
     def add(
@@ -70,11 +69,11 @@ class SilenceRows:
         """Insert a silence as given (the caller has checked it)."""
         cur = self._db.execute(
             "INSERT INTO silences (brand, category, starts_at, ends_at, reason, created_by) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             [brand, category, iso(starts_at), iso(ends_at), reason, created_by],
         )
         return Silence(
-            int(cur.lastrowid or 0), brand, category, starts_at, ends_at, reason, created_by
+            int(cur.fetchone()[0]), brand, category, starts_at, ends_at, reason, created_by
         )
 
     def current(self, now: datetime, *, include_expired: bool = False) -> list[Silence]:
@@ -96,8 +95,9 @@ class SilenceRows:
     def end(self, silence_id: int, now: datetime) -> None:
         """Make a silence end now (and start no later than now); the row stays."""
         self._db.execute(
-            "UPDATE silences SET ends_at = ?, starts_at = min(starts_at, ?) WHERE id = ?",
-            [iso(now), iso(now), silence_id],
+            "UPDATE silences SET ends_at = ?, "
+            "starts_at = CASE WHEN starts_at < ? THEN starts_at ELSE ? END WHERE id = ?",
+            [iso(now), iso(now), iso(now), silence_id],
         )
 
     def matching(self, brand: str, category: str, now: datetime) -> Silence | None:

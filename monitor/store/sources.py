@@ -7,10 +7,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
-
 from monitor.clock import from_iso, iso
 from monitor.store.rows import readable
+from monitor.store.sql import Db
 
 
 @dataclass(slots=True)
@@ -58,7 +57,7 @@ def row_to_state(row: dict[str, Any]) -> SourceState:
 class SourceRows:
     """The `source_state` table."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self._db = db
 
     def get(self, name: str) -> SourceState | None:
@@ -84,7 +83,9 @@ class SourceRows:
         # Raw SQL: sqlite-utils' upsert commits on its own, which would end our transaction.
         columns = ", ".join(row)
         marks = ", ".join("?" for _ in row)
+        updates = ", ".join(f"{column} = excluded.{column}" for column in row if column != "name")
         self._db.execute(
-            f"INSERT OR REPLACE INTO source_state ({columns}) VALUES ({marks})",
+            f"INSERT INTO source_state ({columns}) VALUES ({marks}) ON CONFLICT (name) "
+            f"DO UPDATE SET {updates}",
             list(row.values()),
         )

@@ -2,34 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
-
-from sqlite_utils import Database
+from typing import Concatenate, ParamSpec, TypeVar
 
 from monitor.clock import iso
-from monitor.records import EngagementUpdate, Mention, Score
+from monitor.store.base import PRUNE_BATCH, Store, retention_cutoff
 from monitor.store.dbfile import DatabaseLock, StoreError, explain, not_writable
 from monitor.store.schema import MIGRATIONS
-from monitor.store.sources import SourceState
+from monitor.store.sql import SqliteDb
 from monitor.store.tx import Tx
 
 log = logging.getLogger("monitor.store")
 T = TypeVar("T")
 P = ParamSpec("P")
-# Mentions deleted per write job when pruning: small enough that ingestion, incidents and alert
-# delivery queued behind a prune wait milliseconds, not the whole prune.
-PRUNE_BATCH = 500
+__all__ = ["PRUNE_BATCH", "SqliteStore", "has_detector_state", "retention_cutoff"]
 
 
-class Store:
+class SqliteStore(Store):
     """The only door to SQLite. Every call runs on one dedicated thread, in submission order."""
 
     def __init__(
@@ -44,19 +38,12 @@ class Store:
         self.exclusive = exclusive
         self.busy_timeout = busy_timeout  # seconds to wait for another process's write lock
         self._on_write = on_write
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
-        self._db: Database | None = None
+        self._db: SqliteDb | None = None
         self._tx: Tx | None = None  # the handle over `_db`, made once per connection
         self._lock: DatabaseLock | None = None
-        self._pending = 0
-        self._closed = False
+        super().__init__(path)
 
-    @property
-    def pending(self) -> int:
-        """Operations queued or running on the store thread."""
-        return self._pending
-
-    async def open(self) -> Store:
+    async def open(self) -> SqliteStore:
         """Take the daemon lock (if exclusive), open the database and apply migrations.
 
         Raises StoreError with one plain line when the database is locked, damaged, read-only
@@ -96,7 +83,7 @@ class Store:
 
     def _connect(self, doing: list[str]) -> None:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
-        self._db = Database(conn)
+        self._db = SqliteDb(conn)
         self._tx = Tx(self._db)
         conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
         conn.execute("PRAGMA journal_mode = WAL")  # the first read: damage shows here
@@ -142,19 +129,10 @@ class Store:
         row = self._require_db().execute("SELECT max(version) FROM schema_migrations").fetchone()
         return int(row[0] or 0)
 
-    def _require_db(self) -> Database:
+    def _require_db(self) -> SqliteDb:
         if self._db is None:
             raise StoreError("store is not open")
         return self._db
-
-    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        if self._closed:
-            raise StoreError("store is closed")
-        self._pending += 1
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
-        finally:
-            self._pending -= 1
 
     def _require_tx(self) -> Tx:
         if self._tx is None:
@@ -223,100 +201,6 @@ class Store:
         """True when the store thread answers a trivial query."""
         return await self._call(lambda: self._require_db().execute("SELECT 1").fetchone()[0] == 1)
 
-    # -- mentions ---------------------------------------------------------------------------
-
-    async def save_mentions(self, mentions: Sequence[Mention]) -> list[Mention]:
-        """Insert mentions not seen before (by platform+id or canonical URL); return new ones."""
-        batch = list(mentions)  # as it is now, whatever the caller does while this waits
-        return await self.transaction(lambda tx: tx.mentions.save(batch))
-
-    async def add_engagement(self, updates: Sequence[EngagementUpdate]) -> int:
-        """Store engagement snapshots for known mentions; returns how many were stored."""
-        batch = list(updates)
-        return await self.transaction(lambda tx: tx.mentions.add_engagement(batch))
-
-    async def refresh_candidates(self, source: str, since: datetime, limit: int) -> list[str]:
-        """External ids of a source's mentions to re-read: open-incident evidence, then newest."""
-        return await self.read(lambda tx: tx.mentions.refresh_candidates(source, since, limit))
-
-    async def save_scores(self, scored: Sequence[tuple[Mention, Score]], at: datetime) -> None:
-        """Store model scores and count negative mentions into the volume buckets."""
-        batch = list(scored)
-        await self.transaction(lambda tx: tx.mentions.save_scores(batch, at))
-
-    async def unscored_mentions(self, limit: int = 256) -> list[Mention]:
-        """Stored mentions that have no score yet (e.g. the model was unavailable), oldest first."""
-        return await self.read(lambda tx: tx.mentions.unscored(limit))
-
-    async def scored_mentions(self, since: datetime) -> list[tuple[Mention, Score]]:
-        """Mentions first seen since a time with their scores, oldest first (detection restore)."""
-        return await self.read(lambda tx: tx.mentions.scored_since(since))
-
-    async def search_mentions(
-        self,
-        query: str | None = None,
-        *,
-        brand: str | None = None,
-        since: datetime | None = None,
-        limit: int = 20,
-    ) -> list[dict[str, Any]]:
-        """Mentions matching an FTS5 query, newest first; StoreError on a malformed query."""
-        return await self.read(lambda tx: tx.mentions.search(query, brand, since, limit))
-
-    async def count_mentions(self) -> int:
-        """Number of stored mentions."""
-        return await self.read(lambda tx: tx.mentions.count())
-
-    async def volume(self, brand: str, since: datetime) -> list[tuple[datetime, int, int]]:
-        """(bucket start, total, negative) for a brand since a time, oldest first."""
-        return await self.read(lambda tx: tx.detectors.volume(brand, since))
-
-    async def prune(self, older_than: datetime, *, batch: int = PRUNE_BATCH) -> int:
-        """Delete mentions (and their scores, engagement) first seen before `older_than`.
-
-        Works in write jobs of at most `batch` mentions so that other store work (ingestion,
-        incidents, alert delivery) runs between them; returns how many mentions were deleted.
-        """
-        cutoff = iso(older_than) or ""
-        batch = max(1, batch)
-        removed = 0
-        after: tuple[str, int] | None = None
-        while True:
-            deleted, after = await self.transaction(
-                lambda tx, start: tx.mentions.prune(cutoff, start, batch), after
-            )
-            removed += deleted
-            if after is None:
-                break
-        while await self.transaction(lambda tx: tx.detectors.prune_buckets(cutoff, batch)) == batch:
-            pass
-        return removed
-
-    # -- source state -----------------------------------------------------------------------
-
-    async def source_state(self, name: str) -> SourceState | None:
-        """Persisted state of one source, or None before its first poll."""
-        return await self.read(lambda tx: tx.sources.get(name))
-
-    async def source_states(self) -> list[SourceState]:
-        """All persisted source states, by name."""
-        return await self.read(lambda tx: tx.sources.all())
-
-    async def save_source_state(self, state: SourceState) -> None:
-        """Insert or replace one source's state."""
-        await self.transaction(lambda tx: tx.sources.save(state))
-
-    # -- detector state ---------------------------------------------------------------------
-
-    async def load_detector_state(self, key: str) -> dict[str, Any] | None:
-        """Saved state of a streaming detector, or None."""
-        return await self.read(lambda tx: tx.detectors.state(key))
-
-    async def save_detector_states(self, states: dict[str, dict[str, Any]], at: datetime) -> None:
-        """Persist several detectors' states in one transaction."""
-        saved = dict(states)
-        await self.transaction(lambda tx: tx.detectors.save_states(saved, at))
-
 
 def sqlite_statements(script: str) -> Iterable[str]:
     """Yield complete SQL statements from `script` using sqlite3.complete_statement."""
@@ -340,7 +224,3 @@ def has_detector_state(path: Path, key: str) -> bool:
         return False
     return found is not None
 
-
-def retention_cutoff(now: datetime, days: int) -> datetime:
-    """The time before which mentions are pruned."""
-    return now - timedelta(days=days)

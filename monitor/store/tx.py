@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-
 from monitor.store.detectors import DetectorRows
 from monitor.store.digests import DigestRows
 from monitor.store.incidents import IncidentRows
@@ -11,6 +9,7 @@ from monitor.store.mentions import MentionRows
 from monitor.store.outbox import OutboxRows
 from monitor.store.silences import SilenceRows
 from monitor.store.sources import SourceRows
+from monitor.store.sql import Db, SqliteDb
 
 
 class Tx:
@@ -20,7 +19,7 @@ class Tx:
     `transaction` every write through it commits together or not at all.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self.mentions = MentionRows(db)
         self.incidents = IncidentRows(db)
         self.outbox = OutboxRows(db)
@@ -28,6 +27,14 @@ class Tx:
         self.silences = SilenceRows(db)
         self.sources = SourceRows(db)
         self.detectors = DetectorRows(db)
+        self.db = db  # SQL beside the repositories: monitor/store (copying) and tests
         # The SQLite backend's own handle, for tests and benchmarks that set up or inspect rows
         # directly; product code outside monitor/store never touches it.
-        self.sqlite = db
+        self._sqlite = db if isinstance(db, SqliteDb) else None
+
+    @property
+    def sqlite(self) -> SqliteDb:
+        """The SQLite connection (tests and benchmarks); TypeError on another backend."""
+        if self._sqlite is None:
+            raise TypeError("this store is not SQLite")
+        return self._sqlite

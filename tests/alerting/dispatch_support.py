@@ -23,7 +23,7 @@ HOOK_SECRET = "whsec-dispatch-0123456789"
 
 def insert_incident(tx: Tx, now: datetime, **fields: Any) -> int:
     """An open high-severity health claim about Acme, as the incidents module would write it."""
-    db = tx.sqlite
+    db = tx.db  # either backend
     row: dict[str, Any] = {
         "brand": "Acme",
         "kind": "viral_claim",
@@ -42,16 +42,19 @@ def insert_incident(tx: Tx, now: datetime, **fields: Any) -> int:
     row.update(fields)
     cols = ", ".join(row)
     marks = ", ".join("?" for _ in row)
-    cur = db.execute(f"INSERT INTO incidents ({cols}) VALUES ({marks})", list(row.values()))
-    incident_id = int(cur.lastrowid or 0)
+    cur = db.execute(
+        f"INSERT INTO incidents ({cols}) VALUES ({marks}) RETURNING id", list(row.values())
+    )
+    incident_id = int(cur.fetchone()[0])
     for n in range(3):
         at = now - timedelta(minutes=10 - 3 * n)
         m = db.execute(
             "INSERT INTO mentions (platform, external_id, source, text, fetched_at, seen_at, "
-            "brands, author) VALUES ('reddit', ?, 'reddit-food', ?, ?, ?, '[\"Acme\"]', ?)",
+            "brands, author) VALUES ('reddit', ?, 'reddit-food', ?, ?, ?, '[\"Acme\"]', ?) "
+            "RETURNING id",
             [f"t3_{incident_id}_{n}", f"Acme cola made me sick {n}", iso(at), iso(at), f"u/{n}"],
         )
-        mention_id = int(m.lastrowid or 0)
+        mention_id = int(m.fetchone()[0])
         db.execute(
             "INSERT INTO engagement (mention_id, observed_at, likes, shares) VALUES (?, ?, ?, ?)",
             [mention_id, iso(at), 10 * n, n],
@@ -62,7 +65,7 @@ def insert_incident(tx: Tx, now: datetime, **fields: Any) -> int:
 
 def update_incident(tx: Tx, incident_id: int, **fields: Any) -> None:
     """Change incident columns in place."""
-    db = tx.sqlite
+    db = tx.db  # either backend
     sets = ", ".join(f"{k} = ?" for k in fields)
     db.execute(f"UPDATE incidents SET {sets} WHERE id = ?", [*fields.values(), incident_id])
 

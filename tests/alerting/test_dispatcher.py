@@ -22,7 +22,7 @@ from monitor.clock import Clock, SystemClock, VirtualClock, iso
 from monitor.configtypes import EnvSecret
 from monitor.incidents import IncidentBook
 from monitor.records import Assessment, Mention, RiskFactor
-from monitor.store import Store, Tx
+from monitor.store import PostgresTarget, Store, Tx
 from tests.alerting.dispatch_support import (
     HOOK_SECRET,
     HOOK_SECRET_ENV,
@@ -32,13 +32,22 @@ from tests.alerting.dispatch_support import (
     webhook_channel,
 )
 from tests.alerting.test_slack import BOT_TOKEN, FakeSlack, bot_channel
+from tests.store_backends import postgres_server, store_location  # noqa: F401 - fixtures
 
 T0 = datetime(2024, 5, 17, 14, 0, tzinfo=UTC)
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
+async def store(store_location: Path | PostgresTarget) -> AsyncIterator[Store]:  # noqa: F811
+    s = await Store(store_location).open()
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[Store]:
+    """For tests that reach for SQLite's own switches (PRAGMA query_only)."""
     s = await Store(tmp_path / "bm.db").open()
     yield s
     await s.close()
@@ -485,8 +494,9 @@ async def test_a_failing_wake_up_does_not_undo_the_incident_change(
 
 
 async def test_a_send_whose_outcome_the_store_refused_does_not_hold_its_channel(
-    store: Store, server: TestServer, receiver: Receiver
+    sqlite_store: Store, server: TestServer, receiver: Receiver
 ) -> None:
+    store = sqlite_store
     clock = SystemClock()
     dispatcher = make_dispatcher(
         store, server, clock, poll_interval="30s", max_in_flight_per_channel=1

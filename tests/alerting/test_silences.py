@@ -18,7 +18,7 @@ from monitor.alerting.routing import AlertPlan, Router
 from monitor.alerting.settings import WebhookSettings
 from monitor.clock import VirtualClock
 from monitor.configtypes import EnvSecret
-from monitor.store import Store, Tx
+from monitor.store import PostgresTarget, Store, Tx
 from tests.alerting.dispatch_support import (
     HOOK_SECRET,
     HOOK_SECRET_ENV,
@@ -26,14 +26,15 @@ from tests.alerting.dispatch_support import (
     insert_incident,
     webhook_channel,
 )
+from tests.store_backends import postgres_server, store_location  # noqa: F401 - fixtures
 
 T0 = datetime(2024, 5, 17, 14, 0, tzinfo=UTC)
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store(tmp_path / "bm.db").open()
+async def store(store_location: Path | PostgresTarget) -> AsyncIterator[Store]:  # noqa: F811
+    s = await Store(store_location).open()
     yield s
     await s.close()
 

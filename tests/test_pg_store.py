@@ -1,0 +1,84 @@
+"""What only the PostgreSQL store does: its migrations, its one-daemon lock, its search syntax
+and its errors. Behaviour shared with SQLite is tested on both in the store-level modules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+
+from monitor.records import Mention
+from monitor.store import PostgresTarget, Store, StoreError
+from monitor.store.schema_pg import MIGRATIONS
+from tests.store_backends import PostgresServer, fresh_database, postgres_server  # noqa: F401
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def mention(i: int, text: str) -> Mention:
+    return Mention(
+        platform="rss", external_id=f"id-{i}", text=text, fetched_at=NOW, published_at=NOW,
+        brands=("Acme",), source="feed",
+    )
+
+
+@pytest.fixture
+def target(postgres_server: PostgresServer) -> PostgresTarget:  # noqa: F811
+    return PostgresTarget(fresh_database(postgres_server))
+
+
+async def test_migrations_are_recorded_once(target: PostgresTarget) -> None:
+    for _ in range(2):  # reopening applies nothing twice
+        store = await Store(target).open()
+        await store.close()
+    with psycopg.connect(target.url) as conn:
+        rows = conn.execute("SELECT version, name FROM schema_migrations ORDER BY version")
+        assert rows.fetchall() == [(version, name) for version, name, _ in MIGRATIONS]
+
+
+async def test_second_daemon_on_same_database_is_refused(target: PostgresTarget) -> None:
+    first = await Store(target, exclusive=True).open()
+    with pytest.raises(StoreError, match=r"in use by another brand-monitor daemon \(server proc"):
+        await Store(target, exclusive=True).open()
+    reader = await Store(target).open()  # commands that only read still open it
+    assert await reader.count_mentions() == 0
+    await reader.close()
+    await first.close()
+    second = await Store(target, exclusive=True).open()  # free again after close
+    await second.close()
+
+
+async def test_search_reads_web_search_syntax(target: PostgresTarget) -> None:
+    store = await Store(target).open()
+    await store.save_mentions([
+        mention(1, "Acme cola gave my kids food poisoning"),
+        mention(2, "Loving the new Acme rocket skates"),
+        mention(3, "Acme skates: the wheels came off"),
+    ])
+    found = await store.search_mentions("skates -rocket")
+    assert [h["external_id"] for h in found] == ["id-3"]
+    found = await store.search_mentions("poisoning or wheels")
+    assert sorted(h["external_id"] for h in found) == ["id-1", "id-3"]
+    assert await store.search_mentions('"unterminated') == []  # never a syntax error
+    await store.close()
+
+
+async def test_unreachable_server_is_one_plain_line(postgres_server: PostgresServer) -> None:  # noqa: F811
+    closed = f"postgresql://{postgres_server.user}@127.0.0.1:1/postgres"
+    with pytest.raises(StoreError, match=r"^cannot use PostgreSQL database postgresql://") as err:
+        await Store(PostgresTarget(closed)).open()
+    assert "\n" not in str(err.value)
+
+
+async def test_missing_database_names_itself(postgres_server: PostgresServer) -> None:  # noqa: F811
+    url = f"postgresql://{postgres_server.user}@127.0.0.1:{postgres_server.port}/nowhere"
+    with pytest.raises(StoreError, match='database "nowhere" does not exist'):
+        await Store(PostgresTarget(url)).open()
+
+
+def test_a_password_in_the_url_is_refused() -> None:
+    with pytest.raises(ValueError, match="must not hold a password"):
+        PostgresTarget("postgresql://bm:secret@db.example/brand")
+    target = PostgresTarget("postgresql://bm@db.example/brand", password="secret")
+    assert "secret" not in repr(target) and "secret" not in str(target)

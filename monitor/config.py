@@ -6,6 +6,7 @@ import ipaddress
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -14,6 +15,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from connectors.base import SourceOptions, connector_class
@@ -29,6 +31,7 @@ from monitor.configtypes import Strict as Strict
 from monitor.configtypes import parse_duration as parse_duration
 from monitor.detection.settings import DetectionConfig
 from monitor.matching import parse_query
+from monitor.store.postgres_target import PostgresTarget, is_postgres_url
 from monitor.web.settings import WebConfig
 
 
@@ -92,11 +95,42 @@ class SourceConfig(BaseModel):
 
 
 class StorageConfig(Strict):
-    """Where mentions and incidents are kept."""
+    """Where mentions and incidents are kept: a SQLite file (`path`, the default) or a
+    PostgreSQL database (`url`, with `password` from the environment)."""
 
     path: Path = Path("brand-monitor.db")
+    url: str | None = None  # postgresql://user@host:port/database
+    password: EnvSecret | None = None
     retention_days: int = Field(default=90, ge=1)
     prune_interval: Duration = 3600.0
+
+    @model_validator(mode="after")
+    def _one_database(self) -> StorageConfig:
+        if self.url is None:
+            if self.password is not None:
+                raise ValueError("password is for a PostgreSQL url: set url, or remove password")
+            return self
+        if "path" in self.model_fields_set:
+            raise ValueError(
+                "path (a SQLite file) and url (a PostgreSQL database) are exclusive: keep one"
+            )
+        if not is_postgres_url(self.url):
+            raise ValueError("url must be a PostgreSQL URL, postgresql://user@host:port/database")
+        if urlsplit(self.url).password:
+            raise ValueError(
+                'url must not hold a password: write password = { env = "VAR" } and export VAR'
+            )
+        return self
+
+    def location(self) -> Path | PostgresTarget:
+        """Where the store lives; ValueError when the password's variable is not set."""
+        if self.url is None:
+            return self.path
+        return PostgresTarget(self.url, self.password.reveal() if self.password else None)
+
+    def describe(self) -> str:
+        """The database in words, without its password."""
+        return self.url if self.url is not None else str(self.path)
 
 
 class HttpConfig(Strict):
@@ -327,6 +361,12 @@ def _table_problems(data: dict[str, Any], check_secrets: bool) -> list[str]:
             continue
         if check_secrets and source.enabled:
             problems.extend(_secret_problems(options, f"sources[{i}]"))
+    storage = data.get("storage")
+    if check_secrets and isinstance(storage, dict):
+        try:
+            problems.extend(_secret_problems(StorageConfig.model_validate(storage), "storage"))
+        except ValidationError:
+            pass  # already reported by the whole-document validation
     raw_channels = data.get("channels")
     if check_secrets and isinstance(raw_channels, list):
         for i, raw in enumerate(raw_channels):

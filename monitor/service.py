@@ -96,7 +96,7 @@ class Service:
         self.clock = clock or SystemClock()
         self.metrics = Metrics()
         self.store = Store(
-            config.storage.path, exclusive=True,
+            config.storage.location(), exclusive=True,
             on_write=self.metrics.store_write_seconds.observe,
         )
         self.http = HttpClient(http_limits(config))
@@ -185,7 +185,7 @@ class Service:
             await self._start_http()
         log.info(
             "brand-monitor started: %d brands, %d sources, database %s",
-            len(self.config.brands), len(self.runners), self.config.storage.path,
+            len(self.config.brands), len(self.runners), self.config.storage.describe(),
         )
 
     def build_connector(self, source: SourceConfig) -> Connector:

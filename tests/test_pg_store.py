@@ -1,13 +1,16 @@
-"""What only the PostgreSQL store does: its migrations, its one-daemon lock, its search syntax
-and its errors. Behaviour shared with SQLite is tested on both in the store-level modules."""
+"""What only the PostgreSQL store does: its migrations, its one-daemon lock, its search syntax,
+its errors and its configuration. Behaviour shared with SQLite is tested on both backends in the
+store-level modules (tests/store_backends.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 import pytest
 
+from monitor.config import ConfigError, parse_config
 from monitor.records import Mention
 from monitor.store import PostgresTarget, Store, StoreError
 from monitor.store.schema_pg import MIGRATIONS
@@ -82,3 +85,53 @@ def test_a_password_in_the_url_is_refused() -> None:
         PostgresTarget("postgresql://bm:secret@db.example/brand")
     target = PostgresTarget("postgresql://bm@db.example/brand", password="secret")
     assert "secret" not in repr(target) and "secret" not in str(target)
+
+
+# -- [storage] url in the config ------------------------------------------------------------
+
+BRANDS = [{"name": "Acme"}]
+
+
+def storage_problems(storage: dict[str, object]) -> list[str]:
+    with pytest.raises(ConfigError) as err:
+        parse_config({"brands": BRANDS, "storage": storage})
+    return err.value.problems
+
+
+def test_url_and_path_are_exclusive() -> None:
+    problems = storage_problems({"path": "bm.db", "url": "postgresql://bm@db.example/brand"})
+    assert problems == [
+        "storage: path (a SQLite file) and url (a PostgreSQL database) are exclusive: keep one"
+    ]
+
+
+def test_url_must_be_postgresql_without_a_password() -> None:
+    assert "url must be a PostgreSQL URL" in storage_problems({"url": "mysql://db/brand"})[0]
+    assert "must not hold a password" in storage_problems(
+        {"url": "postgresql://bm:hunter2@db.example/brand"}
+    )[0]
+    assert "password is for a PostgreSQL url" in storage_problems(
+        {"password": {"env": "BM_TEST_DB_PASSWORD"}}
+    )[0]
+
+
+def test_password_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    storage = {
+        "url": "postgresql://bm@db.example:5433/brand",
+        "password": {"env": "BM_TEST_DB_PASSWORD"},
+    }
+    monkeypatch.delenv("BM_TEST_DB_PASSWORD", raising=False)
+    assert storage_problems(storage) == [
+        "storage.password: environment variable BM_TEST_DB_PASSWORD is not set"
+    ]
+    monkeypatch.setenv("BM_TEST_DB_PASSWORD", "hunter2")
+    config = parse_config({"brands": BRANDS, "storage": storage})
+    assert config.storage.location() == PostgresTarget(
+        "postgresql://bm@db.example:5433/brand", "hunter2"
+    )
+    assert config.storage.describe() == "postgresql://bm@db.example:5433/brand"
+
+
+def test_sqlite_stays_the_default() -> None:
+    config = parse_config({"brands": BRANDS})
+    assert config.storage.location() == Path("brand-monitor.db")

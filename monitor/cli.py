@@ -268,6 +268,7 @@ def _mount_subcommands() -> None:
     from monitor.cli_demo import demo_command
     from monitor.cli_incidents import app as incidents_app
     from monitor.cli_replay import backtest_command, replay_command
+    from monitor.cli_store import app as store_app
     from monitor.web.cli import app as web_app
 
     app.add_typer(incidents_app, name="incidents")
@@ -276,6 +277,7 @@ def _mount_subcommands() -> None:
     app.add_typer(silence_app, name="silence")
     app.add_typer(routes_app, name="routes")
     app.add_typer(web_app, name="web")
+    app.add_typer(store_app, name="store")
     app.command("init")(init_command)
     app.command("check-config")(check_config)
     app.command("test-alert")(test_alert)

@@ -4,17 +4,24 @@ store-level modules (tests/store_backends.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 import pytest
+from typer.testing import CliRunner, Result
 
+from monitor.cli import app
 from monitor.config import ConfigError, parse_config
-from monitor.records import Mention
-from monitor.store import PostgresTarget, Store, StoreError
-from monitor.store.schema_pg import MIGRATIONS
-from tests.store_backends import PostgresServer, fresh_database, postgres_server  # noqa: F401
+from monitor.records import Mention, Score
+from monitor.store import PostgresTarget, Store, StoreError, Tx
+from monitor.store.schema_pg import MIGRATIONS, TABLES
+from tests.alerting.dispatch_support import insert_incident
+from tests.pg_server import PostgresServer
+from tests.store_backends import fresh_database, postgres_server  # noqa: F401
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -92,7 +99,7 @@ def test_a_password_in_the_url_is_refused() -> None:
 BRANDS = [{"name": "Acme"}]
 
 
-def storage_problems(storage: dict[str, object]) -> list[str]:
+def storage_problems(storage: Mapping[str, object]) -> list[str]:
     with pytest.raises(ConfigError) as err:
         parse_config({"brands": BRANDS, "storage": storage})
     return err.value.problems
@@ -135,3 +142,81 @@ def test_password_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) ->
 def test_sqlite_stays_the_default() -> None:
     config = parse_config({"brands": BRANDS})
     assert config.storage.location() == Path("brand-monitor.db")
+
+
+# -- brand-monitor store copy ---------------------------------------------------------------
+
+
+async def filled_sqlite(path: Path) -> None:
+    """A SQLite store with mentions, scores, an incident with its event, mentions and alert."""
+    store = await Store(path).open()
+    saved = await store.save_mentions(
+        [mention(i, f"Acme cola made me sick {i}") for i in range(3)]
+    )
+    score = Score("negative", 0.9, 0.05, 0.05, 0.8, "health_safety", 0.9, "test-model")
+    await store.save_scores([(m, score) for m in saved], NOW)
+
+    def incident(tx: Tx) -> None:
+        incident_id = insert_incident(tx, NOW)
+        tx.incidents.add_event(incident_id, NOW, "opened", "detector", {"risk": 0.8})
+        tx.outbox.insert(
+            incident_id=incident_id, key=f"incident-{incident_id}-opened", reason="opened",
+            severity="high", channels=["slack-ops"], now=NOW, not_before=NOW,
+        )
+
+    await store.transaction(incident)
+    await store.close()
+
+
+async def test_store_copy_moves_every_row_and_numbering_goes_on(
+    tmp_path: Path, target: PostgresTarget
+) -> None:
+    path = tmp_path / "bm.db"
+    await filled_sqlite(path)
+    done = await copy_command(path, target)
+    assert done.exit_code == 0, done.output
+    assert "mentions: 6 of 6 rows" in done.output  # 3 saved and 3 of the incident's
+    sqlite_counts = {t: select_sqlite(path, t) for t in TABLES}
+    pg = await Store(target).open()
+    try:
+        pg_counts = {t: await pg.read(lambda tx, t: count(tx, t), t) for t in TABLES}
+        assert pg_counts == sqlite_counts and pg_counts["incident_events"] == 1
+        found = await pg.search_mentions("sick 2")  # the index covers copied rows
+        assert sorted(h["external_id"] for h in found) == ["id-2", "t3_1_2"]
+        assert len(await pg.save_mentions([mention(9, "Acme again")])) == 1  # ids continue
+        assert await pg.count_mentions() == 7
+    finally:
+        await pg.close()
+
+
+async def test_store_copy_refuses_a_database_that_is_not_empty(
+    tmp_path: Path, target: PostgresTarget
+) -> None:
+    path = tmp_path / "bm.db"
+    await filled_sqlite(path)
+    pg = await Store(target).open()
+    await pg.save_mentions([mention(1, "already here")])
+    await pg.close()
+    done = await copy_command(path, target)
+    assert done.exit_code == 1
+    assert "is not empty (mentions has 1 rows): copy only into a new, empty database" in (
+        done.output
+    )
+    pg = await Store(target).open()
+    assert await pg.count_mentions() == 1  # nothing copied
+    await pg.close()
+
+
+async def copy_command(path: Path, target: PostgresTarget) -> Result:
+    """`brand-monitor store copy`, on a thread of its own: the command runs its own loop."""
+    args = ["store", "copy", "--db", str(path), "--to", target.url]
+    return await asyncio.to_thread(CliRunner().invoke, app, args)
+
+
+def count(tx: Tx, table: str) -> int:
+    return int(tx.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def select_sqlite(path: Path, table: str) -> int:
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])

@@ -27,20 +27,26 @@ Decisions.
 - What is domain logic stays outside: which incident a claim grows, when an alert is due, how
   outbox rows group into one message, whether a silence may be added. The store answers
   questions and applies changes; it decides nothing about incidents or alerts.
-- SQLite specifics live only here: sqlite-utils, `INSERT OR IGNORE`, FTS5, `json_extract`,
-  the one-daemon file lock (dbfile.py) and WAL checkpoints. `Tx.sqlite` exposes the raw
-  connection for tests and benchmarks only.
-- A PostgreSQL backend is a second implementation of the same shape: a store whose
-  `transaction` runs `fn` on a pooled psycopg connection inside `BEGIN ... COMMIT` (in a
-  worker thread, so `fn` stays sync), handing it a `Tx` whose repositories hold the same
-  methods written in PostgreSQL's SQL (`ON CONFLICT DO NOTHING`, `tsvector` search, row locks
-  where several daemons claim work). Its migrations are recorded in its own
-  `schema_migrations` table, as here (schema.py, applied in order, never edited once
-  released). Callers do not change.
+- Two backends, one shape. `Store(path)` is SQLite (sqlite.py: sqlite-utils, FTS5, the
+  one-daemon file lock in dbfile.py, WAL checkpoints); `Store(PostgresTarget(url, password))`
+  is PostgreSQL (postgres.py: a psycopg pool, `transaction` inside `BEGIN ... COMMIT` on the
+  worker thread, a GIN text-search index, the one-daemon session advisory lock). `Store` itself
+  (base.py) picks the backend and holds the hot-path methods built on `transaction` and `read`.
+- Repositories write one SQL for both (sql.py's `Db`: `?` placeholders, `ON CONFLICT`,
+  `RETURNING`, row values) and branch on `db.dialect` only where the dialects differ (JSON
+  fields, text search). Each backend records its own migrations in `schema_migrations`
+  (schema.py, schema_pg.py: applied in order, never edited once released); the tables and
+  columns are the same, times ISO-8601 text on both, so `store copy` (copy.py) moves rows as
+  they are. `Tx.sqlite` exposes SQLite's raw connection for tests and benchmarks only.
+- Several daemons on one PostgreSQL database (leases, `SKIP LOCKED` claiming) are not
+  supported yet: the advisory lock refuses a second one.
 
-Layout: sqlite.py (`Store`: connection, writer thread, transactions, migrations), tx.py
-(`Tx`), schema.py (migrations), rows.py (reading rows defensively), dbfile.py (the database
-file: daemon lock and plain-words errors), and the repositories named above.
+Layout: base.py (`Store`), sqlite.py and postgres.py (connection, worker thread,
+transactions, migrations of each backend), postgres_target.py (a PostgreSQL URL and its
+password), sql.py (`Db`, what repositories need of a connection), tx.py (`Tx`), schema.py and
+schema_pg.py (migrations), copy.py (SQLite to PostgreSQL), rows.py (reading rows defensively),
+dbfile.py (the database file: daemon lock and plain-words errors), and the repositories named
+above.
 """
 
 from __future__ import annotations

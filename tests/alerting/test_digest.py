@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import random
-import sqlite3
 import textwrap
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -30,10 +29,11 @@ from monitor.clock import VirtualClock
 from monitor.config import Config, parse_config
 from monitor.incidents import IncidentBook
 from monitor.records import AlertMessage, Assessment, Digest, Incident, Mention
-from monitor.store import Store
+from monitor.store import PostgresTarget, Store
 from tests.alerting.dispatch_support import HOOK_SECRET, HOOK_SECRET_ENV, Receiver, webhook_channel
 from tests.alerting.factory import HOSTILE, make_incident
 from tests.alerting.test_email import Inbox, free_port
+from tests.store_backends import postgres_server, select, store_location  # noqa: F401
 
 T0 = datetime(2024, 5, 17, 14, 0, tzinfo=UTC)  # a Friday afternoon
 MIDNIGHT = datetime(2024, 5, 18, 0, 0, tzinfo=UTC)  # the end of T0's "1d" period
@@ -113,7 +113,7 @@ class Daemon:
 
     @classmethod
     async def start(
-        cls, db: Path, config: Config, clock: VirtualClock, hook: TestServer
+        cls, db: Path | PostgresTarget, config: Config, clock: VirtualClock, hook: TestServer
     ) -> Daemon:
         store = await Store(db).open()
         router = Router(config)
@@ -174,17 +174,17 @@ class Daemon:
 
 @pytest.fixture
 async def daemon(
-    tmp_path: Path, smtp_port: int, hook: TestServer, clock: VirtualClock
+    store_location: Path | PostgresTarget,  # noqa: F811
+    smtp_port: int, hook: TestServer, clock: VirtualClock,
 ) -> AsyncIterator[Daemon]:
-    d = await Daemon.start(tmp_path / "bm.db", make_config(smtp_port, hook), clock, hook)
+    d = await Daemon.start(store_location, make_config(smtp_port, hook), clock, hook)
     await d.tick()  # the daemon is running when the period starts
     yield d
     await d.stop()
 
 
-def alert_rows(db: Path) -> list[tuple[str, str, str]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT reason, channel, status FROM alerts ORDER BY id").fetchall()
+def alert_rows(store: Store) -> list[tuple[Any, ...]]:
+    return select(store, "SELECT reason, channel, status FROM alerts ORDER BY id")
 
 
 def text_of(message: EmailMessage) -> str:
@@ -215,7 +215,7 @@ async def test_two_low_incidents_in_one_period_arrive_as_one_email(
     await daemon.run_until(MIDNIGHT - timedelta(minutes=1), step=600)
     # Hours after both opened: no per-incident alert, no reminder, nothing anywhere yet.
     assert inbox.envelopes == [] and receiver.requests == []
-    assert alert_rows(daemon.store.path) == []
+    assert alert_rows(daemon.store) == []
 
     await daemon.run_until(MIDNIGHT + timedelta(seconds=30))
     (envelope,) = inbox.envelopes
@@ -246,7 +246,7 @@ async def test_two_low_incidents_in_one_period_arrive_as_one_email(
     # The next hours of the new day send nothing more.
     await daemon.run_until(MIDNIGHT + timedelta(hours=3), step=60)
     assert len(inbox.envelopes) == 1
-    assert alert_rows(daemon.store.path) == [("digest", "team-mail", "sent")]
+    assert alert_rows(daemon.store) == [("digest", "team-mail", "sent")]
 
 
 async def test_an_incident_that_changes_is_listed_again_in_that_period(
@@ -274,7 +274,7 @@ async def test_an_incident_that_changes_is_listed_again_in_that_period(
 async def test_an_empty_period_sends_nothing(daemon: Daemon, inbox: Inbox) -> None:
     await daemon.run_until(MIDNIGHT + timedelta(days=2, seconds=30))
     assert inbox.envelopes == []
-    assert alert_rows(daemon.store.path) == []
+    assert alert_rows(daemon.store) == []
     # The next period with something in it still gets its digest, listing only that.
     daemon.clock.advance(3600)
     await daemon.open_incident("claim:flat", "low", "Acme cola tastes flat this week")
@@ -284,10 +284,11 @@ async def test_an_empty_period_sends_nothing(daemon: Daemon, inbox: Inbox) -> No
 
 
 async def test_a_restart_neither_loses_nor_repeats_the_digest(
-    tmp_path: Path, smtp_port: int, hook: TestServer, clock: VirtualClock, inbox: Inbox
+    store_location: Path | PostgresTarget,  # noqa: F811
+    smtp_port: int, hook: TestServer, clock: VirtualClock, inbox: Inbox,
 ) -> None:
     config = make_config(smtp_port, hook)
-    db = tmp_path / "bm.db"
+    db = store_location
     first = await Daemon.start(db, config, clock, hook)
     await first.tick()
     clock.advance(3600)
@@ -352,10 +353,11 @@ async def test_a_high_incident_on_the_same_brand_alerts_at_once(
 
 
 async def test_a_digest_to_a_webhook_lists_the_incidents_as_data(
-    tmp_path: Path, smtp_port: int, hook: TestServer, clock: VirtualClock, receiver: Receiver
+    store_location: Path | PostgresTarget,  # noqa: F811
+    smtp_port: int, hook: TestServer, clock: VirtualClock, receiver: Receiver
 ) -> None:
     routes = [{"name": "soc-daily", "channels": ["hook"], "digest": "4h"}]
-    daemon = await Daemon.start(tmp_path / "bm.db", make_config(smtp_port, hook, routes), clock,
+    daemon = await Daemon.start(store_location, make_config(smtp_port, hook, routes), clock,
                                 hook)
     try:
         await daemon.tick()
@@ -375,11 +377,12 @@ async def test_a_digest_to_a_webhook_lists_the_incidents_as_data(
 
 
 async def test_quiet_hours_hold_the_digest_until_morning(
-    tmp_path: Path, smtp_port: int, hook: TestServer, clock: VirtualClock, inbox: Inbox
+    store_location: Path | PostgresTarget,  # noqa: F811
+    smtp_port: int, hook: TestServer, clock: VirtualClock, inbox: Inbox
 ) -> None:
     quiet = {"start": "22:00", "end": "07:00", "timezone": "Europe/Berlin"}
     routes = [{**ROUTES[1], "quiet_hours": quiet}]
-    daemon = await Daemon.start(tmp_path / "bm.db", make_config(smtp_port, hook, routes), clock,
+    daemon = await Daemon.start(store_location, make_config(smtp_port, hook, routes), clock,
                                 hook)
     try:
         await daemon.tick()
@@ -401,7 +404,7 @@ async def test_silenced_incidents_are_left_out_of_the_digest(
     await daemon.open_incident("claim:app", "low", "Acme app logs out", category="outage")
 
     def silence(tx: Any) -> None:
-        tx.sqlite.execute(
+        tx.db.execute(
             "INSERT INTO silences (brand, category, starts_at, ends_at, reason) "
             "VALUES ('Acme', 'outage', '2024-05-17T00:00:00.000000Z', "
             "'2024-05-19T00:00:00.000000Z', 'app fix shipping')"

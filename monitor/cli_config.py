@@ -201,7 +201,7 @@ def summary_lines(cfg: Config) -> list[str]:
             f"{_duration(alerting.escalation_after)} -> {', '.join(alerting.escalation_channels)}"
         )
     lines.append(f"  group wait: {_duration(alerting.group_wait)}")
-    lines.append(f"  storage: {cfg.storage.path} (keep {cfg.storage.retention_days} days)")
+    lines.append(f"  storage: {cfg.storage.describe()} (keep {cfg.storage.retention_days} days)")
     if cfg.server.enabled:
         lines.append(f"  server:  http://{cfg.server.host}:{cfg.server.port}")
     return lines

@@ -144,7 +144,7 @@ class PostgresStore(Store):
         if row is not None and row[0]:
             return
         holder = session.execute(
-            "SELECT l.pid, a.client_addr::text FROM pg_locks l "
+            "SELECT l.pid, host(a.client_addr) FROM pg_locks l "
             "LEFT JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
             "AND l.granted AND l.classid = %s AND l.objid = %s AND l.objsubid = 1 LIMIT 1",
             [DAEMON_LOCK >> 32, DAEMON_LOCK & 0xFFFFFFFF],

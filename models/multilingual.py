@@ -158,6 +158,24 @@ def ngram_probs(scores: np.ndarray) -> np.ndarray:
     return np.asarray(positive / positive.sum(axis=1, keepdims=True), dtype=np.float32)
 
 
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """Softmax of the one-vs-rest scores times a temperature, plus a per-class offset.
+
+    Fitted by log loss on out-of-fold scores of the training data (never on val).
+    """
+
+    temperature: float = 1.0
+    offsets: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    def probs(self, scores: np.ndarray) -> np.ndarray:
+        """(n, 3) probabilities from (n, 3) scores."""
+        z = self.temperature * np.asarray(scores, dtype=np.float64) + np.asarray(self.offsets)
+        z -= z.max(axis=1, keepdims=True)
+        exp = np.exp(z)
+        return np.asarray(exp / exp.sum(axis=1, keepdims=True), dtype=np.float32)
+
+
 @dataclass
 class NgramSentiment:
     """Hashed n-gram linear sentiment classifier and its per-language blend weights."""
@@ -171,6 +189,8 @@ class NgramSentiment:
     blend: dict[str, float] = field(default_factory=dict)
     name: str = "sent-ngrams-v1"
     info: dict[str, Any] = field(default_factory=dict)
+    # None (files written before calibration): sigmoids renormalised, as `ngram_probs`.
+    calibration: Calibration | None = None
 
     def predict_proba(self, texts: Sequence[str], langs: Sequence[str | None]) -> np.ndarray:
         """An (n, 3) negative/neutral/positive probability array from the n-grams alone."""
@@ -183,7 +203,13 @@ class NgramSentiment:
             # reduceat sums each row's slice; empty rows would repeat a neighbour, so skip them.
             sums = np.add.reduceat(contributions, offsets[:-1][nonempty], axis=0)
             logits[nonempty] = sums
-        return ngram_probs(logits + self.bias)
+        return self.probs(logits + self.bias)
+
+    def probs(self, scores: np.ndarray) -> np.ndarray:
+        """Probabilities from the linear scores: calibrated when the file carries a calibration."""
+        if self.calibration is None:
+            return ngram_probs(scores)
+        return self.calibration.probs(scores)
 
     def blend_weight(self, lang: str | None) -> float:
         """How much the n-gram model counts for a text in `lang` (0: encoder head only)."""
@@ -219,6 +245,8 @@ class NgramSentiment:
             "blend": json.dumps(self.blend, sort_keys=True),
             "info": json.dumps(self.info, sort_keys=True),
         }
+        if self.calibration is not None:
+            metadata["calibration"] = json.dumps(asdict(self.calibration))
         path.parent.mkdir(parents=True, exist_ok=True)
         save_file(
             {
@@ -249,6 +277,13 @@ class NgramSentiment:
             if metadata.get("format") != "brand-monitor-ngram-sentiment-1":
                 raise HeadFormatError(f"{path} is not an n-gram sentiment weights file")
             spec = NgramSpec(**json.loads(metadata["spec"]))
+            calibration = None
+            if "calibration" in metadata:
+                fitted = json.loads(metadata["calibration"])
+                negative, neutral, positive = (float(v) for v in fitted["offsets"])
+                calibration = Calibration(
+                    float(fitted["temperature"]), (negative, neutral, positive)
+                )
             weights = stored.astype(np.float32)
             if weights.shape != (spec.buckets, 3):
                 raise HeadFormatError(
@@ -262,6 +297,7 @@ class NgramSentiment:
                 blend={k: float(v) for k, v in json.loads(metadata["blend"]).items()},
                 name=metadata.get("name", "sent-ngrams"),
                 info=json.loads(metadata.get("info", "{}")),
+                calibration=calibration,
             )
         except (OSError, KeyError, ValueError, TypeError, SafetensorError) as exc:
             if isinstance(exc, HeadFormatError):

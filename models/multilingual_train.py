@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from models.multilingual import (
+    Calibration,
     NgramSentiment,
     NgramSpec,
     blend_share,
@@ -22,7 +23,13 @@ from models.multilingual import (
     ngram_probs,
     ngram_rows,
 )
-from models.train import CACHE_DIR, classification_report, load_tweeteval, stratified_folds
+from models.train import (
+    CACHE_DIR,
+    calibration_error,
+    classification_report,
+    load_tweeteval,
+    stratified_folds,
+)
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +113,34 @@ def _fit_linear(
     return weights, model.intercept_.astype(np.float32)
 
 
-def _probs(matrix: Any, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    return ngram_probs(np.asarray(matrix @ weights) + bias)
+def fit_calibration(scores: np.ndarray, labels: np.ndarray) -> Calibration:
+    """Temperature and class offsets minimising log loss of softmax(scores) on `labels`."""
+    from scipy.optimize import minimize
+
+    rows = np.arange(len(labels))
+
+    def log_loss(params: np.ndarray) -> float:
+        probs = Calibration(float(params[0]), (float(params[1]), float(params[2]), 0.0)).probs(
+            scores
+        )
+        return float(-np.mean(np.log(np.maximum(probs[rows, labels], 1e-12))))
+
+    # Offsets are relative: the positive class's stays 0.
+    fitted = minimize(log_loss, np.array([1.0, 0.0, 0.0]), method="Nelder-Mead",
+                      options={"xatol": 1e-4, "fatol": 1e-7, "maxiter": 2000})
+    temperature, negative, neutral = (float(v) for v in fitted.x)
+    return Calibration(temperature, (negative, neutral, 0.0))
+
+
+def cross_fitted_probs(
+    scores: np.ndarray, labels: np.ndarray, fold_of: np.ndarray
+) -> np.ndarray:
+    """Calibrated out-of-fold probabilities: each fold calibrated on the other folds only."""
+    probs = np.zeros_like(scores, dtype=np.float32)
+    for fold in np.unique(fold_of):
+        rows = fold_of == fold
+        probs[rows] = fit_calibration(scores[~rows], labels[~rows]).probs(scores[rows])
+    return probs
 
 
 def head_probabilities(texts: Sequence[str], cache_dir: Path | None) -> np.ndarray:
@@ -160,19 +193,34 @@ def per_language(
 
 
 def cross_validate(
-    data: XlmtSplit, spec: NgramSpec, alpha: float, head: np.ndarray | None
-) -> tuple[np.ndarray, dict[str, float]]:
-    """Out-of-fold n-gram probabilities (stratified by language and label) and blend weights."""
+    data: XlmtSplit, spec: NgramSpec, alpha: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold n-gram scores (stratified by language and label) and each text's fold."""
     languages = sorted(XLMT_LANGUAGES)
     tags = [language_tag(lang, list(XLMT_LANGUAGES.values())) for lang in data.detected]
     matrix = _matrix(data.texts, tags, spec)
     strata = np.asarray([languages.index(n) * 3 for n in data.languages]) + data.labels
-    oof = np.zeros((len(data.texts), 3), dtype=np.float32)
-    for train, test in stratified_folds(strata, CV_FOLDS, CV_SEED):
+    scores = np.zeros((len(data.texts), 3), dtype=np.float32)
+    fold_of = np.zeros(len(data.texts), dtype=np.int64)
+    for fold, (train, test) in enumerate(stratified_folds(strata, CV_FOLDS, CV_SEED)):
         weights, bias = _fit_linear(matrix[train], data.labels[train], alpha)
-        oof[test] = _probs(matrix[test], weights, bias)
-    blend = choose_blend(data.labels, tags, oof, head) if head is not None else {}
-    return oof, blend
+        scores[test] = np.asarray(matrix[test] @ weights) + bias
+        fold_of[test] = fold
+    return scores, fold_of
+
+
+def calibration_table(
+    data: XlmtSplit, predictions: dict[str, np.ndarray]
+) -> dict[str, float]:
+    """Expected calibration error (%, 10 bins) of each set of probabilities on non-English text.
+
+    Non-English means not detected as English: the texts the blend applies to.
+    """
+    rows = np.asarray([lang != "en" for lang in data.detected])
+    return {
+        key: round(100 * calibration_error(data.labels[rows], probs[rows]), 2)
+        for key, probs in predictions.items()
+    }
 
 
 def routed(
@@ -204,42 +252,60 @@ def train_multilingual(
     head = head_probabilities(train.texts, cache_dir)
     report: dict[str, Any] = {"spec": asdict(spec)}
     candidates = ALPHA_GRID if search else (alpha or DEFAULT_ALPHA,)
-    best: tuple[float, float, np.ndarray, dict[str, float]] | None = None
+    best: tuple[float, float, np.ndarray, np.ndarray] | None = None
     for value in candidates:
-        oof, blend = cross_validate(train, spec, value, head)
-        table = per_language(train, {"ngram": oof, "blended": routed(train, oof, head, blend)})
+        scores, fold_of = cross_validate(train, spec, value)
+        table = per_language(train, {"ngram": ngram_probs(scores)})
         score = float(np.mean([
             row["ngram"] for name, row in table.items() if XLMT_LANGUAGES[name] not in HEAD_ONLY
         ]))
         log.info("alpha=%g: mean CV n-gram macro-F1 outside English %.2f", value, score)
         report.setdefault("cv_search", {})[str(value)] = round(score, 2)
         if best is None or score > best[0]:
-            best = (score, value, oof, blend)
+            best = (score, value, scores, fold_of)
     assert best is not None
-    _, chosen, oof, blend = best
+    _, chosen, scores, fold_of = best
+    calibration = fit_calibration(scores, train.labels)
+    uncalibrated = ngram_probs(scores)
+    # Each fold calibrated on the others, so the CV figures below never saw their own texts.
+    oof = cross_fitted_probs(scores, train.labels, fold_of)
+    tags = [language_tag(lang, list(XLMT_LANGUAGES.values())) for lang in train.detected]
+    blend = choose_blend(train.labels, tags, oof, head)
+    old_blend = choose_blend(train.labels, tags, uncalibrated, head)
     report["alpha"] = chosen
     report["blend"] = blend
-    report["cv"] = per_language(
-        train, {"head": head, "ngram": oof, "blended": routed(train, oof, head, blend)}
-    )
-    tags = [language_tag(lang, list(XLMT_LANGUAGES.values())) for lang in train.detected]
+    report["calibration"] = asdict(calibration)
+    blended = routed(train, oof, head, blend)
+    report["cv"] = per_language(train, {"head": head, "ngram": oof, "blended": blended})
+    report["cv_ece"] = calibration_table(train, {
+        "ngram_before": uncalibrated, "ngram": oof,
+        "blended_before": routed(train, uncalibrated, head, old_blend), "blended": blended,
+    })
     weights, bias = _fit_linear(_matrix(train.texts, tags, spec), train.labels, chosen)
     model = NgramSentiment(
         spec=spec, languages=tuple(XLMT_LANGUAGES.values()), weights=weights, bias=bias,
-        blend=blend,
+        blend=blend, calibration=calibration,
     )
     val = load_xlmt(root, "val")
     val_head = head_probabilities(val.texts, cache_dir)
     val_ngram = model.predict_proba(val.texts, val.detected)
+    val_before = replace(model, calibration=None).predict_proba(val.texts, val.detected)
     report["val"] = per_language(
         val, {"head": val_head, "ngram": val_ngram,
               "blended": routed(val, val_ngram, val_head, blend)},
     )
+    report["val_ece"] = calibration_table(val, {
+        "ngram_before": val_before, "ngram": val_ngram,
+        "blended_before": routed(val, val_before, val_head, old_blend),
+        "blended": routed(val, val_ngram, val_head, blend),
+    })
     model.info = {
         "data": f"XLM-T sentiment train ({len(train.texts)} texts, {CV_FOLDS}-fold CV), "
                 f"val {len(val.texts)}",
         "command": "brand-monitor models train multilingual --data DIR",
         "alpha": chosen,
+        "cv_ece": json.dumps(report["cv_ece"]),
+        "val_ece": json.dumps(report["val_ece"]),
         "cv_macro_f1": json.dumps({k: v["blended"] for k, v in report["cv"].items()}),
         "val_macro_f1": json.dumps({k: v["blended"] for k, v in report["val"].items()}),
     }

@@ -14,7 +14,7 @@ from monitor.clock import from_iso, iso
 from monitor.records import Engagement, EngagementUpdate, Mention, Score
 from monitor.store.dbfile import StoreError
 from monitor.store.detectors import add_negatives, add_totals, bucket_start
-from monitor.store.rows import marks, readable
+from monitor.store.rows import CHUNK, marks, readable
 from monitor.store.sql import Db
 
 # PostgreSQL's text of a mention for search, with the `simple` configuration (no stemming or
@@ -72,18 +72,14 @@ class MentionRows:
         """
         db = self._db
         new: list[Mention] = []
-        seen_urls: set[str] = set()
+        # Canonical URLs already stored, asked once per batch: on PostgreSQL every statement is
+        # a round trip to the server. Those this batch stores are added as it goes.
+        seen_urls = self._stored_urls([m.canonical_url for m in mentions if m.canonical_url])
+        brand_rows: list[tuple[int, str]] = []
         volume: dict[tuple[str, str], int] = {}
         for mention in mentions:
-            if mention.canonical_url:
-                if mention.canonical_url in seen_urls:
-                    continue
-                hit = db.execute(
-                    "SELECT 1 FROM mentions WHERE canonical_url = ? LIMIT 1",
-                    [mention.canonical_url],
-                ).fetchone()
-                if hit:
-                    continue
+            if mention.canonical_url and mention.canonical_url in seen_urls:
+                continue
             fetched = mention.fetched_at
             assert fetched is not None, "the pipeline sets fetched_at"
             seen = mention.published_at or fetched
@@ -105,18 +101,28 @@ class MentionRows:
             mention.id = int(inserted[0])
             if mention.canonical_url:
                 seen_urls.add(mention.canonical_url)
-            db.executemany(
-                "INSERT INTO mention_brands (mention_id, brand) VALUES (?, ?)",
-                [(mention.id, b) for b in mention.brands],
-            )
+            brand_rows.extend((mention.id, b) for b in mention.brands)
             if mention.engagement is not None:
                 self._snapshot(mention.id, mention.engagement, fetched)
             bucket = iso(bucket_start(seen)) or ""
             for brand in mention.brands:
                 volume[(brand, bucket)] = volume.get((brand, bucket), 0) + 1
             new.append(mention)
+        db.executemany("INSERT INTO mention_brands (mention_id, brand) VALUES (?, ?)", brand_rows)
         add_totals(db, volume)
         return new
+
+    def _stored_urls(self, urls: Sequence[str]) -> set[str]:
+        """Which of these canonical URLs a stored mention has."""
+        distinct = sorted(set(urls))
+        found: set[str] = set()
+        for start in range(0, len(distinct), CHUNK):
+            chunk = distinct[start : start + CHUNK]
+            found.update(r[0] for r in self._db.execute(
+                f"SELECT canonical_url FROM mentions WHERE canonical_url IN ({marks(chunk)})",
+                chunk,
+            ).fetchall())
+        return found
 
     def _snapshot(self, mention_id: int, e: Engagement, at: datetime) -> None:
         self._db.execute(

@@ -18,6 +18,7 @@ from monitor.cli import app
 from monitor.config import ConfigError, parse_config
 from monitor.records import Mention, Score
 from monitor.store import PostgresTarget, Store, StoreError, Tx
+from monitor.store.postgres import DAEMON_LOCK
 from monitor.store.schema_pg import MIGRATIONS, TABLES
 from tests.alerting.dispatch_support import insert_incident
 from tests.pg_server import PostgresServer
@@ -57,6 +58,20 @@ async def test_second_daemon_on_same_database_is_refused(target: PostgresTarget)
     await first.close()
     second = await Store(target, exclusive=True).open()  # free again after close
     await second.close()
+
+
+async def test_a_daemon_that_lost_its_lock_session_is_unhealthy(target: PostgresTarget) -> None:
+    daemon = await Store(target, exclusive=True).open()
+    assert await daemon.ping()
+    with psycopg.connect(target.url, autocommit=True) as admin:  # the server drops the holder
+        ended = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+            "AND granted AND objid = %s",
+            [DAEMON_LOCK & 0xFFFFFFFF],
+        ).fetchall()
+    assert ended == [(True,)]
+    assert not await daemon.ping()  # its pooled connections still answer; the lock is gone
+    await daemon.close()
 
 
 async def test_search_reads_web_search_syntax(target: PostgresTarget) -> None:

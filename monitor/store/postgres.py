@@ -233,5 +233,21 @@ class PostgresStore(Store):
         self._executor.shutdown(wait=False)
 
     async def ping(self) -> bool:
-        """True when a pooled connection answers a trivial query."""
+        """True when a pooled connection answers a trivial query and, in a daemon, the session
+        that holds the one-daemon lock is still connected (the lock went with it otherwise)."""
+        if self.exclusive and not await self._call(self._session_alive):
+            return False
         return await self.read(lambda tx: tx.db.execute("SELECT 1").fetchone()[0] == 1)
+
+    def _session_alive(self) -> bool:
+        if self._session is None or self._session.closed:
+            return False
+        try:
+            self._session.execute("SELECT 1")
+        except psycopg.Error:
+            log.error(
+                "lost the connection that holds the one-daemon lock on %s: another daemon could "
+                "now start on the same database; restart this one", self.target.url,
+            )
+            return False
+        return True

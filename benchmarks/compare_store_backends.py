@@ -3,9 +3,10 @@ full-text searches, with the same mentions in the same run.
 
 The PostgreSQL server is given by URL (its maintenance database, e.g. `postgres`); the script
 creates a database of its own there and drops it afterwards. Both backends run on this machine,
-so the figures compare the stores' own work, not a network.
+so the figures compare the stores' own work, not a network. Not named bench_*: `make bench`
+runs those without arguments, and this one needs a server.
 
-    .venv/bin/python benchmarks/bench_store_backends.py \
+    .venv/bin/python benchmarks/compare_store_backends.py \
         --url postgresql://user@127.0.0.1:5432/postgres [--mentions 20000] [--batch 200]
 """
 

@@ -35,11 +35,15 @@ class Store:
     def __new__(cls, location: str | Path | PostgresTarget, **options: Any) -> Store:
         """The backend's store for this location."""
         if cls is Store:
-            # Imported here: both backends import this module.
-            from monitor.store.postgres import PostgresStore
-            from monitor.store.sqlite import SqliteStore
+            # Imported here: both backends import this module, and psycopg only when needed.
+            if isinstance(location, PostgresTarget):
+                from monitor.store.postgres import PostgresStore
 
-            cls = PostgresStore if isinstance(location, PostgresTarget) else SqliteStore
+                cls = PostgresStore
+            else:
+                from monitor.store.sqlite import SqliteStore
+
+                cls = SqliteStore
         return object.__new__(cls)
 
     def __init__(self, location: str | Path | PostgresTarget, **options: Any) -> None:

@@ -141,11 +141,36 @@ def test_saved_model_loads_back_identically(ngrams: NgramSentiment, tmp_path: Pa
     ngrams.save(path)
     again = NgramSentiment.load(path)
     assert again.spec == ngrams.spec and again.blend == ngrams.blend
+    assert ngrams.calibration is not None and again.calibration == ngrams.calibration
     texts = FRENCH_NEGATIVE + SPANISH_POSITIVE
     np.testing.assert_array_equal(
         again.predict_proba(texts, ["fr", "fr", "es", "es"]),
         ngrams.predict_proba(texts, ["fr", "fr", "es", "es"]),
     )
+
+
+def test_calibration_is_fitted_on_scores_and_files_without_one_keep_the_sigmoids(
+    ngrams: NgramSentiment,
+) -> None:
+    pytest.importorskip("scipy")
+    from models.multilingual import Calibration, ngram_probs
+    from models.multilingual_train import fit_calibration
+
+    # Labels drawn from a known calibration of random scores: the fit finds it again.
+    rng = np.random.default_rng(5)
+    scores = rng.normal(size=(20_000, 3)).astype(np.float32)
+    truth = Calibration(2.0, (0.5, -0.3, 0.0))
+    cumulative = np.cumsum(truth.probs(scores), axis=1)
+    labels = (rng.random((len(scores), 1)) > cumulative).sum(axis=1)
+    fitted = fit_calibration(scores, labels)
+    assert fitted.temperature == pytest.approx(2.0, abs=0.1)
+    np.testing.assert_allclose(fitted.offsets, truth.offsets, atol=0.08)
+    # A file written before calibration gives the renormalised one-vs-rest sigmoids.
+    plain = NgramSentiment(
+        spec=ngrams.spec, languages=ngrams.languages, weights=ngrams.weights, bias=ngrams.bias
+    )
+    np.testing.assert_allclose(plain.probs(scores[:5]), ngram_probs(scores[:5]))
+    assert not np.allclose(ngrams.probs(scores[:5]), ngram_probs(scores[:5]), atol=1e-3)
 
 
 def test_missing_or_wrong_file_says_what_to_do(tmp_path: Path) -> None:

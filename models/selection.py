@@ -238,14 +238,16 @@ SENTIMENT_CANDIDATES = (
     Candidate("logreg", {"hidden": [], "input_dropout": 0.0}),
     Candidate("mlp64", {}),
     Candidate("mlp64+bias", {"adjust": "bias"}),
+    Candidate("mlp64x3", {"seeds": 3}),
+    Candidate("mlp64x3+bias", {"seeds": 3, "adjust": "bias"}),
     Candidate("mlp64x5", {"seeds": 5}),
     Candidate("mlp64x5+bias", {"seeds": 5, "adjust": "bias"}),
 )
 COMPLAINT_CANDIDATES = (
-    Candidate("logreg", {"hidden": []}),
-    Candidate("mlp64", {}),
-    Candidate("mlp64+threshold", {"adjust": "threshold"}),
-    Candidate("mlp64-layers+max", {"feature_set": "layers+max"}),
+    Candidate("logreg", {"hidden": [], "seeds": 1}),
+    Candidate("mlp64", {"seeds": 1}),
+    Candidate("mlp64+threshold", {"seeds": 1, "adjust": "threshold"}),
+    Candidate("mlp64-layers+max", {"seeds": 1, "feature_set": "layers+max"}),
     Candidate("mlp64x5", {"seeds": 5}),
     Candidate("mlp64x5+threshold", {"seeds": 5, "adjust": "threshold"}),
 )

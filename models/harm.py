@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-VERSION = "harm-v2"
+VERSION = "harm-v3"
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
 CLAIMS: tuple[str, ...] = tuple(c for c in HARM_CATEGORIES if c != "none")
 DEFAULT_TEMPLATE = "This text claims {}."

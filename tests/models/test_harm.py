@@ -222,7 +222,7 @@ def test_results_are_frozen_and_in_range(lexical: HarmClassifier) -> None:
         assert 0.0 <= result.confidence <= 1.0
     with pytest.raises(dataclasses.FrozenInstanceError):
         results[0].category = "none"  # type: ignore[misc]
-    assert lexical.version == "harm-v2"
+    assert lexical.version == "harm-v3"
 
 
 def test_normalize_folds_width_case_accents_and_apostrophes() -> None:
@@ -375,7 +375,7 @@ def test_zero_shot_backend_runs_a_local_nli_model(tiny_nli: Path) -> None:
     assert all(r.category in HARM_CATEGORIES and 0.0 <= r.confidence <= 1.0 for r in results)
     # Lexicon evidence still counts with the NLI backend; a random model cannot outvote it.
     assert results[0].category == "fraud_scam" and "scam" in results[0].evidence
-    assert classifier.version.startswith("harm-v2+nli:")
+    assert classifier.version.startswith("harm-v3+nli:")
 
 
 def test_zero_shot_backend_refuses_a_model_without_nli_labels(

@@ -59,7 +59,7 @@ def write_csv(path: Path, rows: list[tuple[str, int]]) -> Path:
 def test_info_shows_what_is_loaded_and_from_where() -> None:
     result = runner.invoke(app, ["info"])
     assert result.exit_code == 0, result.output
-    assert "embedded:minilm+sent-head-v1+complaint-v2+harm-v2" in result.output
+    assert "embedded:minilm+sent-head-v1+complaint-v2+harm-v3" in result.output
     assert "sentiment-head.safetensors" in result.output
     assert "load seconds" in result.output
 

@@ -59,7 +59,7 @@ def test_one_score_per_text_in_order(scorer: Scorer) -> None:
 
 
 def test_model_id_names_every_model_and_version(scorer: Scorer) -> None:
-    assert scorer.model_id == "embedded:minilm+sent-head-v1+complaint-v2+harm-v2"
+    assert scorer.model_id == "embedded:minilm+sent-head-v1+complaint-v2+harm-v3"
 
 
 def test_each_text_goes_through_the_encoder_once(scorer: Scorer) -> None:
@@ -115,7 +115,7 @@ def test_transformers_sentiment_backend_in_the_scorer(
             {"sentiment": {"backend": "transformers", "model": str(folder)}}
         ),
     )
-    assert mixed.model_id == f"embedded:minilm+hf:{folder}+complaint-v2+harm-v2"
+    assert mixed.model_id == f"embedded:minilm+hf:{folder}+complaint-v2+harm-v3"
     scores = mixed.score(MENTIONS)
     # Handles are normalised before the HF model too, as TweetEval-trained models expect.
     expected = hf.predict_proba([m.replace("@AcmeHelp", "@user") for m in MENTIONS])

@@ -472,28 +472,7 @@ def cv_sentiment_command(
     With --out, the best one is fitted on all of train and written; only then is val read,
     once, for the figures recorded in the file.
     """
-    from models.selection import cv_sentiment
-    from models.train import train_sentiment_head
-
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    try:
-        results = cv_sentiment(
-            data, folds=folds, split=split, names=_names(candidates), cache_dir=cache
-        )
-    except (OSError, ValueError) as exc:
-        raise _fail(f"cross-validating sentiment recipes: {exc}") from None
-    written: dict[str, Any] = {}
-    if out is not None:
-        best = max(results, key=lambda r: r.mean)
-        command = (f"brand-monitor models cv sentiment --data DIR --folds {folds} "
-                   f"--split {split} --candidates {best.name} --out FILE")
-        head = train_sentiment_head(
-            data, cache_dir=cache, overrides=best.recipe, cv=best, command=command
-        )
-        head.save(out)
-        written = {"written": str(out), "bytes": out.stat().st_size, "candidate": best.name,
-                   **head.info}
-    _print_cv(results, "macro recall", folds, split, written, as_json)
+    _cross_validate("sentiment", data, "DIR", folds, split, candidates, cache, out, as_json)
 
 
 @cv_app.command("complaint")
@@ -511,28 +490,35 @@ def cv_complaint_command(
     With --out, the best one is fitted on the whole 80% and written; only then is the
     hold-out read, once, for the figures recorded in the file.
     """
-    from models.selection import cv_complaint
-    from models.train import train_complaint_head
+    _cross_validate("complaint", data, "FILE.csv", folds, split, candidates, cache, out, as_json)
 
+
+def _cross_validate(
+    task: str, data: Path, data_shape: str, folds: int, split: str, candidates: str | None,
+    cache: Path | None, out: Path | None, as_json: bool,
+) -> None:
+    """`models cv <task>`: compare the candidates, then fit and write the best one with --out."""
+    from models import selection, train
+
+    cv, fit, metric = {
+        "sentiment": (selection.cv_sentiment, train.train_sentiment_head, "macro recall"),
+        "complaint": (selection.cv_complaint, train.train_complaint_head, "complaint F1"),
+    }[task]
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        results = cv_complaint(
-            data, folds=folds, split=split, names=_names(candidates), cache_dir=cache
-        )
+        results = cv(data, folds=folds, split=split, names=_names(candidates), cache_dir=cache)
     except (OSError, ValueError) as exc:
-        raise _fail(f"cross-validating complaint recipes: {exc}") from None
+        raise _fail(f"cross-validating {task} recipes: {exc}") from None
     written: dict[str, Any] = {}
     if out is not None:
         best = max(results, key=lambda r: r.mean)
-        command = (f"brand-monitor models cv complaint --data FILE.csv --folds {folds} "
+        command = (f"brand-monitor models cv {task} --data {data_shape} --folds {folds} "
                    f"--split {split} --candidates {best.name} --out FILE")
-        head = train_complaint_head(
-            data, cache_dir=cache, overrides=best.recipe, cv=best, command=command
-        )
+        head = fit(data, cache_dir=cache, overrides=best.recipe, cv=best, command=command)
         head.save(out)
         written = {"written": str(out), "bytes": out.stat().st_size, "candidate": best.name,
                    **head.info}
-    _print_cv(results, "complaint F1", folds, split, written, as_json)
+    _print_cv(results, metric, folds, split, written, as_json)
 
 
 def _names(candidates: str | None) -> list[str] | None:

@@ -27,7 +27,7 @@ from monitor.cli_common import (  # noqa: E402 - re-exported for sub-commands an
     CsvOption,
     DbOption,
     JsonOption,
-    _db_path,
+    _db_location,
     _load,
     brand_names,
     config_found,
@@ -109,13 +109,10 @@ def sources(
     one_format(as_json, as_csv)
     # The config lists the sources (enabled or not); with --db alone, the stored ones are shown.
     cfg = _load(config, secrets=False) if db is None or config_found(config) else None
-    path = db or (cfg.storage.path if cfg else None)
-    assert path is not None
-    if not path.exists():
-        raise fail(f"no database at {path}: run the daemon first, or pass --db")
+    location = _db_location(config, db, cfg)
 
     async def load() -> dict[str, SourceState]:
-        store = await Store(path).open()
+        store = await Store(location).open()
         try:
             return {s.name: s for s in await store.source_states()}
         finally:
@@ -196,15 +193,13 @@ def mentions_search(
     from monitor.store import Store, StoreError
 
     one_format(as_json, as_csv)
-    path = _db_path(config, db)
     # Stored mentions carry the configured spelling of each brand: match --brand to it.
     brand = match_brand(brand, brand_names(config))
-    if not path.exists():
-        raise fail(f"no database at {path}: run the daemon first, or pass --db")
+    location = _db_location(config, db)
     since_at = parse_since(since)
 
     async def search() -> list[dict[str, Any]]:
-        store = await Store(path).open()
+        store = await Store(location).open()
         try:
             return await store.search_mentions(query, brand=brand, since=since_at, limit=limit)
         finally:

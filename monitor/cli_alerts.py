@@ -24,7 +24,7 @@ from monitor.cli_common import (
     CsvOption,
     DbOption,
     JsonOption,
-    _db_path,
+    _db_location,
     _load,
     brand_names,
     fail,
@@ -51,13 +51,10 @@ def _with_db(config: Path | None, db: Path | None, fn: Callable[..., T], *args: 
     """Run `fn(tx, *args)` in one write transaction on the configured database."""
     from monitor.store import Store, StoreError
 
-    path = _db_path(config, db)
-    if not path.exists():
-        raise fail(f"no database at {path}; start the daemon once (`brand-monitor run`) or "
-                   "pass --db")
+    location = _db_location(config, db)
 
     async def run() -> T:
-        store = await Store(path).open()
+        store = await Store(location).open()
         try:
             return await store.transaction(fn, *args)
         finally:

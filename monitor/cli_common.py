@@ -27,6 +27,7 @@ from rich.text import Text
 from monitor.alerting.sanitize import one_line, strip_terminal
 from monitor.clock import as_utc, from_iso
 from monitor.config import Config, ConfigError, load_config, parse_duration
+from monitor.store.postgres_target import PostgresTarget
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
@@ -45,7 +46,10 @@ CsvOption = Annotated[bool, typer.Option("--csv", help="CSV output, one row per 
 DbOption = Annotated[
     Path | None,
     # Help text is rich markup: "\[" keeps "[storage]" from being read as a style tag.
-    typer.Option("--db", help=r"Database file (default: the \[storage] path in the config)."),
+    typer.Option(
+        "--db",
+        help=r"SQLite database file (default: the \[storage] path or url in the config).",
+    ),
 ]
 
 
@@ -172,6 +176,31 @@ def _db_path(config: Path | None, db: Path | None) -> Path:
     if db is not None:
         return db
     return _load(config, secrets=False).storage.path
+
+
+def _db_location(
+    config: Path | None, db: Path | None, cfg: Config | None = None, *, must_exist: bool = True
+) -> Path | PostgresTarget:
+    """Where a command's store lives: --db (a SQLite file), else the config's [storage].
+
+    `cfg` is the config when the command has loaded it already. A SQLite file that is not
+    there exits unless `must_exist` is False; a PostgreSQL password whose environment variable
+    is unset exits naming the variable. A PostgreSQL server is only reached by `Store.open`.
+    """
+    if db is not None:
+        location: Path | PostgresTarget = db
+    else:
+        storage = (cfg or _load(config, secrets=False)).storage
+        try:
+            location = storage.location()
+        except ValueError as exc:  # the only cause: the password's variable is unset
+            raise fail(
+                f"[storage] password for {storage.describe()}: {exc}; export it, or pass "
+                "--db FILE to read a SQLite database instead"
+            ) from None
+    if must_exist and isinstance(location, Path) and not location.exists():
+        raise fail(f"no database at {location}: run the daemon first, or pass --db")
+    return location
 
 
 def parse_since(value: str | None) -> datetime | None:

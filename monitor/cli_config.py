@@ -20,6 +20,7 @@ from monitor.cli_common import (
     ConfigOption,
     DbOption,
     JsonOption,
+    _db_location,
     _load,
     clean,
     config_path,
@@ -34,6 +35,7 @@ from monitor.cli_common import (
 )
 from monitor.config import Config, ConfigError, exposure_warnings, parse_config
 from monitor.records import HARM_CATEGORIES, INCIDENT_KINDS, SEVERITIES
+from monitor.store.postgres_target import PostgresTarget
 
 routes_app = typer.Typer(help="Try the alert routes of a config.", no_args_is_help=True)
 
@@ -245,16 +247,18 @@ def _choice(option: str, value: str, choices: tuple[str, ...]) -> str:
     return value
 
 
-def _active_silence(db: Path | None, incident: Any, at: datetime) -> dict[str, Any] | None:
+def _active_silence(
+    location: Path | PostgresTarget, incident: Any, at: datetime
+) -> dict[str, Any] | None:
     """The silence in the database that would mute this incident at `at`, if any."""
     from monitor.alerting.silences import matching_silence
     from monitor.store import Store, StoreError
 
-    if db is None or not db.exists():
+    if isinstance(location, Path) and not location.exists():
         return None
 
     async def find() -> Any:
-        store = await Store(db).open()
+        store = await Store(location).open()
         try:
             return await store.read(matching_silence, incident, at)
         finally:
@@ -302,8 +306,8 @@ def routes_test(
     router = Router(cfg)
     matched = router.matching_routes(incident)
     channels = router.route(incident, "opened")
-    # The database is read only for silences; without one (or with --db absent) none apply.
-    silence = _active_silence(db or cfg.storage.path, incident, when)
+    # The database is read only for silences; without a SQLite file yet, none apply.
+    silence = _active_silence(_db_location(config, db, cfg, must_exist=False), incident, when)
     delivery = []
     for name in channels:
         quiet = router.quiet_until(incident, name, when)

@@ -52,19 +52,18 @@ def _run_book(
 
     settings = DetectionConfig()
     plan: Any = AlertPlan()
+    cfg = None
     if db is None or (routed and base.config_found(config)):
         # Changes that alert (resolve) route like the daemon does, so load the same config; only
-        # alert rows are written here, nothing is sent, so no secret is needed.
+        # alert rows are written here, nothing is sent, so no channel secret is needed.
         cfg = base._load(config, secrets=False)
         plan = cfg
         settings = getattr(cfg, "detection", settings)
-        db = db or cfg.storage.path
-    if not db.exists():
-        raise base.fail(f"no database at {db}: run the daemon first, or pass --db")
+    location = base._db_location(config, db, cfg)
     router = Router(plan)
 
     async def go() -> T:
-        store = await Store(db).open()
+        store = await Store(location).open()
         try:
             book = IncidentBook(
                 store, router.route, SystemClock(), settings,

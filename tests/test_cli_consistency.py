@@ -119,6 +119,6 @@ def test_resolve_and_note_default_to_the_os_user(config: Path) -> None:
 def test_help_text_keeps_bracketed_config_names() -> None:
     # Typer renders help as rich markup, which swallowed "[storage]" and "[[channels]]".
     result = cli.invoke(app, ["sources", "--help"])
-    assert "(default: the [storage] path in the config)" in result.output
+    assert "(default: the [storage] path or url in the config)" in result.output
     result = cli.invoke(app, ["test-alert", "--help"])
     assert "Channel name from a [[channels]] table" in result.output

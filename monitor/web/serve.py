@@ -1,4 +1,4 @@
-"""The dashboard on its own over a database file: `brand-monitor demo --serve`."""
+"""The dashboard on its own over a database (SQLite or PostgreSQL): `brand-monitor demo --serve`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from aiohttp import web
 from monitor.clock import SystemClock
 from monitor.incidents import IncidentBook
 from monitor.records import Incident
-from monitor.store import Store
+from monitor.store import PostgresTarget, Store
 from monitor.web.api import WebContext
 from monitor.web.app import mount
 from monitor.web.auth import hash_password
@@ -36,7 +36,7 @@ def _no_alerts(incident: Incident, reason: str) -> list[str]:
 
 
 async def serve_database(
-    database: Path,
+    database: Path | PostgresTarget,
     brands: list[str],
     on_ready: Callable[[Served], None],
     *,

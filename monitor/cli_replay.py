@@ -11,6 +11,7 @@ import typer
 
 from monitor.cli_common import (
     ConfigOption,
+    _db_location,
     _load,
     err,
     fail,
@@ -87,7 +88,9 @@ def backtest_command(
     since: Annotated[str, typer.Option("--since", help="How far back: 30d, 12h or a date.")],
     config: ConfigOption = None,
     db: Annotated[
-        Path | None, typer.Option("--db", help="The daemon's database (default: from config).")
+        Path | None,
+        typer.Option("--db", help=r"The daemon's SQLite database (default: the \[storage] "
+                     "path or url in the config)."),
     ] = None,
     output_db: Annotated[
         Path | None, typer.Option("--output-db", help="New database to keep the backtest in.")
@@ -97,13 +100,14 @@ def backtest_command(
 ) -> None:
     """Replay the mentions already stored since a time, with the current config and models."""
     from monitor.replay import stored_records
+    from monitor.store import StoreError
 
     cutoff = parse_since(since)
     assert cutoff is not None
-    source = db or _load(config).storage.path
+    source = _db_location(config, db, _load(config), must_exist=False)
     try:
         records = asyncio.run(stored_records(source, cutoff))
-    except ReplayError as exc:
+    except (ReplayError, StoreError) as exc:
         raise fail(str(exc)) from None
     if not records:
         raise fail(f"{source} holds no mentions since {cutoff:%Y-%m-%d %H:%M} UTC")

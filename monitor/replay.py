@@ -26,7 +26,7 @@ from monitor.matching import BrandMatcher
 from monitor.pipeline import clean_text
 from monitor.records import Engagement, EngagementUpdate, Incident, Mention
 from monitor.scoring import config_masker
-from monitor.store import Store, Tx, has_detector_state
+from monitor.store import PostgresTarget, Store, Tx, has_detector_state
 
 log = logging.getLogger(__name__)
 REPLAY_SOURCE = "replay"
@@ -202,7 +202,9 @@ def _check_target(path: Path) -> None:
 def replay_config(config: Config, db_path: Path) -> Config:
     """The config a replay runs with: same brands, models, detection and routes; no sources,
     no HTTP server, its own database."""
-    storage = config.storage.model_copy(update={"path": db_path})
+    # url and password cleared too: with a PostgreSQL [storage] the replay would otherwise
+    # write its incidents and alerts into the daemon's live database.
+    storage = config.storage.model_copy(update={"path": db_path, "url": None, "password": None})
     server = config.server.model_copy(update={"enabled": False})
     return config.model_copy(update={"storage": storage, "server": server, "sources": []})
 
@@ -317,12 +319,14 @@ def _alerts(tx: Tx) -> list[dict[str, Any]]:
 # -- backtest -------------------------------------------------------------------------------
 
 
-async def stored_records(source_db: Path, since: datetime) -> list[ReplayRecord]:
+async def stored_records(
+    source_db: Path | PostgresTarget, since: datetime
+) -> list[ReplayRecord]:
     """The mentions (and engagement history) a daemon's database holds since a time.
 
     Opened without the daemon's lock and only read, so a backtest can run beside the daemon.
     """
-    if not await asyncio.to_thread(source_db.exists):
+    if isinstance(source_db, Path) and not await asyncio.to_thread(source_db.exists):
         raise ReplayError(f"no database at {source_db}; give the daemon's database with --db")
     store = Store(source_db)
     await store.open()

@@ -44,6 +44,8 @@ def write_config(directory: Path, storage: str) -> Path:
         kind = "rss"
         name = "news"
         url = "https://news.example/feed"
+        [server]
+        enabled = false
         [storage]
     """) + storage + "\n")
     return path
@@ -159,6 +161,19 @@ def test_sources_status_reads_postgresql(config: Path) -> None:
     (source,) = json.loads(listed.stdout)
     assert (source["name"], source["health"], source["mentions"]) == ("news", "ok", 3)
     assert source["last_error"] == "HTTP 500 from https://news.example/feed"
+
+
+def test_backtest_reads_postgresql_and_writes_only_its_own_file(
+    config: Path, database: str
+) -> None:
+    result = invoke("backtest", "--since", "1d", "--json", "-c", str(config))
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["records"], report["stored"]) == (3, 3)
+    assert report["database"].endswith("replay.db")
+    with psycopg.connect(database) as pg:  # the live database is only read
+        assert pg.execute("SELECT count(*) FROM incidents").fetchone() == (1,)
+        assert pg.execute("SELECT count(*) FROM mentions").fetchone() == (3,)
 
 
 def test_db_flag_still_means_a_sqlite_file(config: Path, tmp_path: Path) -> None:

@@ -103,6 +103,21 @@ class StorageConfig(Strict):
     password: EnvSecret | None = None
     retention_days: int = Field(default=90, ge=1)
     prune_interval: Duration = 3600.0
+    # Several daemons on one PostgreSQL database (monitor/cluster.py): how often each says it
+    # is alive, how long a silent one keeps its leases (the detection leader's included), and
+    # how long a claim on mentions to score lasts before another daemon may score them.
+    heartbeat: Duration = Field(default=5.0, gt=0)
+    lease: Duration = Field(default=30.0, gt=0)
+    scoring_claim: Duration = Field(default=120.0, gt=0)
+
+    @model_validator(mode="after")
+    def _lease_outlives_heartbeats(self) -> StorageConfig:
+        if self.lease < 3 * self.heartbeat:
+            raise ValueError(
+                "lease must be at least three heartbeats, or a daemon that is merely slow "
+                "loses its work to another"
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_database(self) -> StorageConfig:

@@ -121,7 +121,8 @@ class IncidentBook:
 
     def _apply(self, tx: Tx, a: Assessment) -> Incident | None:
         now = a.at
-        active = tx.incidents.active(a.key)
+        tx.incidents.lock_key(a.key)
+        active = tx.incidents.active(a.key, lock=True)
         if active is not None:
             return self._grow(tx, active, a, now)
         if a.severity is None:
@@ -203,10 +204,12 @@ class IncidentBook:
         return incident
 
     def _merge(self, tx: Tx, survivor: str, absorbed: str, now: datetime) -> Incident | None:
-        gone = tx.incidents.active(absorbed)
+        for key in sorted((survivor, absorbed)):  # one order everywhere: no deadlock
+            tx.incidents.lock_key(key)
+        gone = tx.incidents.active(absorbed, lock=True)
         if gone is None:
             return None
-        keep = tx.incidents.active(survivor)
+        keep = tx.incidents.active(survivor, lock=True)
         if keep is None:
             # Only the absorbed cluster had an incident: it now follows the surviving cluster.
             tx.incidents.follow(gone.id, survivor, now)
@@ -236,6 +239,9 @@ class IncidentBook:
         for incident_id, last_at in tx.incidents.last_activity(_ACTIVITY):
             if now - last_at < quiet:
                 continue
+            current = tx.incidents.get(incident_id, lock=True)
+            if current is None or current.status == "resolved":
+                continue  # resolved by hand meanwhile
             incident = self._close(tx, incident_id, now, DETECTOR, {
                 "reason": "quiet", "last_activity": iso(last_at),
                 "quiet_minutes": round((now - last_at).total_seconds() / 60),
@@ -335,7 +341,7 @@ def _require(tx: Tx, incident_id: int) -> Incident:
 
 
 def _existing(tx: Tx, incident_id: int) -> Incident:
-    incident = tx.incidents.get(incident_id)
+    incident = tx.incidents.get(incident_id, lock=True)
     if incident is None:
         raise IncidentError(
             f"there is no incident {incident_id}; `brand-monitor incidents list` shows the ids"

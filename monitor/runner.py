@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import datetime, timedelta
 
@@ -65,6 +66,26 @@ class SourceRunner:
         self.engagement = engagement or EngagementConfig()
         self.fingerprint = config_fingerprint(source)
         self.state: SourceState | None = None
+        # Several daemons on one database: take or renew the source's lease (name, seconds)
+        # before each poll; the daemon that holds it polls, the others skip.
+        self.lease: Callable[[str, float], Awaitable[bool]] | None = None
+
+    @property
+    def lease_ttl(self) -> float:
+        """How long a poll's lease lasts: a few intervals, so a live holder keeps it."""
+        interval = self.source.interval or self.connector.default_interval
+        return 3 * interval + self.polling.max_instances_timeout
+
+    async def _leased(self) -> bool:
+        """Whether this daemon may poll now (always, alone on its database)."""
+        if self.lease is None:
+            return True
+        held = await self.lease(f"source:{self.name}", self.lease_ttl)
+        # The state is the database's: another daemon may have polled since this one did.
+        self.state = None
+        if not held:  # health shows the source as its holder left it
+            self.state = await self.store.source_state(self.name)
+        return held
 
     @property
     def name(self) -> str:
@@ -86,7 +107,10 @@ class SourceRunner:
         return state
 
     async def poll(self) -> str:
-        """Poll once unless parked or backing off; returns the outcome word. Never raises."""
+        """Poll once unless parked, backing off or polled by another daemon; returns the
+        outcome word. Never raises."""
+        if not await self._leased():
+            return "elsewhere"
         state = await self._load_state()
         now = self.clock.now()
         if state.parked:
@@ -131,7 +155,7 @@ class SourceRunner:
 
     async def refresh(self) -> int:
         """Re-read engagement of recent mentions within the budget; returns snapshots stored."""
-        if not self.connector.supports_refresh:
+        if not self.connector.supports_refresh or not await self._leased():
             return 0
         state = await self._load_state()
         now = self.clock.now()

@@ -25,6 +25,7 @@ ScoredListener = Callable[[list[tuple[Mention, Score]]], Awaitable[None]]
 Masker = Callable[[str], str]
 MASK = "the brand"
 TRIM_INTERVAL = 1.0  # seconds between heap trims on the scoring thread
+IDLE_POLL = 0.5  # seconds between claims while the shared scoring queue is empty
 
 
 def brand_masker(names: Sequence[str]) -> Masker:
@@ -100,13 +101,28 @@ class ScoringStage:
         self._scoring_batch = False
         self._last_trim = float("-inf")
         self.scored_total = 0
+        # Set by `share`: this daemon claims its work from the database's scoring queue.
+        self._holder: str | None = None
+        self._wake = asyncio.Event()
+        self._backlog = 0
+        self._claim_seconds = 120.0
 
     def on_scored(self, listener: ScoredListener) -> None:
         """Call `listener` with every scored batch (detection)."""
         self._listeners.append(listener)
 
+    def share(self, holder: str, claim: float) -> None:
+        """Score what this daemon claims from the database's scoring queue, where the mentions
+        every daemon stores wait (several daemons on one PostgreSQL database); a claim lasts
+        `claim` seconds, then another daemon may score its mentions."""
+        self._holder = holder
+        self._claim_seconds = claim
+
     async def submit(self, mentions: Sequence[Mention]) -> None:
         """Queue newly stored mentions; never blocks (a full queue defers them to the sweep)."""
+        if self._holder is not None:
+            self._wake.set()  # they wait in the database's queue: claim some now
+            return
         for mention in mentions:
             if mention.id is None or mention.id in self._queued_ids:
                 continue
@@ -121,15 +137,56 @@ class ScoringStage:
 
     @property
     def depth(self) -> int:
-        """Mentions waiting to be scored."""
-        return self._queue.qsize()
+        """Mentions waiting to be scored (shared: in the database's queue, as last counted)."""
+        return self._backlog if self._holder is not None else self._queue.qsize()
 
     async def start(self) -> None:
         """Start the worker and the sweep; the models load in the background, off the loop."""
+        if self._holder is not None:
+            self._tasks = [asyncio.create_task(self._work_shared(), name="scoring-worker")]
+            return
         self._tasks = [
             asyncio.create_task(self._work(), name="scoring-worker"),
             asyncio.create_task(self._sweep_forever(), name="scoring-sweep"),
         ]
+
+    async def _work_shared(self) -> None:
+        """Claim batches from the database's queue and score them until stopped."""
+        holder = self._holder
+        assert holder is not None
+        limit, claim = self.max_batch, self._claim_seconds
+        counted = float("-inf")
+        while not self._closing:
+            if not await self._ensure_scorer():
+                await asyncio.sleep(min(self.retry_load_after, 5.0))
+                continue
+            try:
+                if time.monotonic() - counted >= self.sweep_interval / 6:
+                    counted = time.monotonic()
+                    self._backlog = await self.store.read(lambda tx: tx.cluster.scoring_backlog())
+                batch = await self.store.transaction(
+                    lambda tx: tx.cluster.claim_for_scoring(holder, limit, claim)
+                )
+            except Exception as exc:
+                log.error("claiming mentions to score failed (%s); trying again shortly", exc)
+                await asyncio.sleep(IDLE_POLL * 4)
+                continue
+            if not batch:
+                self._backlog = 0
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL)
+                continue
+            self._scoring_batch = True
+            try:
+                await self.score_batch(batch)
+            except Exception:
+                log.exception(
+                    "scoring a batch of %d mentions failed; another daemon or a later claim "
+                    "scores them once the claim runs out", len(batch),
+                )
+            finally:
+                self._scoring_batch = False
 
     async def _ensure_scorer(self) -> bool:
         if self.scorer is not None:

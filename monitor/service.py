@@ -26,6 +26,7 @@ from monitor.alerting.dispatcher import AlertDispatcher, due_reminders
 from monitor.alerting.routing import Router
 from monitor.alerting.settings import default_channels
 from monitor.clock import Clock, SystemClock, iso
+from monitor.cluster import DetectionLeader, Membership
 from monitor.config import Config, SourceConfig, exposure_warnings
 from monitor.detection.engine import DetectionEngine
 from monitor.httpclient import HttpClient, HttpLimits
@@ -120,22 +121,38 @@ class Service:
             self.store, self.router.route, self.clock, config.detection,
             group_wait=config.alerting.group_wait,
         )
-        self.detection = DetectionEngine(
-            self.store, self.incidents, self.clock, config.detection,
-            brands=[b.name for b in config.brands],
-        )
+        self.detection = self._new_detection()
         self.scoring.on_scored(self._on_scored)
+        # Several daemons on one PostgreSQL database (monitor/cluster.py): set by start().
+        self.membership: Membership | None = None
+        self.leader: DetectionLeader | None = None
+        self._leader_wake = asyncio.Event()
         self.runners: dict[str, SourceRunner] = {}
         self.intake: WebhookIntake | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self._reload_lock = asyncio.Lock()
         self.extra_routes: list[web.RouteDef] = []
         self._web: web.AppRunner | None = None
+        self._lead_task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
         self._closing: set[asyncio.Task[None]] = set()  # retired connectors' close() (streams)
         self._stopped = asyncio.Event()
         self._stopping = False
         self.http_port: int | None = None
+
+    def _new_detection(self) -> DetectionEngine:
+        """A detection engine over the current config (a new leader starts from one)."""
+        engine = DetectionEngine(
+            self.store, self.incidents, self.clock, self.config.detection,
+            brands=[b.name for b in self.config.brands],
+        )
+        self.detection = engine
+        return engine
+
+    @property
+    def detecting(self) -> bool:
+        """Whether this daemon runs detection (alone on its database, or as the leader)."""
+        return self.leader is None or self.leader.leading
 
     async def start(self, *, realtime: bool = True) -> None:
         """Open the store, build runners, start the scheduler and the HTTP server.
@@ -145,6 +162,19 @@ class Service:
         jobs in order instead (`monitor.virtual.VirtualDriver`).
         """
         await self.store.open()
+        if self.store.shared and realtime:
+            storage = self.config.storage
+            self.membership = Membership(
+                self.store, heartbeat=storage.heartbeat, lease=storage.lease
+            )
+            await self.membership.beat()
+            self.leader = DetectionLeader(self.membership, self._new_detection)
+            self.dispatcher.holder = self.membership.holder
+            self.scoring.share(self.membership.holder, storage.scoring_claim)
+            log.info(
+                "sharing database %s as daemon %s", self.config.storage.describe(),
+                self.membership.holder,
+            )
         pushed = []
         for source in self.config.enabled_sources():
             connector = self.build_connector(source)
@@ -155,13 +185,20 @@ class Service:
         # Mounted even with no webhook source, so one added by a reload is served.
         self.intake = WebhookIntake.from_connectors(pushed, self.submit_pushed, clock=self.clock)
         self.extra_routes.append(web.post(INGEST_ROUTE, self._ingest))
-        await self.detection.restore()
+        if self.leader is None:
+            await self.detection.restore()  # a leader restores when it takes the lease
         await self.dispatcher.recover()
         if not realtime:
             return
         await self.scoring.start()
         await self.dispatcher.start()
         self.scheduler = AsyncIOScheduler(timezone="UTC")
+        if self.membership is not None:
+            self.scheduler.add_job(
+                self._tracked(self.beat), IntervalTrigger(seconds=self.membership.heartbeat),
+                id="heartbeat", name="cluster heartbeat", max_instances=1, coalesce=True,
+            )
+            self._lead_task = asyncio.create_task(self._lead_forever(), name="detection-leader")
         for name, runner in self.runners.items():
             self.schedule(name, runner)
         self.scheduler.add_job(
@@ -198,10 +235,13 @@ class Service:
         self, source: SourceConfig, connector: Connector, config: Config
     ) -> SourceRunner:
         """A runner for a polled source, with the polling settings of `config`."""
-        return SourceRunner(
+        runner = SourceRunner(
             source, connector, self.store, self.pipeline, self.clock,
             config.polling, self.metrics, engagement=config.engagement,
         )
+        if self.membership is not None:
+            runner.lease = self.membership.hold
+        return runner
 
     def schedule(self, name: str, runner: SourceRunner) -> None:
         """Add a source's poll (and engagement refresh) jobs, first poll within seconds."""
@@ -298,11 +338,43 @@ class Service:
         return report.stored
 
     async def _on_scored(self, scored: list[Any]) -> None:
+        if self.leader is not None:
+            self._leader_wake.set()  # the leader reads them from the detection queue
+            return
         await self.detection.on_scored(scored)
         self.dispatcher.wake()
 
+    async def beat(self) -> None:
+        """Heartbeat; the leader also re-sends alerts of daemons that died mid-send."""
+        assert self.membership is not None
+        await self.membership.beat()
+        if self.detecting and await self.membership.tidy():
+            self.dispatcher.wake()
+
+    async def _lead_forever(self) -> None:
+        """Lead detection whenever this daemon holds (or can take) the detection lease."""
+        assert self.leader is not None
+        while not self._stopping:
+            try:
+                read = await self.leader.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.error("detection leader step failed (%s); trying again shortly", exc)
+                read = 0
+            if read:
+                self.dispatcher.wake()
+                continue
+            self._leader_wake.clear()
+            # A follower asks for the lease every heartbeat; the leader polls its queue often.
+            wait = 0.5 if self.leader.leading else self.config.storage.heartbeat
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._leader_wake.wait(), wait)
+
     async def remind(self) -> None:
         """Queue reminders for unacknowledged incidents; escalate unacknowledged critical ones."""
+        if not self.detecting:
+            return  # the detection leader does this for every daemon
         await self.detection.tick()
         if await due_reminders(self.store, self.router, self.clock.now()):
             self.dispatcher.wake()
@@ -325,6 +397,8 @@ class Service:
 
     async def prune(self) -> None:
         """Delete mentions older than the retention period."""
+        if not self.detecting:
+            return  # the detection leader prunes for every daemon
         cutoff = retention_cutoff(self.clock.now(), self.config.storage.retention_days)
         removed = await self.store.prune(cutoff)
         if removed:
@@ -376,9 +450,13 @@ class Service:
                 "consecutive_failures": state.consecutive_failures if state else 0,
             }
         ok = store_ok and scheduler_ok and not self._stopping
-        body = {"status": "ok" if ok else "unhealthy", "store": store_ok,
-                "scheduler": scheduler_ok, "models": self.scoring.load_error or "ok",
-                "sources": sources}
+        body: dict[str, Any] = {
+            "status": "ok" if ok else "unhealthy", "store": store_ok,
+            "scheduler": scheduler_ok, "models": self.scoring.load_error or "ok",
+            "sources": sources,
+        }
+        if self.membership is not None:
+            body["cluster"] = {"daemon": self.membership.holder, "leads_detection": self.detecting}
         return ok, body
 
     async def _healthz(self, request: web.Request) -> web.Response:
@@ -437,6 +515,10 @@ class Service:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=2)
+        if self._lead_task is not None:
+            self._lead_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._lead_task
         if self._web is not None:
             await self._web.cleanup()
         await self.scoring.stop()
@@ -450,6 +532,12 @@ class Service:
         for runner in self.runners.values():
             await runner.connector.close()
         await self.http.close()
+        if self.membership is not None:
+            try:  # others take over this daemon's sources and detection at once
+                await self.membership.leave()
+            except Exception as exc:
+                log.warning("could not leave the shared database cleanly (%s); the others "
+                            "take over once this daemon's leases run out", exc)
         await self.store.close()
         log.info("brand-monitor stopped")
 

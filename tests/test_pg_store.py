@@ -1,6 +1,6 @@
-"""What only the PostgreSQL store does: its migrations, its one-daemon lock, its search syntax,
-its errors and its configuration. Behaviour shared with SQLite is tested on both backends in the
-store-level modules (tests/store_backends.py)."""
+"""What only the PostgreSQL store does: its migrations, its search syntax, its errors and its
+configuration. Sharing one database between daemons: test_pg_cluster.py. Behaviour shared with
+SQLite is tested on both backends in the store-level modules (tests/store_backends.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from monitor.cli import app
 from monitor.config import ConfigError, parse_config
 from monitor.records import Mention, Score
 from monitor.store import PostgresTarget, Store, StoreError, Tx
-from monitor.store.postgres import DAEMON_LOCK
 from monitor.store.schema_pg import MIGRATIONS, TABLES
 from tests.alerting.dispatch_support import insert_incident
 from tests.pg_server import PostgresServer
@@ -46,32 +45,6 @@ async def test_migrations_are_recorded_once(target: PostgresTarget) -> None:
     with psycopg.connect(target.url) as conn:
         rows = conn.execute("SELECT version, name FROM schema_migrations ORDER BY version")
         assert rows.fetchall() == [(version, name) for version, name, _ in MIGRATIONS]
-
-
-async def test_second_daemon_on_same_database_is_refused(target: PostgresTarget) -> None:
-    first = await Store(target, exclusive=True).open()
-    with pytest.raises(StoreError, match=r"in use by another brand-monitor daemon \(server proc"):
-        await Store(target, exclusive=True).open()
-    reader = await Store(target).open()  # commands that only read still open it
-    assert await reader.count_mentions() == 0
-    await reader.close()
-    await first.close()
-    second = await Store(target, exclusive=True).open()  # free again after close
-    await second.close()
-
-
-async def test_a_daemon_that_lost_its_lock_session_is_unhealthy(target: PostgresTarget) -> None:
-    daemon = await Store(target, exclusive=True).open()
-    assert await daemon.ping()
-    with psycopg.connect(target.url, autocommit=True) as admin:  # the server drops the holder
-        ended = admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
-            "AND granted AND objid = %s",
-            [DAEMON_LOCK & 0xFFFFFFFF],
-        ).fetchall()
-    assert ended == [(True,)]
-    assert not await daemon.ping()  # its pooled connections still answer; the lock is gone
-    await daemon.close()
 
 
 async def test_search_reads_web_search_syntax(target: PostgresTarget) -> None:

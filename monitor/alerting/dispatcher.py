@@ -145,6 +145,9 @@ class AlertDispatcher:
         self.on_outcome: Callable[[str, str], None] | None = None
         # Set by the dashboard ([web]): the links each incident alert carries.
         self.links: Callable[[Incident], AlertLinks | None] | None = None
+        # The daemon's name among several sharing a PostgreSQL database: its claimed rows go
+        # back to pending if it dies (None alone on a database).
+        self.holder: str | None = None
 
     def use(self, router: Router, channels: Mapping[str, Channel]) -> None:
         """Route and send with a reloaded config from the next round on; rows stay queued."""
@@ -267,7 +270,9 @@ class AlertDispatcher:
             del self._stranded[: len(stranded)]
         now = self.clock.now()
         per_channel = self.settings.max_in_flight_per_channel
-        return await self.store.transaction(outbox.claim_due, now, per_channel, limit)
+        return await self.store.transaction(
+            outbox.claim_due, now, per_channel, limit, self.holder
+        )
 
     async def run_once(self, limit: int = 100) -> int:
         """Claim due rows and deliver them; returns how many rows were handled."""

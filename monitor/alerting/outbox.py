@@ -74,7 +74,9 @@ def _group_key(row: AlertRow) -> tuple[int, str]:
     return (row.incident_id if row.incident_id is not None else -row.id, row.channel)
 
 
-def claim_due(tx: Tx, now: datetime, per_channel: int, limit: int = 100) -> Claim:
+def claim_due(
+    tx: Tx, now: datetime, per_channel: int, limit: int = 100, holder: str | None = None
+) -> Claim:
     """Mark due pending rows `sending` and return them in send groups (inside a transaction).
 
     A group is the due rows of one incident on one channel, sent as one message. At most
@@ -84,6 +86,7 @@ def claim_due(tx: Tx, now: datetime, per_channel: int, limit: int = 100) -> Clai
     group wait, so the first message carries every change made during the wait. Rows for an
     incident and channel that already has a row in flight wait for it to finish.
     """
+    tx.outbox.lock_claims()  # several daemons' dispatchers claim one at a time
     busy = tx.outbox.sending_groups()
     full = [channel for channel, count in busy.items() if count >= per_channel]
     groups: dict[tuple[int, str], list[AlertRow]] = {}
@@ -97,7 +100,7 @@ def claim_due(tx: Tx, now: datetime, per_channel: int, limit: int = 100) -> Clai
         groups[key].append(row)
     claimed = [row.id for group in groups.values() for row in group]
     if claimed:
-        tx.outbox.mark_sending(claimed)
+        tx.outbox.mark_sending(claimed, holder)
     return Claim(groups=list(groups.values()), next_due=tx.outbox.next_due(now))
 
 

@@ -45,8 +45,11 @@ class DetectionEngine:
         """Whether some incident this engine follows is open or acknowledged."""
         return bool(self._tracked)
 
-    async def restore(self) -> int:
+    async def restore(self, *, unread: bool = True) -> int:
         """Rebuild the claim clusters of the last claim window from the store after a restart.
+
+        `unread=False` (a detection leader taking over, monitor/cluster.py) leaves out the
+        mentions still in the detection queue: the leader reads those next, with embeddings.
 
         A mention that belongs to a claim incident rejoins that incident's cluster under the
         same key, so the open incident is found again (not opened twice). Embeddings are not
@@ -55,7 +58,7 @@ class DetectionEngine:
         """
         now = self.clock.now()
         since = now - self.claims.window
-        scored = await self.store.scored_mentions(since)
+        scored = await self.store.scored_mentions(since, unread=unread)
         members = await self.store.read(lambda tx: tx.incidents.claim_members(since))
         self.claims.add([(m, s, None) for m, s in scored], now, assigned=members)
         for survivor, absorbed in self.claims.take_merges():

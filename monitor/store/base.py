@@ -52,6 +52,11 @@ class Store:
         self._closed = False
 
     @property
+    def shared(self) -> bool:
+        """Whether several daemons may use this database at once (PostgreSQL: yes)."""
+        return False
+
+    @property
     def pending(self) -> int:
         """Operations queued or running on the store thread."""
         return self._pending
@@ -118,9 +123,12 @@ class Store:
         """Stored mentions that have no score yet (e.g. the model was unavailable), oldest first."""
         return await self.read(lambda tx: tx.mentions.unscored(limit))
 
-    async def scored_mentions(self, since: datetime) -> list[tuple[Mention, Score]]:
-        """Mentions first seen since a time with their scores, oldest first (detection restore)."""
-        return await self.read(lambda tx: tx.mentions.scored_since(since))
+    async def scored_mentions(
+        self, since: datetime, *, unread: bool = True
+    ) -> list[tuple[Mention, Score]]:
+        """Mentions first seen since a time with their scores, oldest first (detection restore);
+        `unread=False` leaves out those the detection queue still holds (PostgreSQL)."""
+        return await self.read(lambda tx: tx.mentions.scored_since(since, unread=unread))
 
     async def search_mentions(
         self,

@@ -66,15 +66,25 @@ class IncidentRows:
     def __init__(self, db: Db) -> None:
         self._db = db
 
-    def _one(self, sql: str, args: Sequence[Any]) -> Incident | None:
+    def _one(self, sql: str, args: Sequence[Any], lock: bool = False) -> Incident | None:
+        if lock and self._db.dialect == "postgresql":
+            # The row stays locked until the transaction ends: another daemon's change to this
+            # incident waits for this one and then reads its result.
+            sql += " FOR UPDATE"
         rows = list(self._db.query(sql, list(args)))
         return incident_from_row(rows[0]) if rows else None
 
+    def lock_key(self, key: str) -> None:
+        """Hold the cluster key until the transaction ends, so that two daemons never open two
+        incidents for one claim (PostgreSQL; a SQLite write transaction is alone already)."""
+        if self._db.dialect == "postgresql":
+            self._db.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [key])
+
     # -- reading incidents ------------------------------------------------------------------
 
-    def get(self, incident_id: int) -> Incident | None:
-        """One incident by id."""
-        return self._one("SELECT * FROM incidents WHERE id = ?", [incident_id])
+    def get(self, incident_id: int, *, lock: bool = False) -> Incident | None:
+        """One incident by id; `lock` holds its row until the transaction ends."""
+        return self._one("SELECT * FROM incidents WHERE id = ?", [incident_id], lock)
 
     def by_ids(self, incident_ids: Sequence[int]) -> list[Incident]:
         """The incidents with these ids that still exist, by id."""
@@ -86,12 +96,13 @@ class IncidentRows:
             found.extend(incident_from_row(r) for r in rows)
         return found
 
-    def active(self, key: str) -> Incident | None:
-        """The open or acknowledged incident that follows a cluster key, if any."""
+    def active(self, key: str, *, lock: bool = False) -> Incident | None:
+        """The open or acknowledged incident that follows a cluster key, if any; `lock` holds
+        its row until the transaction ends."""
         return self._one(
             "SELECT * FROM incidents WHERE cluster_key = ? AND status IN ('open', 'acknowledged') "
             "ORDER BY id DESC LIMIT 1",
-            [key],
+            [key], lock,
         )
 
     def reopenable(self, key: str, resolved_since: datetime) -> Incident | None:

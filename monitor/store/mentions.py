@@ -16,6 +16,7 @@ from monitor.store.dbfile import StoreError
 from monitor.store.detectors import add_negatives, add_totals, bucket_start
 from monitor.store.rows import CHUNK, marks, readable
 from monitor.store.sql import Db
+from monitor.store.vectors import embedding_bytes
 
 # PostgreSQL's text of a mention for search, with the `simple` configuration (no stemming or
 # stop words, as SQLite's unicode61 tokenizer: mentions come in many languages).
@@ -49,13 +50,24 @@ def row_to_mention(row: dict[str, Any]) -> Mention:
     )
 
 
+# The score columns a scored read selects beside `m.*` (scores aliased s), prefixed s_.
+SCORED_COLUMNS = (
+    "s.sentiment AS s_sentiment, s.p_negative AS s_p_negative, s.p_neutral AS s_p_neutral, "
+    "s.p_positive AS s_p_positive, s.complaint AS s_complaint, "
+    "s.harm_category AS s_harm_category, s.harm_confidence AS s_harm_confidence, "
+    "s.model AS s_model, s.extra AS s_extra"
+)
+
+
 def row_to_scored(row: dict[str, Any]) -> tuple[Mention, Score]:
     """A mention row joined with its score columns (prefixed s_)."""
+    extra = row.get("s_extra")
     return row_to_mention(row), Score(
         sentiment=row["s_sentiment"], p_negative=row["s_p_negative"],
         p_neutral=row["s_p_neutral"], p_positive=row["s_p_positive"],
         complaint=row["s_complaint"], harm_category=row["s_harm_category"],
         harm_confidence=row["s_harm_confidence"], model=row["s_model"],
+        extra=json.loads(extra) if extra else {},
     )
 
 
@@ -110,6 +122,11 @@ class MentionRows:
             new.append(mention)
         db.executemany("INSERT INTO mention_brands (mention_id, brand) VALUES (?, ?)", brand_rows)
         add_totals(db, volume)
+        if db.dialect == "postgresql" and new:
+            # Daemons sharing the database claim their scoring work from this queue.
+            db.executemany(
+                "INSERT INTO scoring_queue (mention_id) VALUES (?)", [(m.id,) for m in new]
+            )
         return new
 
     def _stored_urls(self, urls: Sequence[str]) -> set[str]:
@@ -148,6 +165,8 @@ class MentionRows:
     def save_scores(self, scored: Sequence[tuple[Mention, Score]], at: datetime) -> None:
         """Store model scores and count negative mentions into the volume buckets."""
         negative: dict[tuple[str, str], int] = {}
+        shared = self._db.dialect == "postgresql"
+        fresh: list[tuple[int, Any]] = []
         for mention, score in scored:
             cur = self._db.execute(
                 "INSERT INTO scores (mention_id, sentiment, p_negative, p_neutral, "
@@ -160,12 +179,26 @@ class MentionRows:
                     json.dumps(score.extra) if score.extra else None,
                 ],
             )
+            if cur.rowcount and shared:
+                assert mention.id is not None
+                fresh.append((mention.id, score.embedding))
             if cur.rowcount and score.sentiment == "negative":
                 seen = mention.published_at or mention.fetched_at or at
                 bucket = iso(bucket_start(seen)) or ""
                 for brand in mention.brands:
                     negative[(brand, bucket)] = negative.get((brand, bucket), 0) + 1
         add_negatives(self._db, negative)
+        if shared:
+            # Scored once, whichever daemon scored it; the detection leader reads it next.
+            self._db.execute(
+                "DELETE FROM scoring_queue WHERE mention_id = ANY(?)",
+                [[m.id for m, _ in scored]],
+            )
+            self._db.executemany(
+                "INSERT INTO detection_queue (mention_id, embedding) VALUES (?, ?) "
+                "ON CONFLICT DO NOTHING",
+                [(mention_id, embedding_bytes(e)) for mention_id, e in fresh],
+            )
 
     def refresh_candidates(self, source: str, since: datetime, limit: int) -> list[str]:
         """External ids of a source's mentions to re-read: open-incident evidence, then newest."""
@@ -189,15 +222,19 @@ class MentionRows:
         )
         return readable(rows, row_to_mention, "mentions")
 
-    def scored_since(self, since: datetime) -> list[tuple[Mention, Score]]:
-        """Mentions first seen since a time with their scores, oldest first."""
+    def scored_since(
+        self, since: datetime, *, unread: bool = True
+    ) -> list[tuple[Mention, Score]]:
+        """Mentions first seen since a time with their scores, oldest first; with
+        `unread=False` (PostgreSQL) without those the detection queue still holds."""
+        waiting = (
+            "" if unread else
+            " AND NOT EXISTS (SELECT 1 FROM detection_queue q WHERE q.mention_id = m.id)"
+        )
         rows = self._db.query(
-            "SELECT m.*, s.sentiment AS s_sentiment, s.p_negative AS s_p_negative, "
-            "s.p_neutral AS s_p_neutral, s.p_positive AS s_p_positive, "
-            "s.complaint AS s_complaint, s.harm_category AS s_harm_category, "
-            "s.harm_confidence AS s_harm_confidence, s.model AS s_model "
+            f"SELECT m.*, {SCORED_COLUMNS} "
             "FROM mentions m JOIN scores s ON s.mention_id = m.id "
-            "WHERE m.seen_at >= ? ORDER BY m.seen_at, m.id",
+            f"WHERE m.seen_at >= ?{waiting} ORDER BY m.seen_at, m.id",
             [iso(since)],
         )
         return readable(rows, row_to_scored, "mentions")

@@ -18,6 +18,9 @@ from monitor.clock import from_iso, iso
 from monitor.store.rows import marks
 from monitor.store.sql import Db
 
+# Transaction advisory lock that serialises claiming on PostgreSQL ("brmon" + 2).
+CLAIM_LOCK = 0x62726D6F6E + 2
+
 log = logging.getLogger(__name__)
 
 
@@ -137,8 +140,22 @@ class OutboxRows:
             self._notify()
         return created
 
-    def mark_sending(self, alert_ids: Sequence[int]) -> None:
-        """Claimed rows: `sending`, one more attempt."""
+    def lock_claims(self) -> None:
+        """Make this transaction the only one claiming rows until it ends (PostgreSQL: several
+        daemons' dispatchers then never claim one row twice nor overrun a channel's slots; a
+        SQLite write transaction is alone already)."""
+        if self._db.dialect == "postgresql":
+            self._db.execute("SELECT pg_advisory_xact_lock(?)", [CLAIM_LOCK])
+
+    def mark_sending(self, alert_ids: Sequence[int], holder: str | None = None) -> None:
+        """Claimed rows: `sending`, one more attempt (on PostgreSQL, by which daemon)."""
+        if self._db.dialect == "postgresql":
+            self._db.executemany(
+                "UPDATE alerts SET status = 'sending', attempts = attempts + 1, claimed_by = ? "
+                "WHERE id = ?",
+                [(holder, alert_id) for alert_id in alert_ids],
+            )
+            return
         self._db.executemany(
             "UPDATE alerts SET status = 'sending', attempts = attempts + 1 WHERE id = ?",
             [(alert_id,) for alert_id in alert_ids],
@@ -220,6 +237,15 @@ class OutboxRows:
         under the same idempotency key, which lets receivers drop the repeat; losing an alert
         would be worse.
         """
+        if self._db.dialect == "postgresql":
+            # Other daemons may be sending right now: only a dead daemon's rows are released.
+            return int(self._db.execute(
+                "UPDATE alerts SET status = 'pending', claimed_by = NULL, "
+                "last_error = 'interrupted while sending (its daemon stopped); re-sending' "
+                "WHERE status = 'sending' AND (claimed_by IS NULL OR NOT EXISTS "
+                "(SELECT 1 FROM daemons d WHERE d.holder = alerts.claimed_by "
+                "AND d.seen_until >= now()))"
+            ).rowcount)
         cur = self._db.execute(
             "UPDATE alerts SET status = 'pending', "
             "last_error = 'interrupted while sending (daemon stopped); re-sending' "

@@ -24,10 +24,9 @@ from monitor.store.tx import Tx
 log = logging.getLogger("monitor.store")
 T = TypeVar("T")
 P = ParamSpec("P")
-# Session advisory lock a daemon holds on its database (one daemon per database); the number
-# spells "brmon". Migrations take a transaction-level lock on the next one.
-DAEMON_LOCK = 0x62726D6F6E
-MIGRATION_LOCK = DAEMON_LOCK + 1
+# Transaction advisory lock taken while migrating, so that two daemons starting together never
+# both apply a migration; the number spells "brmon" + 1.
+MIGRATION_LOCK = 0x62726D6F6E + 1
 CONNECT_TIMEOUT = 10  # seconds
 
 
@@ -88,17 +87,20 @@ class PostgresStore(Store):
         on_write: Callable[[float], None] | None = None,
         pool_size: int = 2,
     ) -> None:
+        # `exclusive` is SQLite's one-daemon lock; several daemons may share a PostgreSQL
+        # database (monitor/cluster.py), so it changes nothing here.
         self.target = target
-        self.exclusive = exclusive
         self.pool_size = pool_size
         self._on_write = on_write
         self._db = PostgresDb()
         self._tx = Tx(self._db)  # one handle: the outbox's wake-ups live in it
         self._pool: ConnectionPool[psycopg.Connection[Any]] | None = None
-        # The daemon's own connection, outside the pool: it holds the advisory lock for as long
-        # as the daemon runs (a session lock lives and dies with its connection).
-        self._session: psycopg.Connection[Any] | None = None
         super().__init__(target)
+
+    @property
+    def shared(self) -> bool:
+        """Several daemons may use this database at once."""
+        return True
 
     def _connect_args(self) -> dict[str, Any]:
         args: dict[str, Any] = {"autocommit": True, "connect_timeout": CONNECT_TIMEOUT}
@@ -107,20 +109,18 @@ class PostgresStore(Store):
         return args
 
     async def open(self) -> PostgresStore:
-        """Connect, take the daemon lock (if exclusive) and apply migrations.
+        """Connect and apply migrations.
 
-        Raises StoreError with one plain line when the server cannot be reached, refuses the
-        login, or another daemon holds the database.
+        Raises StoreError with one plain line when the server cannot be reached or refuses the
+        login.
         """
         await self._call(self._open_sync)
         return self
 
     def _open_sync(self) -> None:
         try:
-            self._session = psycopg.connect(self.target.url, **self._connect_args())
-            if self.exclusive:
-                self._lock_database(self._session)
-            self._migrate(self._session)
+            with psycopg.connect(self.target.url, **self._connect_args()) as session:
+                self._migrate(session)
             pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
                 self.target.url, kwargs=self._connect_args(), min_size=1,
                 max_size=self.pool_size, open=False, name="brand-monitor",
@@ -137,26 +137,6 @@ class PostgresStore(Store):
                     f"{reason[0] if reason else type(exc).__name__}"
                 ) from None
             raise
-
-    def _lock_database(self, session: psycopg.Connection[Any]) -> None:
-        """Take the one-daemon lock, or StoreError naming the daemon that holds it."""
-        row = session.execute("SELECT pg_try_advisory_lock(%s)", [DAEMON_LOCK]).fetchone()
-        if row is not None and row[0]:
-            return
-        holder = session.execute(
-            "SELECT l.pid, host(a.client_addr) FROM pg_locks l "
-            "LEFT JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
-            "AND l.granted AND l.classid = %s AND l.objid = %s AND l.objsubid = 1 LIMIT 1",
-            [DAEMON_LOCK >> 32, DAEMON_LOCK & 0xFFFFFFFF],
-        ).fetchone()
-        who = (
-            f"server process {holder[0]}, client {holder[1] or 'on the server host'}"
-            if holder else "holder unknown"
-        )
-        raise StoreError(
-            f"PostgreSQL database {self.target.url} is in use by another brand-monitor daemon "
-            f"({who}): stop it first; one daemon per database is supported for now"
-        )
 
     def _migrate(self, session: psycopg.Connection[Any]) -> None:
         with session.transaction():
@@ -220,12 +200,9 @@ class PostgresStore(Store):
         if self._pool is not None:
             self._pool.close()
             self._pool = None
-        if self._session is not None:
-            self._session.close()  # releases the daemon lock
-            self._session = None
 
     async def close(self) -> None:
-        """Finish queued work, close the pool and release the daemon lock; safe to call twice."""
+        """Finish queued work and close the pool; safe to call twice."""
         if self._closed:
             return
         await self._call(self._close_sync)
@@ -233,21 +210,5 @@ class PostgresStore(Store):
         self._executor.shutdown(wait=False)
 
     async def ping(self) -> bool:
-        """True when a pooled connection answers a trivial query and, in a daemon, the session
-        that holds the one-daemon lock is still connected (the lock went with it otherwise)."""
-        if self.exclusive and not await self._call(self._session_alive):
-            return False
+        """True when a pooled connection answers a trivial query."""
         return await self.read(lambda tx: tx.db.execute("SELECT 1").fetchone()[0] == 1)
-
-    def _session_alive(self) -> bool:
-        if self._session is None or self._session.closed:
-            return False
-        try:
-            self._session.execute("SELECT 1")
-        except psycopg.Error:
-            log.error(
-                "lost the connection that holds the one-daemon lock on %s: another daemon could "
-                "now start on the same database; restart this one", self.target.url,
-            )
-            return False
-        return True

@@ -189,6 +189,44 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        2,
+        "work shared by several daemons",
+        """
+        -- Daemons that share this database, each with a heartbeat; a row whose seen_until has
+        -- passed is a daemon that died (its leases and claims are free to take).
+        CREATE TABLE daemons (
+            holder TEXT COLLATE "C" PRIMARY KEY,
+            host TEXT NOT NULL,
+            pid BIGINT NOT NULL,
+            started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            seen_until TIMESTAMPTZ NOT NULL
+        );
+        -- One holder per name at a time ("source:NAME", "detection"), until expires_at.
+        CREATE TABLE leases (
+            name TEXT COLLATE "C" PRIMARY KEY,
+            holder TEXT COLLATE "C" NOT NULL,
+            expires_at TIMESTAMPTZ NOT NULL
+        );
+        -- Stored mentions waiting for a score, claimed in batches by whichever daemon is free.
+        CREATE TABLE scoring_queue (
+            mention_id BIGINT PRIMARY KEY REFERENCES mentions(id) ON DELETE CASCADE,
+            holder TEXT COLLATE "C",
+            claimed_until TIMESTAMPTZ
+        );
+        INSERT INTO scoring_queue (mention_id)
+            SELECT m.id FROM mentions m WHERE NOT EXISTS
+            (SELECT 1 FROM scores s WHERE s.mention_id = m.id);
+        -- Scored mentions waiting for the detection leader, with the sentence embedding
+        -- (float32 bytes) that claim clustering compares: it is never stored elsewhere.
+        CREATE TABLE detection_queue (
+            mention_id BIGINT PRIMARY KEY REFERENCES mentions(id) ON DELETE CASCADE,
+            embedding BYTEA
+        );
+        -- Which daemon is sending an alert row: its rows go back to pending when it dies.
+        ALTER TABLE alerts ADD COLUMN claimed_by TEXT COLLATE "C";
+        """,
+    ),
 ]
 
 # Tables in an order that respects their foreign keys (for copying a database into them).

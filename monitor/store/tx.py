@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from monitor.store.cluster import ClusterRows
 from monitor.store.detectors import DetectorRows
 from monitor.store.digests import DigestRows
 from monitor.store.incidents import IncidentRows
@@ -27,6 +28,7 @@ class Tx:
         self.silences = SilenceRows(db)
         self.sources = SourceRows(db)
         self.detectors = DetectorRows(db)
+        self.cluster = ClusterRows(db)  # PostgreSQL: daemons, leases and work queues
         self.db = db  # SQL beside the repositories: monitor/store (copying) and tests
         # The SQLite backend's own handle, for tests and benchmarks that set up or inspect rows
         # directly; product code outside monitor/store never touches it.

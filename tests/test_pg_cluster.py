@@ -21,7 +21,7 @@ from monitor.config import ConfigError, parse_config
 from monitor.detection.settings import DetectionConfig
 from monitor.incidents import IncidentBook
 from monitor.records import Assessment, Mention, Score
-from monitor.store import PostgresTarget, Store
+from monitor.store import PostgresTarget, Store, Tx
 from tests.alerting.dispatch_support import insert_incident
 from tests.pg_server import PostgresServer
 from tests.store_backends import fresh_database, postgres_server  # noqa: F401
@@ -137,7 +137,7 @@ async def test_only_a_dead_daemons_alerts_in_flight_are_sent_again(daemons: list
     a, b, _ = daemons
     await a.transaction(lambda tx: tx.cluster.heartbeat("alive", "host", 1, 30.0))
     await a.transaction(lambda tx: tx.cluster.heartbeat("dead", "host", 2, 0.2))
-    incident = await a.transaction(insert_incident, NOW)
+    incident = await a.transaction(lambda tx: insert_incident(tx, NOW))
     await a.transaction(lambda tx: tx.outbox.insert(
         incident_id=incident, key="k", reason="opened", severity="high",
         channels=["slack", "email"], now=NOW, not_before=NOW,
@@ -157,11 +157,14 @@ async def test_only_a_dead_daemons_alerts_in_flight_are_sent_again(daemons: list
 async def test_three_dispatchers_claiming_at_once_never_share_a_row(daemons: list[Store]) -> None:
     first = daemons[0]
     for n in range(12):
-        incident = await first.transaction(insert_incident, NOW, summary=f"claim {n}")
-        await first.transaction(lambda tx, i=incident, n=n: tx.outbox.insert(
-            incident_id=i, key=f"k{n}", reason="opened", severity="high",
-            channels=["slack"], now=NOW, not_before=NOW,
-        ))
+        def opened(tx: Tx, n: int = n) -> None:
+            incident = insert_incident(tx, NOW, summary=f"claim {n}")
+            tx.outbox.insert(
+                incident_id=incident, key=f"k{n}", reason="opened", severity="high",
+                channels=["slack"], now=NOW, not_before=NOW,
+            )
+
+        await first.transaction(opened)
     claims = await asyncio.gather(*(
         store.transaction(outbox.claim_due, NOW, 4, 100, f"d{n}")
         for n, store in enumerate(daemons)

@@ -31,10 +31,18 @@ HOOK_SECRET = "whsec-cluster-0123456789"
 
 
 def daemon_config(
-    url: str, *, hook_url: str | None, heartbeat: float = 0.5, lease: float = 3.0,
+    url: str | Path, *, hook_url: str | None, heartbeat: float = 0.5, lease: float = 5.0,
     claim: float = 10.0, brand: str = "Acme", group_wait: float = 2.0,
 ) -> str:
-    """A daemon's config TOML: the shared database, one push source, and the alert hook."""
+    """A daemon's config TOML: the database (a PostgreSQL URL, or a SQLite file's path), one
+    push source, and the alert hook."""
+    if isinstance(url, Path):
+        storage = f'path = "{url}"'
+    else:
+        storage = (
+            f'url = "{url}"\nheartbeat = "{heartbeat}s"\nlease = "{lease}s"\n'
+            f'scoring_claim = "{claim}s"'
+        )
     text = f"""
 [[brands]]
 name = "{brand}"
@@ -46,10 +54,7 @@ secret = {{ env = "{PUSH_SECRET_ENV}" }}
 max_body_bytes = 10000000
 
 [storage]
-url = "{url}"
-heartbeat = "{heartbeat}s"
-lease = "{lease}s"
-scoring_claim = "{claim}s"
+{storage}
 
 [server]
 port = 0
@@ -60,6 +65,8 @@ status_interval = 0
 [alerting]
 group_wait = {group_wait}
 poll_interval = 0.5
+# One send in flight per channel: a kill then repeats at most one alert.
+max_in_flight_per_channel = 1
 """
     if hook_url:
         text += f"""

@@ -169,6 +169,8 @@ async def test_store_copy_moves_every_row_and_numbering_goes_on(
     try:
         pg_counts = {t: await pg.read(lambda tx, t: count(tx, t), t) for t in TABLES}
         assert pg_counts == sqlite_counts and pg_counts["incident_events"] == 1
+        unscored = pg_counts["mentions"] - pg_counts["scores"]
+        assert unscored > 0 and await pg.read(lambda tx: tx.cluster.scoring_backlog()) == unscored
         found = await pg.search_mentions("sick 2")  # the index covers copied rows
         assert sorted(h["external_id"] for h in found) == ["id-2", "t3_1_2"]
         assert len(await pg.save_mentions([mention(9, "Acme again")])) == 1  # ids continue
@@ -193,6 +195,19 @@ async def test_store_copy_refuses_a_database_that_is_not_empty(
     pg = await Store(target).open()
     assert await pg.count_mentions() == 1  # nothing copied
     await pg.close()
+
+
+async def test_store_copy_refuses_a_database_a_daemon_runs_on(
+    tmp_path: Path, target: PostgresTarget
+) -> None:
+    path = tmp_path / "bm.db"
+    await filled_sqlite(path)
+    pg = await Store(target).open()
+    await pg.transaction(lambda tx: tx.cluster.heartbeat("host:42:abc", "host", 42, 30.0))
+    await pg.close()
+    done = await copy_command(path, target)
+    assert done.exit_code == 1
+    assert "in use by 1 running brand-monitor daemon(s): stop them first" in done.output
 
 
 async def copy_command(path: Path, target: PostgresTarget) -> Result:

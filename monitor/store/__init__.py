@@ -17,8 +17,10 @@ Interface. The rest of the code sees one object, `Store`, and one handle, `Tx`:
   `tx.mentions` (mentions.py: mentions, brands, scores, engagement, full-text search),
   `tx.incidents` (incidents.py: incidents, their mentions and events), `tx.outbox`
   (outbox.py: alert deliveries and attempts, and the dispatcher's wake-up), `tx.digests`
-  (digests.py), `tx.silences` (silences.py), `tx.sources` (sources.py: source state) and
-  `tx.detectors` (detectors.py: volume buckets and saved detector state).
+  (digests.py), `tx.silences` (silences.py), `tx.sources` (sources.py: source state),
+  `tx.detectors` (detectors.py: volume buckets and saved detector state) and, on PostgreSQL
+  only, `tx.cluster` (cluster.py: daemons' heartbeats, leases, the scoring and detection
+  queues).
 
 Decisions.
 - Repository methods are sync and run on the writer thread, not async per call: an incident
@@ -30,7 +32,7 @@ Decisions.
 - Two backends, one shape. `Store(path)` is SQLite (sqlite.py: sqlite-utils, FTS5, the
   one-daemon file lock in dbfile.py, WAL checkpoints); `Store(PostgresTarget(url, password))`
   is PostgreSQL (postgres.py: a psycopg pool, `transaction` inside `BEGIN ... COMMIT` on the
-  worker thread, a GIN text-search index, the one-daemon session advisory lock). `Store` itself
+  worker thread, a GIN text-search index). `Store` itself
   (base.py) picks the backend and holds the hot-path methods built on `transaction` and `read`.
 - Repositories write one SQL for both (sql.py's `Db`: `?` placeholders, `ON CONFLICT`,
   `RETURNING`, row values) and branch on `db.dialect` only where the dialects differ (JSON
@@ -38,11 +40,17 @@ Decisions.
   (schema.py, schema_pg.py: applied in order, never edited once released); the tables and
   columns are the same, times ISO-8601 text on both, so `store copy` (copy.py) moves rows as
   they are. `Tx.sqlite` exposes SQLite's raw connection for tests and benchmarks only.
-- Several daemons on one PostgreSQL database (leases, `SKIP LOCKED` claiming) are not
-  supported yet: the advisory lock refuses a second one.
+- Several daemons may share one PostgreSQL database (`Store.shared`); monitor/cluster.py says
+  how they divide the work. The store gives them what must be atomic in the database: leases
+  taken with one upsert against the server's clock, mentions claimed for scoring with
+  `FOR UPDATE SKIP LOCKED`, the detection queue read and emptied only by the lease holder, a
+  lock on a claim's key before its incident is read (`tx.incidents.lock_key`) and on the
+  incident's row (`lock=True`), and outbox claims serialised by a transaction advisory lock.
+  On SQLite these are no-ops or absent: one daemon holds the file.
 
 Layout: base.py (`Store`), sqlite.py and postgres.py (connection, worker thread,
-transactions, migrations of each backend), postgres_target.py (a PostgreSQL URL and its
+transactions, migrations of each backend), cluster.py and vectors.py (what daemons sharing a
+PostgreSQL database share, and embeddings as bytes), postgres_target.py (a PostgreSQL URL and its
 password), sql.py (`Db`, what repositories need of a connection), tx.py (`Tx`), schema.py and
 schema_pg.py (migrations), copy.py (SQLite to PostgreSQL), rows.py (reading rows defensively),
 dbfile.py (the database file: daemon lock and plain-words errors), and the repositories named

@@ -43,6 +43,11 @@ def _source(path: Path) -> sqlite3.Connection:
 def _copy_all(tx: Tx, source: sqlite3.Connection, target: str, progress: Progress) -> int:
     db = tx.db
     assert isinstance(db, PostgresDb), "the copy writes through a PostgreSQL store"
+    alive = db.execute("SELECT count(*) FROM daemons WHERE seen_until >= now()").fetchone()
+    if alive and alive[0]:
+        raise StoreError(
+            f"{target} is in use by {alive[0]} running brand-monitor daemon(s): stop them first"
+        )
     for table in TABLES:
         row = db.execute(f"SELECT count(*) FROM {table}").fetchone()
         found = int(row[0]) if row else 0
@@ -68,6 +73,11 @@ def _copy_all(tx: Tx, source: sqlite3.Connection, target: str, progress: Progres
             done += len(batch)
             progress(table, done, total)
         copied += done
+    # Mentions copied without a score wait in the scoring queue, as if stored here.
+    db.execute(
+        "INSERT INTO scoring_queue (mention_id) SELECT m.id FROM mentions m "
+        "WHERE NOT EXISTS (SELECT 1 FROM scores s WHERE s.mention_id = m.id)"
+    )
     for table in IDENTITY_TABLES:
         # Rows came with their ids: new rows must be numbered after them.
         db.execute(
@@ -81,12 +91,12 @@ async def copy_to_postgres(source: Path, target: PostgresTarget, progress: Progr
     """Copy every row of the SQLite database at `source` into the empty PostgreSQL database
     `target`, in one transaction; returns how many rows were copied.
 
-    Holds the target's daemon lock meanwhile, so no daemon writes to it during the copy.
-    StoreError when the source cannot be read or the target is not empty.
+    StoreError when the source cannot be read, the target is not empty, or a daemon runs on
+    it (stop the daemons first: the copy must be the only writer).
     """
     conn = _source(source)
     try:
-        store = await PostgresStore(target, exclusive=True).open()
+        store = await PostgresStore(target).open()
         try:
             return await store.transaction(_copy_all, conn, target.url, progress)
         finally:

@@ -99,6 +99,14 @@ class Scorer:
         )
         return f"{encoder}+{sentiment}+{self.complaint.name}+{self.harm.version}"
 
+    def use_threads(self, threads: int) -> int:
+        """Run torch on `threads` CPU threads from the next batch on; returns the count before."""
+        import torch
+
+        before = int(torch.get_num_threads())
+        torch.set_num_threads(threads)
+        return before
+
     def score(
         self, texts: Sequence[str], langs: Sequence[str | None] | None = None
     ) -> list[Score]:

@@ -135,6 +135,18 @@ class ScoringStage:
         if self.metrics is not None:
             self.metrics.queue_depth.labels("scoring").set(self._queue.qsize())
 
+    async def use_threads(self, threads: int) -> int | None:
+        """Score on `threads` CPU threads from the next batch on; returns the count before, or
+        None when the models are not loaded or cannot change it."""
+        scorer = self.scorer
+        change = getattr(scorer, "use_threads", None)
+        if change is None:
+            return None
+        before: int = await asyncio.get_running_loop().run_in_executor(
+            self._executor, change, threads
+        )
+        return before
+
     @property
     def depth(self) -> int:
         """Mentions waiting to be scored (shared: in the database's queue, as last counted)."""

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import random
 import signal
 import sys
@@ -134,6 +135,9 @@ class Service:
         self.extra_routes: list[web.RouteDef] = []
         self._web: web.AppRunner | None = None
         self._lead_task: asyncio.Task[None] | None = None
+        # Torch threads set because other daemons share this host (None: torch's own choice).
+        self._threads: int | None = None
+        self._own_threads: int | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
         self._closing: set[asyncio.Task[None]] = set()  # retired connectors' close() (streams)
         self._stopped = asyncio.Event()
@@ -350,6 +354,33 @@ class Service:
         await self.membership.beat()
         if self.detecting and await self.membership.tidy():
             self.dispatcher.wake()
+        if self.config.models.threads is None:
+            await self._share_cores()
+
+    async def _share_cores(self) -> None:
+        """Split this host's cores between the daemons on it: two daemons each running torch
+        on every core made scoring half as fast as one daemon (scale_out_postgres.py)."""
+        assert self.membership is not None
+        host = self.membership.host
+        members = await self.store.read(lambda tx: tx.cluster.members())
+        here = sum(1 for m in members if m.alive and m.host == host)
+        cores = os.cpu_count() or 1
+        wanted = max(1, cores // here) if here > 1 else self._own_threads
+        if wanted is None or wanted == self._threads:
+            return
+        before = await self.scoring.use_threads(wanted)
+        if before is None:
+            return  # the models have not loaded yet: the next heartbeat tries again
+        if self._own_threads is None:
+            self._own_threads = before  # torch's choice alone on the host, restored later
+        self._threads = wanted
+        if here > 1:
+            log.info(
+                "%d daemons share this host's %d cores: scoring on %d torch threads",
+                here, cores, wanted,
+            )
+        else:
+            log.info("alone on this host again: scoring on %d torch threads", wanted)
 
     async def _lead_forever(self) -> None:
         """Lead detection whenever this daemon holds (or can take) the detection lease."""

@@ -99,6 +99,9 @@ async def test_a_score_leaves_the_scoring_queue_and_reaches_the_leader_once(
     await b.save_scores([(m, score(i)) for i, m in enumerate(saved)], NOW)
     await a.save_scores([(saved[0], score(7))], NOW)  # scored twice (a claim ran out): kept once
     assert await a.read(lambda tx: tx.cluster.scoring_backlog()) == 0
+    # The brand's volume baseline counts each negative mention once, whoever scored it.
+    buckets = await a.volume("Acme", NOW - timedelta(hours=1))
+    assert [(total, negative) for _, total, negative in buckets] == [(3, 3)]
     assert await hold(a, "detection", "a")  # a leads detection
     batch = await b.read(lambda tx: tx.cluster.detection_batch("b", 10))
     assert batch == []  # b does not lead: it reads nothing

@@ -1,9 +1,11 @@
-"""Two daemons (in one process here) on one PostgreSQL database share a polled source: the lease
-holder polls, the other skips, and when the holder stops the other polls on from its cursor."""
+"""Two daemons (in one process here) on one PostgreSQL database: the lease holder polls a shared
+source, the other skips, and when the holder stops the other polls on from its cursor; daemons
+on one host split its cores between them."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -83,6 +85,50 @@ async def test_the_lease_holder_polls_and_the_other_takes_over_from_its_cursor(
         assert last.headers.get("If-None-Match") == '"v1"'  # the holder's cursor, not a refetch
         assert other.membership is not None
         assert lease_holder(url, "source:news") == other.membership.holder
+    finally:
+        for service in (first, second):
+            if service not in stopped:
+                await service.stop()
+
+
+async def scoring_threads(service: Service) -> int:
+    """Torch's thread count where the daemon scores (it is a per-thread setting)."""
+    import torch
+
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(service.scoring._executor, torch.get_num_threads)
+
+
+async def test_daemons_on_one_host_split_its_cores(
+    postgres_server: PostgresServer,  # noqa: F811
+) -> None:
+    url = fresh_database(postgres_server)
+    config = parse_config({
+        "brands": [{"name": "Acme"}],
+        "storage": {"url": url, "heartbeat": "0.5s", "lease": "2s"},
+        "server": {"enabled": False},
+    })
+    first, second = Service(config), Service(config)
+    stopped: list[Service] = []
+    try:
+        # One after the other: transformers' lazy imports are not safe on two threads at once.
+        own = 0
+        for service in (first, second):
+            await service.start()
+            for _ in range(1200):  # the models load in the background
+                if service.scoring.scorer is not None:
+                    break
+                await asyncio.sleep(0.05)
+            assert service.scoring.scorer is not None, service.scoring.load_error
+            own = own or await scoring_threads(first)  # before the second daemon joins
+        await first.beat()
+        await second.beat()
+        half = max(1, (os.cpu_count() or 1) // 2)
+        assert [await scoring_threads(s) for s in (first, second)] == [half, half]
+        await second.stop()
+        stopped.append(second)
+        await first.beat()
+        assert await scoring_threads(first) == own  # alone again: torch's own choice
     finally:
         for service in (first, second):
             if service not in stopped:

@@ -168,6 +168,7 @@ class ScoringStage:
         assert holder is not None
         limit, claim = self.max_batch, self._claim_seconds
         counted = float("-inf")
+        failing = False
         while not self._closing:
             if not await self._ensure_scorer():
                 await asyncio.sleep(min(self.retry_load_after, 5.0))
@@ -180,9 +181,15 @@ class ScoringStage:
                     lambda tx: tx.cluster.claim_for_scoring(holder, limit, claim)
                 )
             except Exception as exc:
-                log.error("claiming mentions to score failed (%s); trying again shortly", exc)
+                # One line per outage, not one per retry (the database may be down for minutes).
+                log.log(logging.DEBUG if failing else logging.ERROR,
+                        "claiming mentions to score failed (%s); trying again shortly", exc)
+                failing = True
                 await asyncio.sleep(IDLE_POLL * 4)
                 continue
+            if failing:
+                log.info("claiming mentions to score works again")
+                failing = False
             if not batch:
                 self._backlog = 0
                 self._wake.clear()

@@ -385,14 +385,21 @@ class Service:
     async def _lead_forever(self) -> None:
         """Lead detection whenever this daemon holds (or can take) the detection lease."""
         assert self.leader is not None
+        failing = False
         while not self._stopping:
             try:
                 read = await self.leader.step()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.error("detection leader step failed (%s); trying again shortly", exc)
-                read = 0
+                # One line per outage, not one per retry (the database may be down for minutes).
+                log.log(logging.DEBUG if failing else logging.ERROR,
+                        "detection leader step failed (%s); trying again shortly", exc)
+                failing, read = True, 0
+            else:
+                if failing:
+                    log.info("detection leader steps work again")
+                failing = False
             if read:
                 self.dispatcher.wake()
                 continue

@@ -1,4 +1,5 @@
-"""`brand-monitor store ...`: moving the database between backends."""
+"""`brand-monitor store ...`: moving the database between backends, and the daemons that share a
+PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -6,15 +7,31 @@ import asyncio
 import os
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.table import Table
+from rich.text import Text
 
-from monitor.cli_common import _db_path, fail, say
-from monitor.store import PostgresTarget, StoreError
+from monitor.cli_common import (
+    ConfigOption,
+    JsonOption,
+    _db_location,
+    _db_path,
+    fail,
+    json_time,
+    out,
+    plain,
+    print_json,
+    say,
+)
+from monitor.store import PostgresTarget, Store, StoreError
+from monitor.store.cluster import Member
 from monitor.store.postgres_target import is_postgres_url
 
-app = typer.Typer(help="The database: copy it to PostgreSQL.", no_args_is_help=True)
+app = typer.Typer(
+    help="The database: copy it to PostgreSQL; the daemons sharing it.", no_args_is_help=True
+)
 
 
 @app.command("copy")
@@ -50,3 +67,45 @@ def copy_command(
     except StoreError as exc:
         raise fail(str(exc)) from None
     say(f"copied {copied:,} rows; set [storage] url = \"{to}\" (and remove path) to use it")
+
+
+@app.command("daemons")
+def daemons_command(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """The daemons sharing the configured PostgreSQL database: alive or not, and their leases."""
+    location = _db_location(config, None)
+    if not isinstance(location, PostgresTarget):
+        raise fail(
+            f"{location} is a SQLite database, which one daemon holds: several daemons share "
+            "only a PostgreSQL database ([storage] url)"
+        )
+
+    async def load() -> list[Member]:
+        store = await Store(location).open()
+        try:
+            return await store.read(lambda tx: tx.cluster.members())
+        finally:
+            await store.close()
+
+    try:
+        members = asyncio.run(load())
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    rows: list[dict[str, Any]] = [{
+        "daemon": m.holder, "host": m.host, "pid": m.pid, "alive": m.alive,
+        "started_at": json_time(m.started_at), "seen_until": json_time(m.seen_until),
+        "leases": list(m.leases),
+    } for m in members]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        say("no daemon has used this database in the last hour")
+        return
+    table = Table("daemon", "alive", "started", "leases")
+    for row in rows:
+        alive = Text("yes", style="green") if row["alive"] else Text("no", style="red")
+        table.add_row(
+            plain(row["daemon"]), alive, plain(row["started_at"]),
+            plain(", ".join(row["leases"]) or "-"),
+        )
+    out.print(table)

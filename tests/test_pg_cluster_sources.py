@@ -5,6 +5,7 @@ on one host split its cores between them."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -12,7 +13,9 @@ from pathlib import Path
 import psycopg
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from typer.testing import CliRunner
 
+from monitor.cli import app
 from monitor.config import parse_config
 from monitor.service import Service
 from tests.connectors.replay_server import ReplayServer, Reply
@@ -72,6 +75,17 @@ async def test_the_lease_holder_polls_and_the_other_takes_over_from_its_cursor(
         assert await other.runners["news"].poll() == "elsewhere"
         assert await holder.runners["news"].poll() == "not_modified"
         assert len(replay.requests_to("/feed.xml")) == 2
+        # `store daemons` lists both, alive, with the source's lease on its holder.
+        (tmp_path / "config.toml").write_text(
+            f'[[brands]]\nname = "Acme"\n[storage]\nurl = "{url}"\n', encoding="utf-8"
+        )
+        args = ["store", "daemons", "--config", str(tmp_path / "config.toml"), "--json"]
+        listed = await asyncio.to_thread(CliRunner().invoke, app, args)
+        assert listed.exit_code == 0, listed.output
+        leases = {row["daemon"]: row["leases"] for row in json.loads(listed.output)
+                  if row["alive"]}
+        assert holder_name in leases and len(leases) == 2
+        assert "source:news" in leases[holder_name]
         # Both report the source's health as its holder left it.
         for service in (first, second):
             _ok, body = await service.health()

@@ -71,6 +71,15 @@ async def test_a_lease_has_one_holder_until_it_runs_out(daemons: list[Store]) ->
     assert await hold(a, "source:reddit", "a")  # given back: free at once
 
 
+async def test_a_dead_daemons_lease_is_free_before_it_runs_out(daemons: list[Store]) -> None:
+    a, b, _ = daemons
+    await a.transaction(lambda tx: tx.cluster.heartbeat("a", "host", 1, 0.3))
+    assert await hold(a, "source:reddit", "a", ttl=600)  # three long poll intervals
+    assert not await hold(b, "source:reddit", "b")  # a is alive
+    await asyncio.sleep(0.5)  # a's heartbeat stops
+    assert await hold(b, "source:reddit", "b")
+
+
 async def test_daemons_claim_disjoint_batches_and_a_dead_claim_comes_back(
     daemons: list[Store],
 ) -> None:

@@ -78,13 +78,19 @@ class ClusterRows:
         ).rowcount
 
     def hold(self, name: str, holder: str, ttl: float) -> bool:
-        """Take or renew the lease `name` for `ttl` seconds; False while another holds it."""
+        """Take or renew the lease `name` for `ttl` seconds; False while another holds it.
+
+        A lease is free once it runs out, or as soon as its holder's heartbeat has: a source's
+        lease lasts a few poll intervals, and a dead daemon must not keep it that long.
+        """
         row = self._require_shared().execute(
             "INSERT INTO leases (name, holder, expires_at) "
             "VALUES (?, ?, now() + make_interval(secs => ?)) "
             "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
             "expires_at = excluded.expires_at "
             "WHERE leases.holder = excluded.holder OR leases.expires_at < now() "
+            "OR EXISTS (SELECT 1 FROM daemons d WHERE d.holder = leases.holder "
+            "AND d.seen_until < now()) "
             "RETURNING holder",
             [name, holder, ttl],
         ).fetchone()

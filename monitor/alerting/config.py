@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from functools import cache
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,6 +31,13 @@ def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity) if severity in SEVERITIES else -1
 
 
+@cache
+def _zone(name: str) -> ZoneInfo:
+    """A timezone, read from disk once per process: `zone()` is called on the event loop, and
+    ZoneInfo's own cache keeps only the last few zones for sure."""
+    return ZoneInfo(name)
+
+
 class QuietHours(Strict):
     """A daily window, in a timezone, during which a route's alerts wait until it ends."""
 
@@ -48,7 +56,7 @@ class QuietHours(Strict):
     @classmethod
     def _known_zone(cls, value: str) -> str:
         try:
-            ZoneInfo(value)
+            _zone(value)  # read here, where the config is loaded, not later on the loop
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(
                 f"unknown timezone {value!r}; use an IANA name such as Europe/Berlin"
@@ -67,7 +75,7 @@ class QuietHours(Strict):
 
     def zone(self) -> ZoneInfo:
         """The window's timezone."""
-        return ZoneInfo(self.timezone)
+        return _zone(self.timezone)
 
 
 class RouteConfig(Strict):

@@ -171,13 +171,6 @@ def _load(flag: Path | None, *, secrets: bool = True) -> Config:
         raise typer.Exit(2) from None
 
 
-def _db_path(config: Path | None, db: Path | None) -> Path:
-    """--db, else the config's [storage] path (read without resolving any secret)."""
-    if db is not None:
-        return db
-    return _load(config, secrets=False).storage.path
-
-
 def _db_location(
     config: Path | None, db: Path | None, cfg: Config | None = None, *, must_exist: bool = True
 ) -> Path | PostgresTarget:

@@ -17,7 +17,6 @@ from monitor.cli_common import (
     ConfigOption,
     JsonOption,
     _db_location,
-    _db_path,
     fail,
     json_time,
     out,
@@ -48,7 +47,12 @@ def copy_command(
 
     if not is_postgres_url(to):
         raise fail(f"--to {to!r}: give a PostgreSQL URL, postgresql://user@host:port/database")
-    source = _db_path(config, db)
+    source = _db_location(config, db, must_exist=False)  # the copy names a missing file
+    if not isinstance(source, Path):
+        raise fail(
+            f"the config's [storage] is already PostgreSQL ({source.url}): give the SQLite "
+            "database to copy with --db"
+        )
     try:
         target = PostgresTarget(to, os.environ.get(password_env) or None)
     except ValueError as exc:

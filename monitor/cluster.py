@@ -26,13 +26,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from monitor.store import Store, Tx
+from monitor.store.cluster import LEADER_LEASE
 
 if TYPE_CHECKING:
     from monitor.detection.engine import DetectionEngine
 
 log = logging.getLogger(__name__)
 FORGET_AFTER = 3600.0  # a dead daemon's row is kept this long for `status`, then deleted
-LEADER = "detection"  # the lease that makes a daemon the detection leader
 DETECTION_BATCH = 256  # scored mentions the leader reads per step
 
 
@@ -45,14 +45,11 @@ def holder_name() -> str:
 class Membership:
     """This daemon's heartbeat and leases on a shared database."""
 
-    def __init__(
-        self, store: Store, *, heartbeat: float = 5.0, lease: float = 30.0,
-        holder: str | None = None,
-    ) -> None:
+    def __init__(self, store: Store, *, heartbeat: float = 5.0, lease: float = 30.0) -> None:
         self.store = store
         self.heartbeat = heartbeat  # seconds between beats
         self.lease = lease  # seconds a silent daemon keeps its leases and claims
-        self.holder = holder or holder_name()
+        self.holder = holder_name()
         self.host = socket.gethostname()
         self.pid = os.getpid()
 
@@ -65,11 +62,6 @@ class Membership:
         """Take or renew a lease for `ttl` seconds; False while another daemon holds it."""
         holder = self.holder
         return await self.store.transaction(lambda tx: tx.cluster.hold(name, holder, ttl))
-
-    async def release(self, name: str) -> None:
-        """Give a lease back (another daemon may take it at once)."""
-        holder = self.holder
-        await self.store.transaction(lambda tx: tx.cluster.release(name, holder))
 
     async def leave(self) -> None:
         """Drop this daemon's heartbeat, leases and scoring claims (a clean stop)."""
@@ -120,7 +112,7 @@ class DetectionLeader:
         now = time.monotonic()
         if self.leading and now - self._renewed < self.membership.heartbeat:
             return True
-        if await self.membership.hold(LEADER, self.membership.lease):
+        if await self.membership.hold(LEADER_LEASE, self.membership.lease):
             self._renewed = now
             return True
         if self.engine is not None:
@@ -155,9 +147,3 @@ class DetectionLeader:
             log.warning("lost the detection lease while reading a batch; stepping down")
             self.engine = None
         return len(items)
-
-    async def step_down(self) -> None:
-        """Give the lease back (a clean stop), so another daemon leads at once."""
-        if self.engine is not None:
-            self.engine = None
-            await self.membership.release(LEADER)

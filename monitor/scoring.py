@@ -26,6 +26,7 @@ Masker = Callable[[str], str]
 MASK = "the brand"
 TRIM_INTERVAL = 1.0  # seconds between heap trims on the scoring thread
 IDLE_POLL = 0.5  # seconds between claims while the shared scoring queue is empty
+BACKLOG_EVERY = 10.0  # seconds between counts of the shared queue (for status and metrics)
 
 
 def brand_masker(names: Sequence[str]) -> Masker:
@@ -174,7 +175,7 @@ class ScoringStage:
                 await asyncio.sleep(min(self.retry_load_after, 5.0))
                 continue
             try:
-                if time.monotonic() - counted >= self.sweep_interval / 6:
+                if time.monotonic() - counted >= BACKLOG_EVERY:
                     counted = time.monotonic()
                     self._backlog = await self.store.read(lambda tx: tx.cluster.scoring_backlog())
                 batch = await self.store.transaction(

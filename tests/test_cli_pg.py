@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +23,7 @@ from monitor.store import PostgresTarget, SourceState, Store
 from monitor.web.serve import Served, serve_database
 from tests.pg_server import PostgresServer
 from tests.store_backends import fresh_database, postgres_server  # noqa: F401
+from tests.web.dashboard import log_in
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 PASSWORD_ENV = "BM_TEST_CLI_PG_PASSWORD"
@@ -229,12 +229,7 @@ async def test_the_dashboard_serves_a_postgresql_database(database: str) -> None
     try:
         served = await asyncio.wait_for(ready, 30)
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-            page = await (await http.get(served.url + "login")).text()
-            token = re.search(r'name="csrf" value="([^"]+)"', page)
-            assert token
-            listed = await http.post(served.url + "login", data={
-                "csrf": token.group(1), "username": served.user, "password": served.password,
-                "next": "/incidents"})
+            listed = await log_in(http, served.url, served.user, served.password)
             assert listed.status == 200
             assert CLAIM in await listed.text()
     finally:

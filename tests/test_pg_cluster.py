@@ -67,7 +67,7 @@ async def test_a_lease_has_one_holder_until_it_runs_out(daemons: list[Store]) ->
     await asyncio.sleep(0.7)  # a stops renewing: its lease runs out
     assert await hold(b, "source:reddit", "b")
     assert not await hold(a, "source:reddit", "a")
-    await b.transaction(lambda tx: tx.cluster.release("source:reddit", "b"))
+    await b.transaction(lambda tx: tx.cluster.leave("b"))  # a clean stop
     assert await hold(a, "source:reddit", "a")  # given back: free at once
 
 

@@ -210,6 +210,20 @@ async def test_store_copy_refuses_a_database_a_daemon_runs_on(
     assert "in use by 1 running brand-monitor daemon(s): stop them first" in done.output
 
 
+def test_store_copy_from_a_postgresql_config_asks_for_the_sqlite_file(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[[brands]]\nname = "Acme"\n[storage]\nurl = "postgresql://bm@db.example/brand"\n',
+        encoding="utf-8",
+    )
+    args = ["store", "copy", "--config", str(config), "--to", "postgresql://bm@db.example/new"]
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 1
+    assert "is already PostgreSQL (postgresql://bm@db.example/brand): give the SQLite" in (
+        done.output
+    )
+
+
 async def copy_command(path: Path, target: PostgresTarget) -> Result:
     """`brand-monitor store copy`, on a thread of its own: the command runs its own loop."""
     args = ["store", "copy", "--db", str(path), "--to", target.url]

@@ -22,6 +22,14 @@ from monitor.store.vectors import embedding_from
 
 # (mention, score, embedding or None) as detection reads them.
 DetectionItem = tuple[Mention, Score, Any]
+LEADER_LEASE = "detection"  # the lease whose holder runs detection (monitor/cluster.py)
+# True while the daemon named by the statement's next parameter holds the leader's lease: the
+# detection queue is read and emptied under it, so a leader that stalled past its lease can
+# neither read nor drop what its successor must read.
+_LEADS = (
+    f"EXISTS (SELECT 1 FROM leases l WHERE l.name = '{LEADER_LEASE}' AND l.holder = ? "
+    "AND l.expires_at >= now())"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,12 +104,6 @@ class ClusterRows:
         ).fetchone()
         return row is not None
 
-    def release(self, name: str, holder: str) -> None:
-        """Give a lease back if this holder has it."""
-        self._require_shared().execute(
-            "DELETE FROM leases WHERE name = ? AND holder = ?", [name, holder]
-        )
-
     def members(self) -> list[Member]:
         """Every daemon with a heartbeat row, with the leases each holds now, oldest first."""
         rows = self._require_shared().query(
@@ -156,33 +158,23 @@ class ClusterRows:
 
     # -- detection --------------------------------------------------------------------------
 
-    def queued_for_detection(self) -> set[int]:
-        """Ids of the scored mentions detection has not read yet."""
-        rows = self._require_shared().execute("SELECT mention_id FROM detection_queue")
-        return {int(r[0]) for r in rows}
-
     def detection_batch(self, leader: str, limit: int) -> list[DetectionItem]:
         """The oldest queued scored mentions, if `leader` holds the detection lease (else [])."""
         rows = self._require_shared().query(
             f"SELECT m.*, {SCORED_COLUMNS}, q.embedding AS q_embedding "
             "FROM detection_queue q JOIN mentions m ON m.id = q.mention_id "
             "JOIN scores s ON s.mention_id = q.mention_id "
-            "WHERE EXISTS (SELECT 1 FROM leases l WHERE l.name = 'detection' "
-            "AND l.holder = ? AND l.expires_at >= now()) "
-            "ORDER BY q.mention_id LIMIT ?",
+            f"WHERE {_LEADS} ORDER BY q.mention_id LIMIT ?",
             [leader, limit],
         )
         return readable(rows, _detection_item, "detection_queue")
 
     def detection_done(self, leader: str, mention_ids: Sequence[int]) -> int:
-        """Drop read mentions from the queue, only while `leader` still holds the lease (a
-        leader that stalled past its lease must not drop what its successor has to read)."""
+        """Drop read mentions from the queue, only while `leader` still holds the lease."""
         if not mention_ids:
             return 0
         return self._require_shared().execute(
-            "DELETE FROM detection_queue WHERE mention_id = ANY(?) AND EXISTS "
-            "(SELECT 1 FROM leases l WHERE l.name = 'detection' AND l.holder = ? "
-            "AND l.expires_at >= now())",
+            f"DELETE FROM detection_queue WHERE mention_id = ANY(?) AND {_LEADS}",
             [list(mention_ids), leader],
         ).rowcount
 

@@ -74,10 +74,7 @@ def _copy_all(tx: Tx, source: sqlite3.Connection, target: str, progress: Progres
             progress(table, done, total)
         copied += done
     # Mentions copied without a score wait in the scoring queue, as if stored here.
-    db.execute(
-        "INSERT INTO scoring_queue (mention_id) SELECT m.id FROM mentions m "
-        "WHERE NOT EXISTS (SELECT 1 FROM scores s WHERE s.mention_id = m.id)"
-    )
+    tx.cluster.queue_unscored()
     for table in IDENTITY_TABLES:
         # Rows came with their ids: new rows must be numbered after them.
         db.execute(

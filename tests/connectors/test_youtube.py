@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +20,7 @@ from monitor.clock import VirtualClock
 from monitor.httpclient import HttpClient
 from monitor.outbound import redact_url
 from tests.connectors.replay_server import ReplayServer, Reply, allow_fixture_reads, client_logs
+from tests.zone_files import zone_files_opened
 
 FAKE_KEY = "AIzaSyFAKE-youtube-key-0123456789"
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)  # 04:00 Pacific
@@ -472,34 +471,9 @@ async def test_comment_pages_leave_the_quota_for_the_next_search(replay, make, c
 
 # -- the quota's time zone ---------------------------------------------------------------------
 
-# Opens every time-zone file from a tz database (system or the tzdata package) while importing.
-OPENS_OF_IMPORT = """
-import sys
-
-opened = []
-
-
-def record(event, args):
-    path = str(args[0]) if event == "open" and args else ""
-    if "zoneinfo" in path and not path.endswith((".py", ".pyc")):
-        opened.append(path)
-
-
-sys.addaudithook(record)
-import connectors.youtube  # noqa: E402,F401
-
-print(repr(opened))
-"""
-
-
 def test_import_reads_no_time_zone_file() -> None:
     # A config reload may import the module on the event loop: a file read there blocks it.
-    result = subprocess.run(
-        [sys.executable, "-c", OPENS_OF_IMPORT],
-        capture_output=True, text=True, check=True, timeout=120, cwd=ROOT,
-    )
-
-    assert result.stdout.strip() == "[]"
+    assert zone_files_opened("", "import connectors.youtube") == []
 
 
 async def test_quota_zone_is_read_off_the_event_loop(

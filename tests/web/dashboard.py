@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import aiohttp
 from aiohttp import web
 
 from monitor.clock import VirtualClock
@@ -153,3 +155,14 @@ def serve_in_thread(
         stopped.wait(timeout=30)
 
     return live, stop
+
+
+async def log_in(
+    http: aiohttp.ClientSession, base: str, user: str, password: str
+) -> aiohttp.ClientResponse:
+    """Post the login form as a browser does (its CSRF token first); lands on /incidents."""
+    page = await (await http.get(base + "login")).text()
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token, "the login page carries a CSRF token"
+    return await http.post(base + "login", data={
+        "csrf": token.group(1), "username": user, "password": password, "next": "/incidents"})

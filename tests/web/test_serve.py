@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from pathlib import Path
 
 import aiohttp
@@ -14,7 +13,7 @@ from monitor.incidents import IncidentBook
 from monitor.store import Store
 from monitor.web.serve import Served, serve_database
 from tests.detection.factory import at
-from tests.web.dashboard import route, seed
+from tests.web.dashboard import log_in, route, seed
 
 
 async def test_served_database_accepts_the_printed_login(tmp_path: Path) -> None:
@@ -29,18 +28,9 @@ async def test_served_database_accepts_the_printed_login(tmp_path: Path) -> None
         served = await asyncio.wait_for(ready, 30)
         assert served.url.startswith("http://127.0.0.1:")
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-            page = await (await http.get(served.url + "login")).text()
-            token = re.search(r'name="csrf" value="([^"]+)"', page)
-            assert token
-            wrong = await http.post(served.url + "login", data={
-                "csrf": token.group(1), "username": "demo", "password": "guess"})
+            wrong = await log_in(http, served.url, "demo", "guess")
             assert wrong.status == 401
-            page = await (await http.get(served.url + "login")).text()
-            token = re.search(r'name="csrf" value="([^"]+)"', page)
-            assert token
-            listed = await http.post(served.url + "login", data={
-                "csrf": token.group(1), "username": served.user, "password": served.password,
-                "next": "/incidents"})
+            listed = await log_in(http, served.url, served.user, served.password)
             assert listed.status == 200
             assert "Acme cola made my kids ill" in await listed.text()
     finally:
